@@ -1,0 +1,47 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using ILGpuDeconv.Bench.Conformance;
+
+namespace ILGpuDeconv.Bench.Commands;
+
+/// <summary><c>verify --cases FILE</c>: runs a conformance file through the layer.</summary>
+internal static class VerifyCommand
+{
+    public static int Run(Arguments args)
+    {
+        string path = args.Required("cases");
+        bool forwardOnly = args.Flag("forward-only");
+        var cases = ConformanceCase.Load(path);
+        using var device = args.CreateDevice();
+        Console.WriteLine($"verify: {cases.Count} case(s) from {path} on {device.Info.Kind}: {device.Info.Name}");
+        Console.WriteLine($"checking: output shape and values{(forwardOnly ? " (forward only)" : ", grad_input, grad_kernel, grad_bias of sum(output * upstream)")}");
+        Console.WriteLine($"tolerance: {ConformanceRunner.ToleranceRule}");
+        int passed = 0, failed = 0;
+        double worstRatio = 0;
+        var clock = Stopwatch.StartNew();
+        foreach (var c in cases)
+        {
+            var result = ConformanceRunner.Run(device, c, forwardOnly);
+            worstRatio = Math.Max(worstRatio, result.Checks.Where(k => !double.IsNaN(k.WorstRatio)).Select(k => k.WorstRatio).DefaultIfEmpty(0).Max());
+            if (result.Passed)
+            {
+                passed++;
+                continue;
+            }
+
+            failed++;
+            foreach (var check in result.Checks.Where(k => !k.Passed))
+            {
+                Console.WriteLine($"FAIL case {c.Id} {check.Tensor}: {check}   [{c.Describe()}]");
+            }
+        }
+
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"worst error over all checked values: {worstRatio:F3} of tolerance; {clock.Elapsed.TotalSeconds:F1} s"));
+        Console.WriteLine($"{passed} passed, {failed} failed");
+        return failed == 0 && passed > 0 ? 0 : 1;
+    }
+}

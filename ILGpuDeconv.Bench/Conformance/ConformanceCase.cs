@@ -1,0 +1,159 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using ILGpuDeconv.Activations;
+using ILGpuDeconv.Tensors;
+
+namespace ILGpuDeconv.Bench.Conformance;
+
+/// <summary>
+/// One case of a conformance file (shared/conformance/FORMAT.md): a Conv2DTranspose configuration, its
+/// inputs and weights, and what TensorFlow computed for it.
+/// </summary>
+public sealed class ConformanceCase
+{
+    public int Id { get; init; }
+
+    public string Source { get; init; } = string.Empty;
+
+    public string File { get; init; } = string.Empty;
+
+    public required Conv2DTransposeOptions Options { get; init; }
+
+    public required string ActivationName { get; init; }
+
+    public required TensorShape InputShape { get; init; }
+
+    public required TensorShape KernelShape { get; init; }
+
+    public required TensorShape OutputShape { get; init; }
+
+    public (int Top, int Left)? CropBegin { get; init; }
+
+    public required float[] Input { get; init; }
+
+    public required float[] Kernel { get; init; }
+
+    public float[]? Bias { get; init; }
+
+    public float[]? Upstream { get; init; }
+
+    public required float[] Output { get; init; }
+
+    public float[]? GradInput { get; init; }
+
+    public float[]? GradKernel { get; init; }
+
+    public float[]? GradBias { get; init; }
+
+    /// <summary>Gets a value indicating whether the file holds the gradients of <c>sum(output * upstream)</c>.</summary>
+    public bool HasGradients => Upstream is not null && GradInput is not null && GradKernel is not null;
+
+    /// <summary>A one-line description for messages.</summary>
+    public string Describe() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{Path.GetFileName(File)}#{Id} ({Source}): input {InputShape}, filters={Options.Filters}, kernel_size={Options.KernelSize}, " +
+        $"strides={Options.Strides}, padding={Options.Padding.ToKerasName()}, {Options.DataFormat.ToKerasName()}, " +
+        $"dilation={Options.DilationRate}, output_padding={Options.OutputPadding?.ToString() ?? "None"}, " +
+        $"use_bias={Options.UseBias}, activation={ActivationName}");
+
+    /// <summary>Reads every case of a conformance file.</summary>
+    public static IReadOnlyList<ConformanceCase> Load(string path)
+    {
+        using var stream = System.IO.File.OpenRead(path);
+        using var document = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true });
+        if (document.RootElement.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidDataException($"{path}: a conformance file is a JSON array of cases.");
+        }
+
+        var cases = new List<ConformanceCase>();
+        int index = 0;
+        foreach (var element in document.RootElement.EnumerateArray())
+        {
+            try
+            {
+                cases.Add(Parse(element, path, index));
+            }
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+            {
+                throw new InvalidDataException($"{path}: case at index {index} is malformed: {ex.Message}", ex);
+            }
+
+            index++;
+        }
+
+        return cases;
+    }
+
+    private static ConformanceCase Parse(JsonElement e, string path, int index)
+    {
+        var config = e.GetProperty("config");
+        string activation = config.TryGetProperty("activation", out var act) && act.ValueKind == JsonValueKind.String
+            ? act.GetString()!
+            : "linear";
+        var options = new Conv2DTransposeOptions(config.GetProperty("filters").GetInt32(), Pair(config.GetProperty("kernel_size")))
+        {
+            Strides = Optional(config, "strides") is { } s ? Pair(s) : 1,
+            Padding = KerasNames.ParsePadding(OptionalString(config, "padding") ?? "valid"),
+            DataFormat = KerasNames.ParseDataFormat(OptionalString(config, "data_format") ?? "channels_last"),
+            UseBias = Optional(config, "use_bias") is not { } b || b.GetBoolean(),
+            Activation = Activation.FromName(activation),
+            DilationRate = Optional(config, "dilation_rate") is { } d ? Pair(d) : 1,
+            OutputPadding = Optional(config, "output_padding") is { } op ? Pair(op) : null,
+        };
+        return new ConformanceCase
+        {
+            Id = Optional(e, "id") is { } id ? id.GetInt32() : index,
+            Source = OptionalString(e, "source") ?? string.Empty,
+            File = path,
+            Options = options,
+            ActivationName = activation,
+            InputShape = Shape(e.GetProperty("input_shape")),
+            KernelShape = Shape(e.GetProperty("kernel_shape")),
+            OutputShape = Shape(e.GetProperty("output_shape")),
+            CropBegin = Optional(e, "crop_begin") is { } crop ? (crop[0].GetInt32(), crop[1].GetInt32()) : null,
+            Input = Floats(e.GetProperty("input"))!,
+            Kernel = Floats(e.GetProperty("kernel"))!,
+            Bias = Floats(Optional(e, "bias")),
+            Upstream = Floats(Optional(e, "upstream")),
+            Output = Floats(e.GetProperty("output"))!,
+            GradInput = Floats(Optional(e, "grad_input")),
+            GradKernel = Floats(Optional(e, "grad_kernel")),
+            GradBias = Floats(Optional(e, "grad_bias")),
+        };
+    }
+
+    private static JsonElement? Optional(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+
+    private static string? OptionalString(JsonElement e, string name) => Optional(e, name)?.GetString();
+
+    private static Size2D Pair(JsonElement e) => e.ValueKind == JsonValueKind.Number
+        ? new Size2D(e.GetInt32())
+        : new Size2D(e[0].GetInt32(), e[1].GetInt32());
+
+    private static TensorShape Shape(JsonElement e) => new(e.EnumerateArray().Select(d => d.GetInt32()).ToArray());
+
+    private static float[]? Floats(JsonElement? e)
+    {
+        if (e is not { } array)
+        {
+            return null;
+        }
+
+        var result = new float[array.GetArrayLength()];
+        int i = 0;
+        foreach (var v in array.EnumerateArray())
+        {
+            result[i++] = v.ValueKind == JsonValueKind.String
+                ? float.Parse(v.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture) // "NaN", "Infinity"
+                : v.GetSingle();
+        }
+
+        return result;
+    }
+}

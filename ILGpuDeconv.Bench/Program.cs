@@ -1,0 +1,53 @@
+using System;
+using ILGpuDeconv.Bench.Commands;
+
+namespace ILGpuDeconv.Bench;
+
+/// <summary>The ILGpuDeconv command line: demo (default), info, verify, quick, bench, soak.</summary>
+internal static class Program
+{
+    private const string Usage = """
+        ILGpuDeconv.Bench [command] [options]
+
+          (no command)   demo: a DCGAN-like generator layer on the chosen accelerator, checked against a plain loop
+          info           every accelerator ILGPU finds and which one 'auto' picks
+          verify --cases FILE [--accelerator auto|cpu|opencl|cuda] [--forward-only]
+                         run a conformance file through the layer; exit 0 only when every case passes
+          help           this text
+
+        The accelerator defaults to auto (CUDA, else OpenCL, else CPU) or the ILGPUDECONV_ACCELERATOR variable.
+        """;
+
+    private static int Main(string[] args)
+    {
+        try
+        {
+            var arguments = new Arguments(args);
+            return arguments.Command switch
+            {
+                "" or "demo" => DemoCommand.Run(arguments),
+                "info" => InfoCommand.Run(),
+                "verify" => VerifyCommand.Run(arguments),
+                "help" or "--help" or "-h" => PrintUsage(0),
+                _ => Fail($"unknown command '{arguments.Command}'"),
+            };
+        }
+        catch (ArgumentException ex)
+        {
+            return Fail(ex.Message);
+        }
+    }
+
+    private static int PrintUsage(int code)
+    {
+        Console.WriteLine(Usage);
+        return code;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+}

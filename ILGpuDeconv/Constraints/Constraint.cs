@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace ILGpuDeconv.Constraints;
+
+/// <summary>
+/// A Keras weight constraint (<c>kernel_constraint</c>, <c>bias_constraint</c>), applied to the weights
+/// after each optimizer update. Norms are taken over <see cref="Axes"/> of the weight tensor (Keras's
+/// <c>axis</c>; negative values count from the end), with Keras's <c>epsilon</c> of 1e-7.
+/// </summary>
+public sealed class Constraint
+{
+    /// <summary>Keras's <c>backend.epsilon()</c>.</summary>
+    public const float Epsilon = 1e-7f;
+
+    private readonly int[] axes;
+
+    private Constraint(ConstraintKind kind, float minValue, float maxValue, float rate, IEnumerable<int> axes)
+    {
+        if (!(minValue >= 0f) || !(maxValue >= minValue))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(maxValue), $"Need 0 <= min_value <= max_value; got min_value={minValue}, max_value={maxValue}.");
+        }
+
+        if (!(rate >= 0f && rate <= 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "rate must lie in [0, 1].");
+        }
+
+        this.axes = axes.ToArray();
+        if (this.axes.Length == 0)
+        {
+            throw new ArgumentException("axis must name at least one axis.", nameof(axes));
+        }
+
+        Kind = kind;
+        MinValue = minValue;
+        MaxValue = maxValue;
+        Rate = rate;
+    }
+
+    /// <summary>Gets which Keras constraint this is.</summary>
+    public ConstraintKind Kind { get; }
+
+    /// <summary>Gets the lower norm bound (MinMaxNorm).</summary>
+    public float MinValue { get; }
+
+    /// <summary>Gets the upper norm bound (MaxNorm, MinMaxNorm).</summary>
+    public float MaxValue { get; }
+
+    /// <summary>Gets MinMaxNorm's rate (1 enforces the bounds strictly).</summary>
+    public float Rate { get; }
+
+    /// <summary>Gets the axes the norm is taken over (Keras <c>axis</c>).</summary>
+    public IReadOnlyList<int> Axes => axes;
+
+    /// <summary>Keras <c>MaxNorm(max_value=2, axis=0)</c>: rescales slices whose L2 norm exceeds <paramref name="maxValue"/>.</summary>
+    /// <param name="maxValue">The largest norm allowed.</param>
+    /// <param name="axes">The axes of the norm (Keras default 0).</param>
+    /// <returns>The constraint.</returns>
+    public static Constraint MaxNorm(float maxValue = 2f, params int[] axes) =>
+        new(ConstraintKind.MaxNorm, 0f, maxValue, 1f, axes is { Length: > 0 } ? axes : [0]);
+
+    /// <summary>Keras <c>NonNeg()</c>: sets negative weights to zero.</summary>
+    /// <returns>The constraint.</returns>
+    public static Constraint NonNeg() => new(ConstraintKind.NonNeg, 0f, 0f, 1f, [0]);
+
+    /// <summary>Keras <c>UnitNorm(axis=0)</c>: rescales every slice to unit L2 norm.</summary>
+    /// <param name="axes">The axes of the norm (Keras default 0).</param>
+    /// <returns>The constraint.</returns>
+    public static Constraint UnitNorm(params int[] axes) =>
+        new(ConstraintKind.UnitNorm, 0f, 0f, 1f, axes is { Length: > 0 } ? axes : [0]);
+
+    /// <summary>Keras <c>MinMaxNorm(min_value=0, max_value=1, rate=1, axis=0)</c>.</summary>
+    /// <param name="minValue">The smallest norm.</param>
+    /// <param name="maxValue">The largest norm.</param>
+    /// <param name="rate">How far to move toward the bounds each time (1: all the way).</param>
+    /// <param name="axes">The axes of the norm (Keras default 0).</param>
+    /// <returns>The constraint.</returns>
+    public static Constraint MinMaxNorm(float minValue = 0f, float maxValue = 1f, float rate = 1f, params int[] axes) =>
+        new(ConstraintKind.MinMaxNorm, minValue, maxValue, rate, axes is { Length: > 0 } ? axes : [0]);
+
+    /// <summary>Resolves the axes against a rank (negative axes count from the end) and checks them.</summary>
+    /// <param name="rank">The weight's rank.</param>
+    /// <param name="argumentName">The argument to name in an error.</param>
+    /// <returns>A bit mask of the reduced axes.</returns>
+    internal int AxisMask(int rank, string argumentName)
+    {
+        int mask = 0;
+        foreach (int axis in axes)
+        {
+            int resolved = axis < 0 ? axis + rank : axis;
+            if (resolved < 0 || resolved >= rank)
+            {
+                throw new ArgumentException(
+                    $"{argumentName}: axis {axis} does not exist in a weight of rank {rank}.", argumentName);
+            }
+
+            mask |= 1 << resolved;
+        }
+
+        return mask;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Kind switch
+    {
+        ConstraintKind.NonNeg => "NonNeg()",
+        ConstraintKind.UnitNorm => $"UnitNorm(axis=[{string.Join(", ", axes)}])",
+        ConstraintKind.MaxNorm => $"MaxNorm(max_value={MaxValue}, axis=[{string.Join(", ", axes)}])",
+        _ => $"MinMaxNorm(min_value={MinValue}, max_value={MaxValue}, rate={Rate}, axis=[{string.Join(", ", axes)}])",
+    };
+}
+
+/// <summary>The Keras constraint types.</summary>
+public enum ConstraintKind
+{
+    /// <summary><c>MaxNorm</c>.</summary>
+    MaxNorm,
+
+    /// <summary><c>NonNeg</c>.</summary>
+    NonNeg,
+
+    /// <summary><c>UnitNorm</c>.</summary>
+    UnitNorm,
+
+    /// <summary><c>MinMaxNorm</c>.</summary>
+    MinMaxNorm,
+}

@@ -1,0 +1,221 @@
+using System;
+using ILGpuDeconv.Geometry;
+using ILGpuDeconv.Kernels;
+using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Tensors;
+
+namespace ILGpuDeconv;
+
+/// <summary>
+/// TensorFlow's <c>tf.layers.conv2d_transpose</c> / Keras's <c>Conv2DTranspose</c> ("deconvolution") on an
+/// ILGPU accelerator: forward pass, gradients for input, kernel and bias, and results equal to TensorFlow's.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Weights are created on the first call (or by <see cref="Build"/>), when the input channel count is
+/// known, with <see cref="Conv2DTransposeOptions.KernelInitializer"/> and
+/// <see cref="Conv2DTransposeOptions.BiasInitializer"/>. The kernel has Keras's layout
+/// <c>[kh, kw, filters, in_channels]</c>.
+/// </para>
+/// <para>
+/// Thread safety: every public member may be called from any thread; calls on one layer (and on layers
+/// sharing its weights through <c>reuse</c>) run one at a time. <see cref="Backward(DeviceTensor, DeviceTensor?, bool)"/>
+/// uses what the most recent <c>Forward</c> call kept, so a training step's forward and backward should come
+/// from one thread, or use separate layers.
+/// </para>
+/// </remarks>
+public sealed partial class Conv2DTranspose : IDisposable
+{
+    private readonly LayerWeightRegistry.Entry registration;
+    private readonly LayerKernels kernels;
+    private readonly Workspace workspace;
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2213", Justification = "Weights may be shared (reuse); the device's registry frees them with the last layer.")]
+    private LayerWeights? weights;
+    private long layoutVersion = -1;
+    private bool disposed;
+
+    /// <summary>Creates a layer on <see cref="DeconvDevice.Shared"/> (CUDA, else OpenCL, else CPU, or as <see cref="DeconvDevice.EnvironmentVariable"/> says).</summary>
+    /// <param name="options">The layer's arguments.</param>
+    /// <exception cref="ArgumentException">An argument is invalid; the message names it.</exception>
+    public Conv2DTranspose(Conv2DTransposeOptions options)
+        : this(DeconvDevice.Shared, options)
+    {
+    }
+
+    /// <summary>Creates a layer on a device.</summary>
+    /// <param name="device">The device to run on.</param>
+    /// <param name="options">The layer's arguments.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">An argument is invalid (the message names it), or the name is taken without <c>reuse</c>, or <c>reuse</c> names no layer.</exception>
+    public Conv2DTranspose(DeconvDevice device, Conv2DTransposeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(options);
+        device.ThrowIfDisposed();
+        options.Validate();
+        Device = device;
+        Options = options;
+        kernels = LayerKernels.Create(device, options.Activation);
+        registration = device.Weights.Claim(options.Name, options.Reuse, nameof(options));
+        workspace = new Workspace(device);
+        weights = registration.Weights;
+    }
+
+    /// <summary>Gets the device the layer runs on.</summary>
+    public DeconvDevice Device { get; }
+
+    /// <summary>Gets the layer's arguments.</summary>
+    public Conv2DTransposeOptions Options { get; }
+
+    /// <summary>Gets the layer's name (TensorFlow's <c>name</c>; Keras-style <c>conv2d_transpose_N</c> when none was given).</summary>
+    public string Name => registration.Name;
+
+    /// <summary>Gets a value indicating whether the weights exist (after the first call, <see cref="Build"/> or <see cref="SetWeights"/>).</summary>
+    public bool IsBuilt => CurrentWeights is not null;
+
+    /// <summary>Gets the input channel count the weights were built for, or null before that.</summary>
+    public int? InputChannels => CurrentWeights?.KernelShape[3];
+
+    /// <summary>Gets the kernel shape <c>[kh, kw, filters, in_channels]</c>, or null before the layer is built.</summary>
+    public TensorShape? KernelShape => CurrentWeights?.KernelShape;
+
+    /// <summary>Gets the weights, which another layer may have created (reuse).</summary>
+    private LayerWeights? CurrentWeights => weights ??= registration.Weights;
+
+    /// <summary>Computes the output shape for an input shape, exactly as TensorFlow does (Keras <c>compute_output_shape</c>).</summary>
+    /// <param name="inputShape">The input shape, rank 4, in the layer's data format.</param>
+    /// <returns>The output shape in the layer's data format.</returns>
+    /// <exception cref="ArgumentException">The shape is invalid or TensorFlow refuses it.</exception>
+    public TensorShape ComputeOutputShape(TensorShape inputShape) => GetGeometry(inputShape).OutputShape;
+
+    /// <summary>Gives every size of the transposed convolution for an input shape (output size, crop, flop count).</summary>
+    /// <param name="inputShape">The input shape, rank 4, in the layer's data format.</param>
+    /// <returns>The geometry.</returns>
+    /// <exception cref="ArgumentException">The shape is invalid, TensorFlow refuses it, or its channels differ from the built kernel's.</exception>
+    public Conv2DTransposeGeometry GetGeometry(TensorShape inputShape)
+    {
+        var geometry = Conv2DTransposeGeometry.Create(Options, inputShape, nameof(inputShape));
+        if (CurrentWeights is { } w && w.KernelShape[3] != geometry.InputChannels)
+        {
+            throw new ArgumentException(
+                $"inputShape {inputShape} has {geometry.InputChannels} channels but layer '{Name}' was built for {w.KernelShape[3]} " +
+                $"(kernel shape {w.KernelShape}).",
+                nameof(inputShape));
+        }
+
+        return geometry;
+    }
+
+    /// <summary>Creates the weights for an input channel count (Keras <c>build</c>), if they do not exist yet.</summary>
+    /// <param name="inputChannels">The number of input channels.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputChannels"/> is below 1.</exception>
+    /// <exception cref="ArgumentException">The weights exist with another channel count.</exception>
+    public void Build(int inputChannels)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputChannels, 1);
+        lock (registration.SyncRoot)
+        {
+            ThrowIfDisposed();
+            EnsureBuilt(inputChannels, nameof(inputChannels));
+        }
+    }
+
+    /// <summary>Releases the layer's scratch memory and its claim on the weights (freed with the last layer sharing them).</summary>
+    public void Dispose()
+    {
+        lock (registration.SyncRoot)
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            workspace.Dispose();
+            ForgetForward();
+            weights = null;
+            Device.Weights.Release(registration);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"Conv2DTranspose '{Name}' (filters={Options.Filters}, kernel_size={Options.KernelSize}, strides={Options.Strides}, " +
+        $"padding={Options.Padding.ToKerasName()}, activation={Options.Activation.Name}) on {Device.Kind}";
+
+    private void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        Device.ThrowIfDisposed();
+    }
+
+    /// <summary>Creates the weights on first use; checks the channel count otherwise.</summary>
+    private LayerWeights EnsureBuilt(int inputChannels, string argumentName)
+    {
+        if (CurrentWeights is { } existing)
+        {
+            if (existing.KernelShape[3] != inputChannels)
+            {
+                throw new ArgumentException(
+                    $"{argumentName} has {inputChannels} channels but layer '{Name}' was built for {existing.KernelShape[3]} (kernel shape {existing.KernelShape}).",
+                    argumentName);
+            }
+
+            return existing;
+        }
+
+        var kernelShape = new TensorShape(Options.KernelSize.Height, Options.KernelSize.Width, Options.Filters, inputChannels);
+        var created = Device.Weights.Bind(registration, Device, kernelShape, Options.UseBias, argumentName);
+        if (created.Version == 0)
+        {
+            InitializeWeights(created);
+        }
+
+        weights = created;
+        return created;
+    }
+
+    private void InitializeWeights(LayerWeights target)
+    {
+        var kernelValues = new float[target.KernelShape.ElementCount];
+        Options.KernelInitializer.Fill(kernelValues, target.KernelShape);
+        float[]? biasValues = null;
+        if (target.UseBias)
+        {
+            biasValues = new float[target.BiasShape.ElementCount];
+            Options.BiasInitializer.Fill(biasValues, target.BiasShape);
+        }
+
+        Upload(target, kernelValues, biasValues);
+    }
+
+    /// <summary>The stream every launch goes to.</summary>
+    private ILGPU.Runtime.AcceleratorStream Stream => Device.Accelerator.DefaultStream;
+
+    /// <summary>Kernel parameters for a geometry, refusing launches whose thread counts would not fit 32 bits.</summary>
+    private static DeconvParams ParamsFor(Conv2DTransposeGeometry geometry, string argumentName)
+    {
+        var p = new DeconvParams(geometry);
+        if (p.ForwardThreads > int.MaxValue || p.InputGradientThreads > int.MaxValue)
+        {
+            throw new ArgumentException(
+                $"{argumentName} shape {geometry.InputShape} needs more than {int.MaxValue} GPU threads for one pass.", argumentName);
+        }
+
+        return p;
+    }
+
+    /// <summary>Refreshes the derived weight layouts if the kernel changed since they were made.</summary>
+    private void EnsureLayouts(LayerWeights w, in DeconvParams p)
+    {
+        if (layoutVersion == w.Version)
+        {
+            return;
+        }
+
+        var forwardLayout = workspace.Get("weights.forward-layout", (long)p.KernelTaps * p.InChannels * p.FiltersPadded);
+        var inputGradientLayout = workspace.Get("weights.input-gradient-layout", (long)p.KernelTaps * p.Filters * p.ChannelsPadded);
+        kernels.WeightLayouts(Stream, p, w.Kernel.View, forwardLayout, inputGradientLayout);
+        layoutVersion = w.Version;
+    }
+}

@@ -1,0 +1,172 @@
+using System;
+using ILGpuDeconv.Activations;
+using ILGpuDeconv.Constraints;
+using ILGpuDeconv.Initializers;
+using ILGpuDeconv.Regularizers;
+
+namespace ILGpuDeconv;
+
+/// <summary>
+/// The immutable description of a transposed-convolution layer: every argument of TensorFlow's
+/// <c>tf.layers.conv2d_transpose</c> and Keras's <c>Conv2DTranspose</c>, under .NET names with the Keras
+/// name given in each member's documentation. Defaults are Keras's. <see cref="Validate"/> checks the
+/// arguments as Keras and TensorFlow do; the layer calls it when constructed.
+/// </summary>
+public sealed record Conv2DTransposeOptions
+{
+    /// <summary>Creates options with the two arguments Keras requires.</summary>
+    /// <param name="filters">Keras <c>filters</c>: the number of output channels.</param>
+    /// <param name="kernelSize">Keras <c>kernel_size</c>: an int or a (height, width) pair.</param>
+    public Conv2DTransposeOptions(int filters, Size2D kernelSize)
+    {
+        Filters = filters;
+        KernelSize = kernelSize;
+    }
+
+    /// <summary>Gets Keras <c>filters</c>: the number of output channels.</summary>
+    public int Filters { get; init; }
+
+    /// <summary>Gets Keras <c>kernel_size</c>: the (height, width) of the kernel.</summary>
+    public Size2D KernelSize { get; init; }
+
+    /// <summary>Gets Keras <c>strides</c> (default 1).</summary>
+    public Size2D Strides { get; init; } = 1;
+
+    /// <summary>Gets Keras <c>padding</c> (default <c>valid</c>). Text forms parse with <see cref="KerasNames.ParsePadding"/>.</summary>
+    public Padding Padding { get; init; } = Padding.Valid;
+
+    /// <summary>Gets Keras <c>data_format</c> (default <c>channels_last</c>).</summary>
+    public DataFormat DataFormat { get; init; } = DataFormat.ChannelsLast;
+
+    /// <summary>Gets Keras <c>dilation_rate</c> (default 1). Keras refuses a dilation above 1 together with a stride above 1.</summary>
+    public Size2D DilationRate { get; init; } = 1;
+
+    /// <summary>
+    /// Gets Keras <c>output_padding</c> (default null). Null lets Keras infer the output size; a value, even
+    /// (0, 0), switches to the explicit formula, so null and (0, 0) can give different shapes.
+    /// Each component must be smaller than the stride on its axis.
+    /// </summary>
+    public Size2D? OutputPadding { get; init; }
+
+    /// <summary>Gets Keras <c>activation</c> (default linear, which is what Keras's None means).</summary>
+    public Activation Activation { get; init; } = Activation.Linear;
+
+    /// <summary>Gets Keras <c>use_bias</c> (default true).</summary>
+    public bool UseBias { get; init; } = true;
+
+    /// <summary>Gets Keras <c>kernel_initializer</c> (default <c>glorot_uniform</c>).</summary>
+    public Initializer KernelInitializer { get; init; } = Initializer.GlorotUniform();
+
+    /// <summary>Gets Keras <c>bias_initializer</c> (default <c>zeros</c>).</summary>
+    public Initializer BiasInitializer { get; init; } = Initializer.Zeros();
+
+    /// <summary>Gets Keras <c>kernel_regularizer</c> (default none).</summary>
+    public Regularizer? KernelRegularizer { get; init; }
+
+    /// <summary>Gets Keras <c>bias_regularizer</c> (default none).</summary>
+    public Regularizer? BiasRegularizer { get; init; }
+
+    /// <summary>
+    /// Gets Keras <c>activity_regularizer</c> (default none): a penalty on the layer's output. As in
+    /// TensorFlow's layers, the penalty is divided by the batch size.
+    /// </summary>
+    public Regularizer? ActivityRegularizer { get; init; }
+
+    /// <summary>Gets Keras <c>kernel_constraint</c> (default none), applied after each optimizer step.</summary>
+    public Constraint? KernelConstraint { get; init; }
+
+    /// <summary>Gets Keras <c>bias_constraint</c> (default none), applied after each optimizer step.</summary>
+    public Constraint? BiasConstraint { get; init; }
+
+    /// <summary>Gets Keras <c>trainable</c> (default true). When false the backward pass computes no weight gradients.</summary>
+    public bool Trainable { get; init; } = true;
+
+    /// <summary>Gets TensorFlow's <c>name</c>: the layer's name, and the key under which <see cref="Reuse"/> finds its weights.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>
+    /// Gets TensorFlow's <c>reuse</c> (default false): when true, the layer shares the weights of the
+    /// existing layer with the same <see cref="Name"/> on the same device.
+    /// </summary>
+    public bool Reuse { get; init; }
+
+    /// <summary>Checks every argument as Keras and TensorFlow do.</summary>
+    /// <exception cref="ArgumentException">An argument is invalid; the exception names it (parameter name and Keras name).</exception>
+    public void Validate()
+    {
+        if (Filters < 1)
+        {
+            throw Invalid(nameof(Filters), "filters", $"must be at least 1; got {Filters}.");
+        }
+
+        RequirePositive(KernelSize, nameof(KernelSize), "kernel_size");
+        RequirePositive(Strides, nameof(Strides), "strides");
+        RequirePositive(DilationRate, nameof(DilationRate), "dilation_rate");
+        if (!Enum.IsDefined(Padding))
+        {
+            throw Invalid(nameof(Padding), "padding", $"must be valid or same; got {(int)Padding}.");
+        }
+
+        if (!Enum.IsDefined(DataFormat))
+        {
+            throw Invalid(nameof(DataFormat), "data_format", $"must be channels_last or channels_first; got {(int)DataFormat}.");
+        }
+
+        if (Math.Max(Strides.Height, Strides.Width) > 1 && Math.Max(DilationRate.Height, DilationRate.Width) > 1)
+        {
+            throw Invalid(
+                nameof(DilationRate),
+                "dilation_rate",
+                $"above 1 cannot be combined with strides above 1 (as in Keras); got strides={Strides}, dilation_rate={DilationRate}.");
+        }
+
+        if (OutputPadding is Size2D outputPadding)
+        {
+            if (outputPadding.Height < 0 || outputPadding.Width < 0)
+            {
+                throw Invalid(nameof(OutputPadding), "output_padding", $"must not be negative; got {outputPadding}.");
+            }
+
+            if (outputPadding.Height >= Strides.Height || outputPadding.Width >= Strides.Width)
+            {
+                throw Invalid(
+                    nameof(OutputPadding),
+                    "output_padding",
+                    $"must be smaller than the stride on each axis (as in Keras); got output_padding={outputPadding}, strides={Strides}.");
+            }
+        }
+
+        if (Activation is null)
+        {
+            throw Invalid(nameof(Activation), "activation", "must not be null; use Activation.Linear for none.");
+        }
+
+        if (KernelInitializer is null)
+        {
+            throw Invalid(nameof(KernelInitializer), "kernel_initializer", "must not be null.");
+        }
+
+        if (BiasInitializer is null)
+        {
+            throw Invalid(nameof(BiasInitializer), "bias_initializer", "must not be null.");
+        }
+
+        KernelConstraint?.AxisMask(4, nameof(KernelConstraint));
+        BiasConstraint?.AxisMask(1, nameof(BiasConstraint));
+        if (Reuse && string.IsNullOrEmpty(Name))
+        {
+            throw Invalid(nameof(Reuse), "reuse", "needs a name: reuse shares the weights of the layer with the same name.");
+        }
+    }
+
+    private static void RequirePositive(Size2D value, string parameter, string kerasName)
+    {
+        if (value.Height < 1 || value.Width < 1)
+        {
+            throw Invalid(parameter, kerasName, $"must be at least 1 on both axes; got {value}.");
+        }
+    }
+
+    private static ArgumentException Invalid(string parameter, string kerasName, string problem) =>
+        new($"{parameter} (Keras {kerasName}) {problem}", parameter);
+}

@@ -1,0 +1,154 @@
+using System;
+using ILGpuDeconv.Tensors;
+
+namespace ILGpuDeconv.Geometry;
+
+/// <summary>
+/// Every size of one transposed convolution: the layer's options applied to an input shape, with
+/// TensorFlow's output size and crop. Created by <see cref="Create"/>, which refuses what TensorFlow
+/// refuses; the kernels, the tests and the benchmarks all take their sizes from here.
+/// </summary>
+public sealed record Conv2DTransposeGeometry
+{
+    private Conv2DTransposeGeometry()
+    {
+    }
+
+    /// <summary>Gets the batch size N.</summary>
+    public int Batch { get; private init; }
+
+    /// <summary>Gets the input height H.</summary>
+    public int InputHeight { get; private init; }
+
+    /// <summary>Gets the input width W.</summary>
+    public int InputWidth { get; private init; }
+
+    /// <summary>Gets the input channel count C.</summary>
+    public int InputChannels { get; private init; }
+
+    /// <summary>Gets the output channel count F (Keras <c>filters</c>).</summary>
+    public int Filters { get; private init; }
+
+    /// <summary>Gets the output height.</summary>
+    public int OutputHeight { get; private init; }
+
+    /// <summary>Gets the output width.</summary>
+    public int OutputWidth { get; private init; }
+
+    /// <summary>Gets the kernel size.</summary>
+    public Size2D KernelSize { get; private init; }
+
+    /// <summary>Gets the strides.</summary>
+    public Size2D Strides { get; private init; }
+
+    /// <summary>Gets the dilation rate.</summary>
+    public Size2D DilationRate { get; private init; }
+
+    /// <summary>Gets how many leading rows and columns of the full transposed result are cropped.</summary>
+    public Size2D CropBegin { get; private init; }
+
+    /// <summary>Gets the data format of the input and output tensors.</summary>
+    public DataFormat DataFormat { get; private init; }
+
+    /// <summary>Gets the input shape in the data format's order.</summary>
+    public TensorShape InputShape => Shape(InputChannels, InputHeight, InputWidth);
+
+    /// <summary>Gets the output shape in the data format's order.</summary>
+    public TensorShape OutputShape => Shape(Filters, OutputHeight, OutputWidth);
+
+    /// <summary>Gets the kernel shape in Keras's layout: <c>[kh, kw, filters, in_channels]</c>.</summary>
+    public TensorShape KernelShape => new(KernelSize.Height, KernelSize.Width, Filters, InputChannels);
+
+    /// <summary>Gets the number of input elements.</summary>
+    public long InputElements => (long)Batch * InputHeight * InputWidth * InputChannels;
+
+    /// <summary>Gets the number of output elements.</summary>
+    public long OutputElements => (long)Batch * OutputHeight * OutputWidth * Filters;
+
+    /// <summary>
+    /// Gets the multiply-add work of one pass counted as floating-point operations:
+    /// <c>2 * N * H * W * C * F * kh * kw</c>, H and W being the input size (the same for the forward pass
+    /// and both gradients).
+    /// </summary>
+    public double Flops => 2.0 * Batch * InputHeight * InputWidth * InputChannels * Filters * KernelSize.Height * KernelSize.Width;
+
+    /// <summary>Applies options to an input shape, checking everything TensorFlow checks.</summary>
+    /// <param name="options">The layer's options (validated).</param>
+    /// <param name="inputShape">The input shape, rank 4, in the options' data format.</param>
+    /// <param name="argumentName">The argument to name in an error (the caller's parameter).</param>
+    /// <returns>The geometry.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The shape is not rank 4, TensorFlow refuses the sizes, or an index would overflow 32 bits.</exception>
+    public static Conv2DTransposeGeometry Create(Conv2DTransposeOptions options, TensorShape inputShape, string argumentName = "inputShape")
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(inputShape);
+        options.Validate();
+        string layout = options.DataFormat == DataFormat.ChannelsLast ? "[N, H, W, C]" : "[N, C, H, W]";
+        if (inputShape.Rank != 4)
+        {
+            throw new ArgumentException(
+                $"{argumentName} must have rank 4 {layout} ({options.DataFormat.ToKerasName()}); got shape {inputShape}.", argumentName);
+        }
+
+        bool last = options.DataFormat == DataFormat.ChannelsLast;
+        int n = inputShape[0];
+        int h = last ? inputShape[1] : inputShape[2];
+        int w = last ? inputShape[2] : inputShape[3];
+        int c = last ? inputShape[3] : inputShape[1];
+        var k = options.KernelSize;
+        var s = options.Strides;
+        var d = options.DilationRate;
+        long outH = TransposedConvolutionRules.OutputLength(h, k.Height, s.Height, d.Height, options.Padding, options.OutputPadding?.Height);
+        long outW = TransposedConvolutionRules.OutputLength(w, k.Width, s.Width, d.Width, options.Padding, options.OutputPadding?.Width);
+        string? problem = TransposedConvolutionRules.CheckAxis(h, outH, k.Height, s.Height, d.Height, options.Padding)
+            is string hp ? "height: " + hp
+            : TransposedConvolutionRules.CheckAxis(w, outW, k.Width, s.Width, d.Width, options.Padding) is string wp ? "width: " + wp : null;
+        if (problem is not null)
+        {
+            throw new ArgumentException(
+                $"TensorFlow refuses this transposed convolution ({problem}): {argumentName} shape {inputShape}, " +
+                $"kernel_size={k}, strides={s}, dilation_rate={d}, padding={options.Padding.ToKerasName()}, " +
+                $"output_padding={options.OutputPadding?.ToString() ?? "None"}.",
+                argumentName);
+        }
+
+        var geometry = new Conv2DTransposeGeometry
+        {
+            Batch = n,
+            InputHeight = h,
+            InputWidth = w,
+            InputChannels = c,
+            Filters = options.Filters,
+            OutputHeight = (int)Math.Min(outH, int.MaxValue),
+            OutputWidth = (int)Math.Min(outW, int.MaxValue),
+            KernelSize = k,
+            Strides = s,
+            DilationRate = d,
+            CropBegin = new Size2D(
+                (int)TransposedConvolutionRules.CropBegin(h, outH, k.Height, s.Height, d.Height, options.Padding),
+                (int)TransposedConvolutionRules.CropBegin(w, outW, k.Width, s.Width, d.Width, options.Padding)),
+            DataFormat = options.DataFormat,
+        };
+
+        // Kernels index with 32-bit ints: refuse anything whose index space would not fit.
+        long largest = Math.Max(Math.Max(geometry.InputElements, geometry.OutputElements), geometry.KernelShape.ElementCount);
+        if (outH > int.MaxValue || outW > int.MaxValue || largest > MaxElements)
+        {
+            throw new ArgumentException(
+                $"{argumentName} shape {inputShape} gives an output of [{n}, {outH}, {outW}, {options.Filters}] (channels last): " +
+                $"{largest} elements in one tensor exceed the {MaxElements} that 32-bit kernel indexing allows.",
+                argumentName);
+        }
+
+        return geometry;
+    }
+
+    /// <summary>The largest tensor the kernels index: below 2^31 with room for the register-blocking overhang.</summary>
+    public const long MaxElements = int.MaxValue - 4096;
+
+    private TensorShape Shape(int channels, int height, int width) =>
+        DataFormat == DataFormat.ChannelsLast
+            ? new TensorShape(Batch, height, width, channels)
+            : new TensorShape(Batch, channels, height, width);
+}

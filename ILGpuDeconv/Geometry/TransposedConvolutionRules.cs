@@ -1,0 +1,109 @@
+using System;
+
+namespace ILGpuDeconv.Geometry;
+
+/// <summary>
+/// TensorFlow's and Keras's one-axis shape rules for a transposed convolution: the output length
+/// (Keras <c>deconv_output_length</c>), where the full result is cropped (TensorFlow derives it from the
+/// forward convolution's padding), and which sizes TensorFlow refuses. Pure integer functions, shared
+/// by the layer, the kernels' parameters, the tests and the benchmarks.
+/// </summary>
+public static class TransposedConvolutionRules
+{
+    /// <summary>The kernel's extent once dilated: <c>(k - 1) * d + 1</c>.</summary>
+    /// <param name="kernelSize">The kernel size <c>k</c> (at least 1).</param>
+    /// <param name="dilation">The dilation rate <c>d</c> (at least 1).</param>
+    /// <returns>The effective kernel size.</returns>
+    public static long EffectiveKernelSize(int kernelSize, int dilation) => ((long)kernelSize - 1) * dilation + 1;
+
+    /// <summary>
+    /// The output length along one axis, as Keras's <c>deconv_output_length</c> computes it.
+    /// Without <paramref name="outputPadding"/>: <c>valid</c> gives <c>n*s + max(k_eff - s, 0)</c> and <c>same</c>
+    /// gives <c>n*s</c>. With it: <c>(n - 1)*s + k_eff - 2*pad + output_padding</c>, where <c>pad</c> is
+    /// <c>k_eff / 2</c> for <c>same</c> and 0 for <c>valid</c>. The result may be zero or negative for
+    /// sizes TensorFlow refuses; <see cref="CheckAxis"/> says which.
+    /// </summary>
+    /// <param name="inputLength">The input length <c>n</c>.</param>
+    /// <param name="kernelSize">The kernel size <c>k</c>.</param>
+    /// <param name="stride">The stride <c>s</c>.</param>
+    /// <param name="dilation">The dilation rate <c>d</c>.</param>
+    /// <param name="padding">The padding.</param>
+    /// <param name="outputPadding">Keras's <c>output_padding</c> for this axis, or null (its default, which is not the same as 0).</param>
+    /// <returns>The output length (a long, so that overflow is visible rather than wrapped).</returns>
+    public static long OutputLength(int inputLength, int kernelSize, int stride, int dilation, Padding padding, int? outputPadding)
+    {
+        long kEff = EffectiveKernelSize(kernelSize, dilation);
+        long n = inputLength;
+        if (outputPadding is null)
+        {
+            return padding == Padding.Valid ? (n * stride) + Math.Max(kEff - stride, 0) : n * stride;
+        }
+
+        long pad = padding == Padding.Same ? kEff / 2 : 0;
+        return ((n - 1) * stride) + kEff - (2 * pad) + outputPadding.Value;
+    }
+
+    /// <summary>
+    /// How many leading rows (or columns) of the full transposed result TensorFlow drops: the
+    /// <c>pad_before</c> of the forward convolution that maps the output back to the input. For
+    /// <c>same</c>: <c>max(0, (n - 1)*s + k_eff - out) / 2</c>, the odd remainder being cropped at the end;
+    /// for <c>valid</c>: 0.
+    /// </summary>
+    /// <param name="inputLength">The input length <c>n</c>.</param>
+    /// <param name="outputLength">The output length (from <see cref="OutputLength"/>).</param>
+    /// <param name="kernelSize">The kernel size <c>k</c>.</param>
+    /// <param name="stride">The stride <c>s</c>.</param>
+    /// <param name="dilation">The dilation rate <c>d</c>.</param>
+    /// <param name="padding">The padding.</param>
+    /// <returns>The crop at the start of the axis.</returns>
+    public static long CropBegin(int inputLength, long outputLength, int kernelSize, int stride, int dilation, Padding padding)
+    {
+        if (padding == Padding.Valid)
+        {
+            return 0;
+        }
+
+        long need = Math.Max(0, ((inputLength - 1L) * stride) + EffectiveKernelSize(kernelSize, dilation) - outputLength);
+        return need / 2;
+    }
+
+    /// <summary>
+    /// Checks one axis as TensorFlow does: the output must be at least one element long, and the forward
+    /// convolution implied by the output length must map back to the input length (for <c>same</c>,
+    /// <c>ceil(out / s) == n</c>; for <c>valid</c>, <c>(out - k_eff) / s + 1 == n</c> with <c>out &gt;= k_eff</c>).
+    /// </summary>
+    /// <param name="inputLength">The input length <c>n</c>.</param>
+    /// <param name="outputLength">The output length.</param>
+    /// <param name="kernelSize">The kernel size <c>k</c>.</param>
+    /// <param name="stride">The stride <c>s</c>.</param>
+    /// <param name="dilation">The dilation rate <c>d</c>.</param>
+    /// <param name="padding">The padding.</param>
+    /// <returns>Null when TensorFlow accepts the sizes; otherwise the reason it refuses them.</returns>
+    public static string? CheckAxis(int inputLength, long outputLength, int kernelSize, int stride, int dilation, Padding padding)
+    {
+        if (outputLength < 1)
+        {
+            return $"the output length would be {outputLength}";
+        }
+
+        long kEff = EffectiveKernelSize(kernelSize, dilation);
+        long mappedBack;
+        if (padding == Padding.Same)
+        {
+            mappedBack = (outputLength + stride - 1) / stride;
+        }
+        else
+        {
+            if (outputLength < kEff)
+            {
+                return $"the output length {outputLength} is shorter than the dilated kernel ({kEff})";
+            }
+
+            mappedBack = ((outputLength - kEff) / stride) + 1;
+        }
+
+        return mappedBack == inputLength
+            ? null
+            : $"the forward convolution of the output length {outputLength} gives {mappedBack}, not the input length {inputLength}";
+    }
+}

@@ -1,0 +1,53 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGpuDeconv.Activations;
+
+namespace ILGpuDeconv.Kernels;
+
+/// <summary>
+/// The gradient at the pre-activation: <c>dz = (dy + d(activity penalty)/dy) * act'(z)</c>, with
+/// <c>y = act(z)</c> recomputed from the stored pre-activation (so the caller's output tensor may be
+/// reused between the passes).
+/// </summary>
+/// <typeparam name="TAct">The activation function.</typeparam>
+/// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
+internal sealed class ActivationGradientKernel<TAct, TMem>
+    where TAct : unmanaged, IActivationFunction
+    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+{
+    private readonly System.Action<AcceleratorStream, Index1D, ActivityPenalty, TMem, TMem, TMem, TAct> kernel;
+
+    public ActivationGradientKernel(Accelerator accelerator) =>
+        kernel = accelerator.LoadAutoGroupedKernel<Index1D, ActivityPenalty, TMem, TMem, TMem, TAct>(Run);
+
+    public void Launch(
+        AcceleratorStream stream,
+        int length,
+        ActivityPenalty penalty,
+        ArrayView<float> outputGradient,
+        ArrayView<float> preActivation,
+        ArrayView<float> result,
+        TAct activation) =>
+        kernel(stream, length, penalty, TMem.Bind(outputGradient), TMem.Bind(preActivation), TMem.Bind(result), activation);
+
+    private static void Run(Index1D index, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz, TAct act)
+    {
+        float z = pre.Load(index);
+        float y = act.Apply(z);
+        float g = dy.Load(index);
+        if (penalty.L1 != 0f || penalty.L2 != 0f)
+        {
+            float sign = y > 0f ? 1f : y < 0f ? -1f : 0f;
+            g += (penalty.L1 * sign) + (2f * penalty.L2 * y);
+        }
+
+        dz.Store(index, g * act.Derivative(z, y));
+    }
+}
+
+/// <summary>The activity regularizer's factors, already divided by the batch size.</summary>
+internal readonly struct ActivityPenalty(float l1, float l2)
+{
+    public readonly float L1 = l1;
+    public readonly float L2 = l2;
+}

@@ -1,0 +1,117 @@
+using ILGpuDeconv.Geometry;
+
+namespace ILGpuDeconv.Kernels;
+
+/// <summary>
+/// The sizes one transposed convolution's kernels need, passed by value to every launch. Strides of the
+/// input-side (x, dx) and output-side (y, dy) tensors encode the data format, so one kernel serves both.
+/// Index arithmetic fits 32 bits because <see cref="Conv2DTransposeGeometry.Create"/> refused larger tensors.
+/// </summary>
+internal readonly struct DeconvParams
+{
+    /// <summary>Every kernel works on blocks of this many columns by this many channels per thread.</summary>
+    public const int Block = 4;
+
+    public readonly int Batch;
+    public readonly int InHeight;
+    public readonly int InWidth;
+    public readonly int InChannels;
+    public readonly int Filters;
+    public readonly int OutHeight;
+    public readonly int OutWidth;
+    public readonly int KernelHeight;
+    public readonly int KernelWidth;
+    public readonly int StrideH;
+    public readonly int StrideW;
+    public readonly int DilationH;
+    public readonly int DilationW;
+    public readonly int CropTop;
+    public readonly int CropLeft;
+
+    // Element strides of x / dx: batch, row, column, channel.
+    public readonly int XN;
+    public readonly int XH;
+    public readonly int XW;
+    public readonly int XC;
+
+    // Element strides of y / dy / pre-activation: batch, row, column, filter.
+    public readonly int YN;
+    public readonly int YH;
+    public readonly int YW;
+    public readonly int YC;
+
+    /// <summary>Filters rounded up to the block size: the inner extent of the forward weight layout.</summary>
+    public readonly int FiltersPadded;
+
+    /// <summary>Channels rounded up to the block size: the inner extent of the input-gradient weight layout.</summary>
+    public readonly int ChannelsPadded;
+
+    public readonly int FilterBlocks;
+    public readonly int ChannelBlocks;
+
+    /// <summary>Output columns of one stride phase, at most: ceil(OutWidth / StrideW).</summary>
+    public readonly int PhaseColumns;
+
+    /// <summary>Blocks of <see cref="Block"/> phase columns.</summary>
+    public readonly int PhaseColumnBlocks;
+
+    /// <summary>Blocks of <see cref="Block"/> input columns.</summary>
+    public readonly int InColumnBlocks;
+
+    public DeconvParams(Conv2DTransposeGeometry g)
+    {
+        Batch = g.Batch;
+        InHeight = g.InputHeight;
+        InWidth = g.InputWidth;
+        InChannels = g.InputChannels;
+        Filters = g.Filters;
+        OutHeight = g.OutputHeight;
+        OutWidth = g.OutputWidth;
+        KernelHeight = g.KernelSize.Height;
+        KernelWidth = g.KernelSize.Width;
+        StrideH = g.Strides.Height;
+        StrideW = g.Strides.Width;
+        DilationH = g.DilationRate.Height;
+        DilationW = g.DilationRate.Width;
+        CropTop = g.CropBegin.Height;
+        CropLeft = g.CropBegin.Width;
+        if (g.DataFormat == DataFormat.ChannelsLast)
+        {
+            XC = 1;
+            XW = InChannels;
+            XH = InWidth * InChannels;
+            XN = InHeight * XH;
+            YC = 1;
+            YW = Filters;
+            YH = OutWidth * Filters;
+            YN = OutHeight * YH;
+        }
+        else
+        {
+            XW = 1;
+            XH = InWidth;
+            XC = InHeight * InWidth;
+            XN = InChannels * XC;
+            YW = 1;
+            YH = OutWidth;
+            YC = OutHeight * OutWidth;
+            YN = Filters * YC;
+        }
+
+        FilterBlocks = (Filters + Block - 1) / Block;
+        ChannelBlocks = (InChannels + Block - 1) / Block;
+        FiltersPadded = FilterBlocks * Block;
+        ChannelsPadded = ChannelBlocks * Block;
+        PhaseColumns = (OutWidth + StrideW - 1) / StrideW;
+        PhaseColumnBlocks = (PhaseColumns + Block - 1) / Block;
+        InColumnBlocks = (InWidth + Block - 1) / Block;
+    }
+
+    public int KernelTaps => KernelHeight * KernelWidth;
+
+    /// <summary>Threads of the forward kernel: one per (n, output row, column phase, column block, filter block).</summary>
+    public long ForwardThreads => (long)Batch * OutHeight * StrideW * PhaseColumnBlocks * FilterBlocks;
+
+    /// <summary>Threads of the input-gradient kernel: one per (n, input row, column block, channel block).</summary>
+    public long InputGradientThreads => (long)Batch * InHeight * InColumnBlocks * ChannelBlocks;
+}

@@ -1,0 +1,195 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGpuDeconv.Activations;
+
+namespace ILGpuDeconv.Kernels;
+
+/// <summary>
+/// The forward pass: <c>y = act(bias + x (*)^T K)</c>, bias and activation fused, optionally also storing
+/// the pre-activation for the backward pass. Each thread owns one output row, one stride phase of the
+/// columns, four of that phase's columns and four filters (a 4x4 register block). Because every output
+/// in a phase shares the same kernel taps, the thread visits only taps that contribute: no tap loop
+/// over positions the stride skips. No atomics: each output is written once, by one thread.
+/// </summary>
+/// <typeparam name="TAct">The activation function.</typeparam>
+/// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
+internal sealed class ForwardKernel<TAct, TMem>
+    where TAct : unmanaged, IActivationFunction
+    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+{
+    /// <summary>Flag: store the pre-activation too.</summary>
+    public const int StorePreActivation = 1;
+
+    /// <summary>Flag: add the bias.</summary>
+    public const int AddBias = 2;
+
+    private readonly System.Action<AcceleratorStream, Index1D, DeconvParams, TMem, TMem, TMem, TMem, TMem, TAct, int> kernel;
+
+    public ForwardKernel(Accelerator accelerator) =>
+        kernel = accelerator.LoadAutoGroupedKernel<Index1D, DeconvParams, TMem, TMem, TMem, TMem, TMem, TAct, int>(Run);
+
+    /// <summary>Launches the pass; <paramref name="weights"/> is in the <c>[kh, kw, C, FiltersPadded]</c> layout.</summary>
+    public void Launch(
+        AcceleratorStream stream,
+        in DeconvParams p,
+        ArrayView<float> input,
+        ArrayView<float> weights,
+        ArrayView<float> bias,
+        ArrayView<float> output,
+        ArrayView<float> preActivation,
+        TAct activation,
+        int flags) =>
+        kernel(
+            stream,
+            (int)p.ForwardThreads,
+            p,
+            TMem.Bind(input),
+            TMem.Bind(weights),
+            TMem.Bind(bias),
+            TMem.Bind(output),
+            TMem.Bind(preActivation),
+            activation,
+            flags);
+
+    private static void Run(
+        Index1D index,
+        DeconvParams p,
+        TMem x,
+        TMem w,
+        TMem bias,
+        TMem y,
+        TMem pre,
+        TAct act,
+        int flags)
+    {
+        int rest = index;
+        int filterBlock = rest % p.FilterBlocks;
+        rest /= p.FilterBlocks;
+        int columnBlock = rest % p.PhaseColumnBlocks;
+        rest /= p.PhaseColumnBlocks;
+        int phaseW = rest % p.StrideW;
+        rest /= p.StrideW;
+        int oh = rest % p.OutHeight;
+        int n = rest / p.OutHeight;
+
+        // Output column ow sits in phase (ow + CropLeft) % StrideW; the block's four columns are
+        // consecutive members of this phase, StrideW apart.
+        int firstInPhase = phaseW - (p.CropLeft % p.StrideW);
+        if (firstInPhase < 0)
+        {
+            firstInPhase += p.StrideW;
+        }
+
+        int ow0 = firstInPhase + (columnBlock * DeconvParams.Block * p.StrideW);
+        if (ow0 >= p.OutWidth)
+        {
+            return;
+        }
+
+        int f0 = filterBlock * DeconvParams.Block;
+        int rowPos = oh + p.CropTop;
+        int qh = rowPos / p.StrideH;
+        int phaseH = rowPos - (qh * p.StrideH);
+        int qw0 = (ow0 + p.CropLeft) / p.StrideW;
+
+        float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
+        float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+        float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
+        float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+
+        // Taps of this phase: kernel row a = phaseH + t*StrideH meets input row i = qh - t*DilationH
+        // (Keras allows stride > 1 or dilation > 1 on an axis, never both, and this covers each case).
+        for (int a = phaseH, i = qh; a < p.KernelHeight && i >= 0; a += p.StrideH, i -= p.DilationH)
+        {
+            if (i >= p.InHeight)
+            {
+                continue;
+            }
+
+            for (int b = phaseW, j = qw0; b < p.KernelWidth && j + DeconvParams.Block - 1 >= 0; b += p.StrideW, j -= p.DilationW)
+            {
+                bool v0 = j >= 0 && j < p.InWidth;
+                bool v1 = j + 1 >= 0 && j + 1 < p.InWidth;
+                bool v2 = j + 2 >= 0 && j + 2 < p.InWidth;
+                bool v3 = j + 3 >= 0 && j + 3 < p.InWidth;
+                if (!(v0 | v1 | v2 | v3))
+                {
+                    continue;
+                }
+
+                int xBase = (n * p.XN) + (i * p.XH) + (j * p.XW);
+                int wBase = ((a * p.KernelWidth) + b) * p.InChannels * p.FiltersPadded + f0;
+                for (int c = 0; c < p.InChannels; c++)
+                {
+                    int xo = xBase + (c * p.XC);
+                    float x0 = v0 ? x.Load(xo) : 0f;
+                    float x1 = v1 ? x.Load(xo + p.XW) : 0f;
+                    float x2 = v2 ? x.Load(xo + (2 * p.XW)) : 0f;
+                    float x3 = v3 ? x.Load(xo + (3 * p.XW)) : 0f;
+                    int wo = wBase + (c * p.FiltersPadded);
+                    float w0 = w.Load(wo);
+                    float w1 = w.Load(wo + 1);
+                    float w2 = w.Load(wo + 2);
+                    float w3 = w.Load(wo + 3);
+                    a00 += x0 * w0;
+                    a01 += x0 * w1;
+                    a02 += x0 * w2;
+                    a03 += x0 * w3;
+                    a10 += x1 * w0;
+                    a11 += x1 * w1;
+                    a12 += x1 * w2;
+                    a13 += x1 * w3;
+                    a20 += x2 * w0;
+                    a21 += x2 * w1;
+                    a22 += x2 * w2;
+                    a23 += x2 * w3;
+                    a30 += x3 * w0;
+                    a31 += x3 * w1;
+                    a32 += x3 * w2;
+                    a33 += x3 * w3;
+                }
+            }
+        }
+
+        bool addBias = (flags & AddBias) != 0;
+        float b0 = addBias && f0 < p.Filters ? bias.Load(f0) : 0f;
+        float b1 = addBias && f0 + 1 < p.Filters ? bias.Load(f0 + 1) : 0f;
+        float b2 = addBias && f0 + 2 < p.Filters ? bias.Load(f0 + 2) : 0f;
+        float b3 = addBias && f0 + 3 < p.Filters ? bias.Load(f0 + 3) : 0f;
+        int rowBase = (n * p.YN) + (oh * p.YH);
+        StoreColumn(p, y, pre, act, flags, rowBase, ow0, f0, a00 + b0, a01 + b1, a02 + b2, a03 + b3);
+        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + p.StrideW, f0, a10 + b0, a11 + b1, a12 + b2, a13 + b3);
+        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (2 * p.StrideW), f0, a20 + b0, a21 + b1, a22 + b2, a23 + b3);
+        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (3 * p.StrideW), f0, a30 + b0, a31 + b1, a32 + b2, a33 + b3);
+    }
+
+    private static void StoreColumn(
+        in DeconvParams p, TMem y, TMem pre, TAct act, int flags, int rowBase, int ow, int f0, float v0, float v1, float v2, float v3)
+    {
+        if (ow >= p.OutWidth)
+        {
+            return;
+        }
+
+        int o = rowBase + (ow * p.YW) + (f0 * p.YC);
+        Store(p, y, pre, act, flags, o, f0, v0);
+        Store(p, y, pre, act, flags, o + p.YC, f0 + 1, v1);
+        Store(p, y, pre, act, flags, o + (2 * p.YC), f0 + 2, v2);
+        Store(p, y, pre, act, flags, o + (3 * p.YC), f0 + 3, v3);
+    }
+
+    private static void Store(in DeconvParams p, TMem y, TMem pre, TAct act, int flags, int offset, int filter, float value)
+    {
+        if (filter >= p.Filters)
+        {
+            return;
+        }
+
+        if ((flags & StorePreActivation) != 0)
+        {
+            pre.Store(offset, value);
+        }
+
+        y.Store(offset, act.Apply(value));
+    }
+}

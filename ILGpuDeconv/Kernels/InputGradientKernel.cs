@@ -1,0 +1,143 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace ILGpuDeconv.Kernels;
+
+/// <summary>
+/// The input gradient: <c>dx[n,i,j,c] = sum_{a,b,f} dz[n, i*sh + a*dh - top, j*sw + b*dw - left, f] * K[a,b,f,c]</c>,
+/// a strided (dilated) convolution of the output gradient. Each thread owns one input row, four
+/// consecutive input columns and four channels (a 4x4 register block); every tap it visits contributes
+/// unless it falls outside the output. Each element is written once: deterministic, no atomics.
+/// </summary>
+/// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
+internal sealed class InputGradientKernel<TMem>
+    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+{
+    private readonly System.Action<AcceleratorStream, Index1D, DeconvParams, TMem, TMem, TMem> kernel;
+
+    public InputGradientKernel(Accelerator accelerator) =>
+        kernel = accelerator.LoadAutoGroupedKernel<Index1D, DeconvParams, TMem, TMem, TMem>(Run);
+
+    /// <summary>Launches the pass; <paramref name="weights"/> is in the <c>[kh, kw, F, ChannelsPadded]</c> layout.</summary>
+    public void Launch(
+        AcceleratorStream stream,
+        in DeconvParams p,
+        ArrayView<float> outputGradient,
+        ArrayView<float> weights,
+        ArrayView<float> inputGradient) =>
+        kernel(stream, (int)p.InputGradientThreads, p, TMem.Bind(outputGradient), TMem.Bind(weights), TMem.Bind(inputGradient));
+
+    private static void Run(Index1D index, DeconvParams p, TMem dz, TMem w, TMem dx)
+    {
+        int rest = index;
+        int channelBlock = rest % p.ChannelBlocks;
+        rest /= p.ChannelBlocks;
+        int columnBlock = rest % p.InColumnBlocks;
+        rest /= p.InColumnBlocks;
+        int i = rest % p.InHeight;
+        int n = rest / p.InHeight;
+        int c0 = channelBlock * DeconvParams.Block;
+        int j0 = columnBlock * DeconvParams.Block;
+
+        float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
+        float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+        float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
+        float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+
+        int columnStep = p.StrideW * p.YW;
+        for (int a = 0; a < p.KernelHeight; a++)
+        {
+            int oh = (i * p.StrideH) + (a * p.DilationH) - p.CropTop;
+            if (oh < 0)
+            {
+                continue;
+            }
+
+            if (oh >= p.OutHeight)
+            {
+                break;
+            }
+
+            for (int b = 0; b < p.KernelWidth; b++)
+            {
+                // Output columns of the four input columns, StrideW apart.
+                int ow = (j0 * p.StrideW) + (b * p.DilationW) - p.CropLeft;
+                bool v0 = ow >= 0 && ow < p.OutWidth && j0 < p.InWidth;
+                bool v1 = ow + p.StrideW >= 0 && ow + p.StrideW < p.OutWidth && j0 + 1 < p.InWidth;
+                bool v2 = ow + (2 * p.StrideW) >= 0 && ow + (2 * p.StrideW) < p.OutWidth && j0 + 2 < p.InWidth;
+                bool v3 = ow + (3 * p.StrideW) >= 0 && ow + (3 * p.StrideW) < p.OutWidth && j0 + 3 < p.InWidth;
+                if (!(v0 | v1 | v2 | v3))
+                {
+                    continue;
+                }
+
+                int dBase = (n * p.YN) + (oh * p.YH) + (ow * p.YW);
+                int wBase = ((a * p.KernelWidth) + b) * p.Filters * p.ChannelsPadded + c0;
+                for (int f = 0; f < p.Filters; f++)
+                {
+                    int d = dBase + (f * p.YC);
+                    float d0 = v0 ? dz.Load(d) : 0f;
+                    float d1 = v1 ? dz.Load(d + columnStep) : 0f;
+                    float d2 = v2 ? dz.Load(d + (2 * columnStep)) : 0f;
+                    float d3 = v3 ? dz.Load(d + (3 * columnStep)) : 0f;
+                    int wo = wBase + (f * p.ChannelsPadded);
+                    float w0 = w.Load(wo);
+                    float w1 = w.Load(wo + 1);
+                    float w2 = w.Load(wo + 2);
+                    float w3 = w.Load(wo + 3);
+                    a00 += d0 * w0;
+                    a01 += d0 * w1;
+                    a02 += d0 * w2;
+                    a03 += d0 * w3;
+                    a10 += d1 * w0;
+                    a11 += d1 * w1;
+                    a12 += d1 * w2;
+                    a13 += d1 * w3;
+                    a20 += d2 * w0;
+                    a21 += d2 * w1;
+                    a22 += d2 * w2;
+                    a23 += d2 * w3;
+                    a30 += d3 * w0;
+                    a31 += d3 * w1;
+                    a32 += d3 * w2;
+                    a33 += d3 * w3;
+                }
+            }
+        }
+
+        int rowBase = (n * p.XN) + (i * p.XH);
+        StoreColumn(p, dx, rowBase, j0, c0, a00, a01, a02, a03);
+        StoreColumn(p, dx, rowBase, j0 + 1, c0, a10, a11, a12, a13);
+        StoreColumn(p, dx, rowBase, j0 + 2, c0, a20, a21, a22, a23);
+        StoreColumn(p, dx, rowBase, j0 + 3, c0, a30, a31, a32, a33);
+    }
+
+    private static void StoreColumn(in DeconvParams p, TMem dx, int rowBase, int j, int c0, float v0, float v1, float v2, float v3)
+    {
+        if (j >= p.InWidth)
+        {
+            return;
+        }
+
+        int o = rowBase + (j * p.XW) + (c0 * p.XC);
+        if (c0 < p.InChannels)
+        {
+            dx.Store(o, v0);
+        }
+
+        if (c0 + 1 < p.InChannels)
+        {
+            dx.Store(o + p.XC, v1);
+        }
+
+        if (c0 + 2 < p.InChannels)
+        {
+            dx.Store(o + (2 * p.XC), v2);
+        }
+
+        if (c0 + 3 < p.InChannels)
+        {
+            dx.Store(o + (3 * p.XC), v3);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace ILGpuDeconv.Kernels;
+
+/// <summary>
+/// The kernel gradient, split over chunks of input rows for parallelism:
+/// <c>partial[s,a,b,f,c] = sum over (n, i) in chunk s, j of x[n,i,j,c] * dz[n, i*sh + a*dh - top, j*sw + b*dw - left, f]</c>.
+/// Each thread owns one chunk, one tap and a 4x4 block of (filters, channels), and loops only over the
+/// input columns whose output column exists. <see cref="ReductionKernels{TMem}"/> then sums the chunks in a
+/// fixed order, so the result is bitwise reproducible (no atomics).
+/// </summary>
+/// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
+internal sealed class KernelGradientKernel<TMem>
+    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+{
+    private readonly System.Action<AcceleratorStream, Index1D, DeconvParams, ChunkPlan, TMem, TMem, TMem> kernel;
+
+    public KernelGradientKernel(Accelerator accelerator) =>
+        kernel = accelerator.LoadAutoGroupedKernel<Index1D, DeconvParams, ChunkPlan, TMem, TMem, TMem>(Run);
+
+    /// <summary>Launches the partial sums into <paramref name="partials"/> (<c>[chunks, kh, kw, F, C]</c>).</summary>
+    public void Launch(
+        AcceleratorStream stream,
+        in DeconvParams p,
+        ChunkPlan chunks,
+        ArrayView<float> input,
+        ArrayView<float> outputGradient,
+        ArrayView<float> partials)
+    {
+        long threads = (long)chunks.Count * p.KernelTaps * p.FilterBlocks * p.ChannelBlocks;
+        kernel(stream, (int)threads, p, chunks, TMem.Bind(input), TMem.Bind(outputGradient), TMem.Bind(partials));
+    }
+
+    /// <summary>Ceiling of a / b for b &gt; 0 and any sign of a.</summary>
+    private static int CeilDiv(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
+
+    /// <summary>Floor of a / b for b &gt; 0 and any sign of a.</summary>
+    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+
+    private static void Run(Index1D index, DeconvParams p, ChunkPlan chunks, TMem x, TMem dz, TMem partial)
+    {
+        int rest = index;
+        int channelBlock = rest % p.ChannelBlocks;
+        rest /= p.ChannelBlocks;
+        int filterBlock = rest % p.FilterBlocks;
+        rest /= p.FilterBlocks;
+        int tap = rest % p.KernelTaps;
+        int chunk = rest / p.KernelTaps;
+        int a = tap / p.KernelWidth;
+        int b = tap - (a * p.KernelWidth);
+        int c0 = channelBlock * DeconvParams.Block;
+        int f0 = filterBlock * DeconvParams.Block;
+        bool c1v = c0 + 1 < p.InChannels;
+        bool c2v = c0 + 2 < p.InChannels;
+        bool c3v = c0 + 3 < p.InChannels;
+        bool f1v = f0 + 1 < p.Filters;
+        bool f2v = f0 + 2 < p.Filters;
+        bool f3v = f0 + 3 < p.Filters;
+
+        // Input columns whose output column j*sw + b*dw - left lies in [0, OutWidth).
+        int jFirst = CeilDiv(p.CropLeft - (b * p.DilationW), p.StrideW);
+        int jLast = FloorDiv(p.OutWidth - 1 + p.CropLeft - (b * p.DilationW), p.StrideW);
+        if (jFirst < 0)
+        {
+            jFirst = 0;
+        }
+
+        if (jLast > p.InWidth - 1)
+        {
+            jLast = p.InWidth - 1;
+        }
+
+        float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
+        float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+        float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
+        float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+
+        int rowEnd = chunks.End(chunk);
+        for (int row = chunks.Start(chunk); row < rowEnd; row++)
+        {
+            int n = row / p.InHeight;
+            int i = row - (n * p.InHeight);
+            int oh = (i * p.StrideH) + (a * p.DilationH) - p.CropTop;
+            if (oh < 0 || oh >= p.OutHeight)
+            {
+                continue;
+            }
+
+            int xRow = (n * p.XN) + (i * p.XH) + (c0 * p.XC);
+            int dRow = (n * p.YN) + (oh * p.YH) + (f0 * p.YC) + (((b * p.DilationW) - p.CropLeft) * p.YW);
+            for (int j = jFirst; j <= jLast; j++)
+            {
+                int xo = xRow + (j * p.XW);
+                float x0 = x.Load(xo);
+                float x1 = c1v ? x.Load(xo + p.XC) : 0f;
+                float x2 = c2v ? x.Load(xo + (2 * p.XC)) : 0f;
+                float x3 = c3v ? x.Load(xo + (3 * p.XC)) : 0f;
+                int d = dRow + (j * p.StrideW * p.YW);
+                float d0 = dz.Load(d);
+                float d1 = f1v ? dz.Load(d + p.YC) : 0f;
+                float d2 = f2v ? dz.Load(d + (2 * p.YC)) : 0f;
+                float d3 = f3v ? dz.Load(d + (3 * p.YC)) : 0f;
+                a00 += d0 * x0;
+                a01 += d0 * x1;
+                a02 += d0 * x2;
+                a03 += d0 * x3;
+                a10 += d1 * x0;
+                a11 += d1 * x1;
+                a12 += d1 * x2;
+                a13 += d1 * x3;
+                a20 += d2 * x0;
+                a21 += d2 * x1;
+                a22 += d2 * x2;
+                a23 += d2 * x3;
+                a30 += d3 * x0;
+                a31 += d3 * x1;
+                a32 += d3 * x2;
+                a33 += d3 * x3;
+            }
+        }
+
+        // partial[chunk][a][b][f][c]
+        int kernelElements = p.KernelTaps * p.Filters * p.InChannels;
+        int o = (chunk * kernelElements) + (((tap * p.Filters) + f0) * p.InChannels) + c0;
+        StoreRow(partial, o, c1v, c2v, c3v, a00, a01, a02, a03);
+        if (f1v)
+        {
+            StoreRow(partial, o + p.InChannels, c1v, c2v, c3v, a10, a11, a12, a13);
+        }
+
+        if (f2v)
+        {
+            StoreRow(partial, o + (2 * p.InChannels), c1v, c2v, c3v, a20, a21, a22, a23);
+        }
+
+        if (f3v)
+        {
+            StoreRow(partial, o + (3 * p.InChannels), c1v, c2v, c3v, a30, a31, a32, a33);
+        }
+    }
+
+    private static void StoreRow(TMem partial, int o, bool c1v, bool c2v, bool c3v, float v0, float v1, float v2, float v3)
+    {
+        partial.Store(o, v0);
+        if (c1v)
+        {
+            partial.Store(o + 1, v1);
+        }
+
+        if (c2v)
+        {
+            partial.Store(o + 2, v2);
+        }
+
+        if (c3v)
+        {
+            partial.Store(o + 3, v3);
+        }
+    }
+}

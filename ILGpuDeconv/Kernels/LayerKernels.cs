@@ -1,0 +1,108 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGpuDeconv.Activations;
+using ILGpuDeconv.Runtime;
+
+namespace ILGpuDeconv.Kernels;
+
+/// <summary>
+/// Every kernel one layer launches, bound to its accelerator's memory accessor and its activation, behind
+/// a non-generic face so the layer needs no generics. The compiled kernels come from the device's cache.
+/// </summary>
+internal abstract class LayerKernels
+{
+    public abstract void Forward(
+        AcceleratorStream stream, in DeconvParams p, ArrayView<float> input, ArrayView<float> weights, ArrayView<float> bias,
+        ArrayView<float> output, ArrayView<float> preActivation, bool storePreActivation, bool addBias);
+
+    public abstract void ActivationGradient(
+        AcceleratorStream stream, int length, ActivityPenalty penalty, ArrayView<float> outputGradient, ArrayView<float> preActivation, ArrayView<float> result);
+
+    public abstract void InputGradient(
+        AcceleratorStream stream, in DeconvParams p, ArrayView<float> outputGradient, ArrayView<float> weights, ArrayView<float> inputGradient);
+
+    public abstract void KernelGradient(
+        AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> partials);
+
+    public abstract void BiasGradient(
+        AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> outputGradient, ArrayView<float> partials);
+
+    public abstract void FinishGradient(
+        AcceleratorStream stream, GradientFinish settings, ArrayView<float> partials, ArrayView<float> weights, ArrayView<float> gradient);
+
+    public abstract void WeightLayouts(
+        AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> forwardLayout, ArrayView<float> inputGradientLayout);
+
+    /// <summary>Loads (or takes from the cache) the kernels for a device and an activation.</summary>
+    public static LayerKernels Create(DeconvDevice device, Activation activation) =>
+        device.Kind == AcceleratorKind.Cpu
+            ? activation.Accept(new Factory<PointerMemory>(device))
+            : activation.Accept(new Factory<ViewMemory>(device));
+
+    private sealed class Factory<TMem>(DeconvDevice device) : IActivationVisitor<LayerKernels>
+        where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+    {
+        public LayerKernels Visit<TAct>(TAct function)
+            where TAct : unmanaged, IActivationFunction => new Bound<TAct, TMem>(device.Kernels, function);
+    }
+
+    private sealed class Bound<TAct, TMem> : LayerKernels
+        where TAct : unmanaged, IActivationFunction
+        where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+    {
+        private readonly TAct activation;
+        private readonly ForwardKernel<TAct, TMem> forward;
+        private readonly ActivationGradientKernel<TAct, TMem> activationGradient;
+        private readonly InputGradientKernel<TMem> inputGradient;
+        private readonly KernelGradientKernel<TMem> kernelGradient;
+        private readonly BiasGradientKernel<TMem> biasGradient;
+        private readonly ReductionKernels<TMem> reductions;
+        private readonly WeightLayoutKernels<TMem> layouts;
+
+        public Bound(KernelCache cache, TAct activation)
+        {
+            this.activation = activation;
+            forward = cache.Get(a => new ForwardKernel<TAct, TMem>(a));
+            activationGradient = cache.Get(a => new ActivationGradientKernel<TAct, TMem>(a));
+            inputGradient = cache.Get(a => new InputGradientKernel<TMem>(a));
+            kernelGradient = cache.Get(a => new KernelGradientKernel<TMem>(a));
+            biasGradient = cache.Get(a => new BiasGradientKernel<TMem>(a));
+            reductions = cache.Get(a => new ReductionKernels<TMem>(a));
+            layouts = cache.Get(a => new WeightLayoutKernels<TMem>(a));
+        }
+
+        public override void Forward(
+            AcceleratorStream stream, in DeconvParams p, ArrayView<float> input, ArrayView<float> weights, ArrayView<float> bias,
+            ArrayView<float> output, ArrayView<float> preActivation, bool storePreActivation, bool addBias) =>
+            forward.Launch(
+                stream, p, input, weights, bias, output, preActivation, activation,
+                (storePreActivation ? ForwardKernel<TAct, TMem>.StorePreActivation : 0) | (addBias ? ForwardKernel<TAct, TMem>.AddBias : 0));
+
+        public override void ActivationGradient(
+            AcceleratorStream stream, int length, ActivityPenalty penalty, ArrayView<float> outputGradient, ArrayView<float> preActivation, ArrayView<float> result) =>
+            activationGradient.Launch(stream, length, penalty, outputGradient, preActivation, result, activation);
+
+        public override void InputGradient(
+            AcceleratorStream stream, in DeconvParams p, ArrayView<float> outputGradient, ArrayView<float> weights, ArrayView<float> inputGradient) =>
+            this.inputGradient.Launch(stream, p, outputGradient, weights, inputGradient);
+
+        public override void KernelGradient(
+            AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> partials) =>
+            kernelGradient.Launch(stream, p, chunks, input, outputGradient, partials);
+
+        public override void BiasGradient(
+            AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> outputGradient, ArrayView<float> partials) =>
+            biasGradient.Launch(stream, p, chunks, outputGradient, partials);
+
+        public override void FinishGradient(
+            AcceleratorStream stream, GradientFinish settings, ArrayView<float> partials, ArrayView<float> weights, ArrayView<float> gradient) =>
+            reductions.LaunchFinish(stream, settings, partials, weights, gradient);
+
+        public override void WeightLayouts(
+            AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> forwardLayout, ArrayView<float> inputGradientLayout)
+        {
+            layouts.LaunchForwardLayout(stream, p, kernel, forwardLayout);
+            layouts.LaunchInputGradientLayout(stream, p, kernel, inputGradientLayout);
+        }
+    }
+}

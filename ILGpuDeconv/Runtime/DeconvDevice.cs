@@ -1,0 +1,260 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace ILGpuDeconv.Runtime;
+
+/// <summary>
+/// The accelerator the layers run on: owns (or borrows from the caller) an ILGPU <see cref="ILGPU.Context"/>
+/// and <see cref="ILGPU.Runtime.Accelerator"/>, chooses CUDA, else OpenCL, else ILGPU's CPU accelerator
+/// unless told otherwise, compiles each kernel once, and accounts for the device memory the library holds.
+/// </summary>
+/// <remarks>
+/// Thread safety: creating layers and tensors and launching work from several threads is safe; kernels
+/// run in launch order on the accelerator's default stream.
+/// </remarks>
+public sealed partial class DeconvDevice : IDisposable
+{
+    /// <summary>The environment variable that picks the accelerator when the code does not: <c>auto|cuda|opencl|cpu</c>.</summary>
+    public const string EnvironmentVariable = "ILGPUDECONV_ACCELERATOR";
+
+    private static readonly Lazy<DeconvDevice> SharedDevice = new(() => Create(), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly Context? ownedContext;
+    private readonly bool ownsAccelerator;
+    private long allocatedBytes;
+    private int disposed;
+
+    private DeconvDevice(Context? ownedContext, Accelerator accelerator, bool ownsAccelerator, string selectionReason)
+    {
+        this.ownedContext = ownedContext;
+        this.ownsAccelerator = ownsAccelerator;
+        Accelerator = accelerator;
+        Kind = KindOf(accelerator);
+        Info = Describe(accelerator);
+        SelectionReason = selectionReason;
+        Kernels = new KernelCache(this);
+    }
+
+    /// <summary>
+    /// Gets a process-wide device, created on first use with <see cref="Create()"/> (so it honours
+    /// <see cref="EnvironmentVariable"/>); the layer constructor without a device uses it.
+    /// </summary>
+    public static DeconvDevice Shared => SharedDevice.Value;
+
+    /// <summary>Gets the ILGPU accelerator, for callers who launch their own kernels or wrap their own buffers.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Gets the accelerator kind.</summary>
+    public AcceleratorKind Kind { get; }
+
+    /// <summary>Gets what ILGPU reports about the accelerator.</summary>
+    public AcceleratorInfo Info { get; }
+
+    /// <summary>Gets why this accelerator was chosen, e.g. <c>auto: no CUDA device; first OpenCL device</c>.</summary>
+    public string SelectionReason { get; }
+
+    /// <summary>Gets the bytes of device memory currently held by buffers this library allocated on this device.</summary>
+    public long AllocatedBytes => Interlocked.Read(ref allocatedBytes);
+
+    /// <summary>Gets a value indicating whether this device was disposed.</summary>
+    public bool IsDisposed => Volatile.Read(ref disposed) != 0;
+
+    internal KernelCache Kernels { get; }
+
+    /// <summary>The weights of named layers, for TensorFlow's <c>reuse</c>.</summary>
+    internal LayerWeightRegistry Weights { get; } = new();
+
+    /// <summary>
+    /// Creates a device on the accelerator named by <see cref="EnvironmentVariable"/>, or by
+    /// <see cref="AcceleratorPreference.Auto"/> (CUDA, else OpenCL, else CPU) when it is unset.
+    /// </summary>
+    /// <returns>The device; dispose it to release the accelerator.</returns>
+    /// <exception cref="ArgumentException">The environment variable holds an unknown value.</exception>
+    /// <exception cref="InvalidOperationException">The requested accelerator kind is not present.</exception>
+    public static DeconvDevice Create() => Create(PreferenceFromEnvironment(), fromEnvironment: true);
+
+    /// <summary>Creates a device on the requested kind of accelerator; the environment variable is not consulted.</summary>
+    /// <param name="preference">Which accelerator to use.</param>
+    /// <returns>The device; dispose it to release the accelerator.</returns>
+    /// <exception cref="InvalidOperationException">The requested accelerator kind is not present.</exception>
+    public static DeconvDevice Create(AcceleratorPreference preference) => Create(preference, fromEnvironment: false);
+
+    /// <summary>
+    /// Wraps an accelerator the caller owns: the device borrows it and never disposes it, so the caller's
+    /// own ILGPU buffers and kernels live beside the layers'.
+    /// </summary>
+    /// <param name="accelerator">The accelerator.</param>
+    /// <returns>The device.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="accelerator"/> is null.</exception>
+    public static DeconvDevice FromAccelerator(Accelerator accelerator)
+    {
+        ArgumentNullException.ThrowIfNull(accelerator);
+        return new DeconvDevice(null, accelerator, ownsAccelerator: false, "borrowed from the caller");
+    }
+
+    /// <summary>Reads <see cref="EnvironmentVariable"/>: unset or empty means <see cref="AcceleratorPreference.Auto"/>.</summary>
+    /// <returns>The preference.</returns>
+    /// <exception cref="ArgumentException">The variable holds something other than auto, cuda, opencl or cpu.</exception>
+    public static AcceleratorPreference PreferenceFromEnvironment() =>
+        ParsePreference(Environment.GetEnvironmentVariable(EnvironmentVariable), EnvironmentVariable);
+
+    /// <summary>Parses <c>auto</c>, <c>cuda</c>, <c>opencl</c> or <c>cpu</c> (any case; empty means auto).</summary>
+    /// <param name="text">The text.</param>
+    /// <param name="argumentName">What to name in an error.</param>
+    /// <returns>The preference.</returns>
+    /// <exception cref="ArgumentException">The text is none of those.</exception>
+    public static AcceleratorPreference ParsePreference(string? text, string argumentName = "accelerator") =>
+        (text ?? string.Empty).Trim().ToUpperInvariant() switch
+        {
+            "" or "AUTO" => AcceleratorPreference.Auto,
+            "CUDA" => AcceleratorPreference.Cuda,
+            "OPENCL" or "CL" => AcceleratorPreference.OpenCL,
+            "CPU" => AcceleratorPreference.Cpu,
+            _ => throw new ArgumentException(
+                $"{argumentName} must be auto, cuda, opencl or cpu; got \"{text}\".", argumentName),
+        };
+
+    /// <summary>Lists every accelerator ILGPU finds on this machine, CUDA first, then OpenCL, then the CPU accelerator.</summary>
+    /// <returns>The accelerators, in the order <see cref="AcceleratorPreference.Auto"/> considers them.</returns>
+    public static IReadOnlyList<AcceleratorInfo> ListAccelerators()
+    {
+        using var context = CreateContext();
+        return Ordered(context).Select(device =>
+        {
+            using var accelerator = device.CreateAccelerator(context);
+            return Describe(accelerator);
+        }).ToList();
+    }
+
+    /// <summary>Waits until every kernel and copy launched on this device has finished.</summary>
+    public void Synchronize()
+    {
+        ThrowIfDisposed();
+        Accelerator.Synchronize();
+    }
+
+    /// <summary>Releases the kernels and, when this device created them, the accelerator and context.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Kernels.Dispose();
+        if (ownsAccelerator)
+        {
+            Accelerator.Dispose();
+            ownedContext?.Dispose();
+        }
+    }
+
+    /// <summary>Formats the choice, e.g. <c>Cuda: NVIDIA H100 ... [auto: first CUDA device]</c>.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() => $"{Info} [{SelectionReason}]";
+
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+
+    internal void TrackAllocation(long bytes) => Interlocked.Add(ref allocatedBytes, bytes);
+
+    private static DeconvDevice Create(AcceleratorPreference preference, bool fromEnvironment)
+    {
+        var context = CreateContext();
+        try
+        {
+            var devices = Ordered(context).ToList();
+            string source = fromEnvironment
+                ? (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(EnvironmentVariable))
+                    ? "auto"
+                    : $"{EnvironmentVariable}={Environment.GetEnvironmentVariable(EnvironmentVariable)}")
+                : $"requested {preference}";
+            Device chosen;
+            string reason;
+            switch (preference)
+            {
+                case AcceleratorPreference.Auto:
+                    chosen = devices[0];
+                    reason = chosen.AcceleratorType switch
+                    {
+                        AcceleratorType.Cuda => $"{source}: first CUDA device",
+                        AcceleratorType.OpenCL => $"{source}: no CUDA device; first OpenCL device",
+                        _ => $"{source}: no CUDA or OpenCL device; CPU accelerator",
+                    };
+                    break;
+                default:
+                    var wanted = preference switch
+                    {
+                        AcceleratorPreference.Cuda => AcceleratorType.Cuda,
+                        AcceleratorPreference.OpenCL => AcceleratorType.OpenCL,
+                        _ => AcceleratorType.CPU,
+                    };
+                    chosen = devices.FirstOrDefault(d => d.AcceleratorType == wanted)
+                        ?? throw new InvalidOperationException(
+                            $"No {preference} accelerator found ({source}). ILGPU lists: " +
+                            string.Join("; ", devices.Select(d => $"{d.AcceleratorType} {d.Name}")) + ".");
+                    reason = $"{source}: first {preference} device";
+                    break;
+            }
+
+            var accelerator = chosen.CreateAccelerator(context);
+            return new DeconvDevice(context, accelerator, ownsAccelerator: true, reason);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
+    }
+
+    private static Context CreateContext()
+    {
+        NativeLibraryResolver.Install();
+
+        // The CPU accelerator runs one OS thread per simulated thread: two threads per warp, one
+        // multiprocessor per two cores, measured faster than ILGPU's default simulation of 16 threads.
+        var cpu = new CPUDevice(
+            numThreadsPerWarp: 2,
+            numWarpsPerMultiprocessor: 2,
+            numMultiprocessors: Math.Max(1, Environment.ProcessorCount / 2));
+        return Context.Create(builder => builder.Cuda().OpenCL().CPU(cpu).EnableAlgorithms());
+    }
+
+    private static IEnumerable<Device> Ordered(Context context) =>
+        context.Devices.Where(d => d.AcceleratorType == AcceleratorType.Cuda)
+            .Concat(context.Devices.Where(d => d.AcceleratorType == AcceleratorType.OpenCL))
+            .Concat(context.Devices.Where(d => d.AcceleratorType == AcceleratorType.CPU));
+
+    private static AcceleratorKind KindOf(Accelerator accelerator) => accelerator.AcceleratorType switch
+    {
+        AcceleratorType.Cuda => AcceleratorKind.Cuda,
+        AcceleratorType.OpenCL => AcceleratorKind.OpenCL,
+        _ => AcceleratorKind.Cpu,
+    };
+
+    private static AcceleratorInfo Describe(Accelerator accelerator)
+    {
+        string name = accelerator switch
+        {
+            CudaAccelerator cuda => string.Create(
+                CultureInfo.InvariantCulture,
+                $"{cuda.Name} (architecture {cuda.Architecture}, PTX ISA {cuda.InstructionSet}, driver {cuda.DriverVersion})"),
+            CLAccelerator cl => $"{cl.Name} ({cl.VendorName}, {cl.CVersion})",
+            _ => accelerator.Name,
+        };
+        return new AcceleratorInfo(
+            KindOf(accelerator),
+            name,
+            accelerator.MemorySize,
+            accelerator.WarpSize,
+            accelerator.MaxNumThreadsPerGroup,
+            accelerator.NumMultiprocessors);
+    }
+}

@@ -1,0 +1,63 @@
+using System;
+using System.Threading;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace ILGpuDeconv.Runtime;
+
+/// <summary>
+/// A float buffer on a device's accelerator whose bytes are counted in <see cref="DeconvDevice.AllocatedBytes"/>
+/// until it is disposed. Every allocation the library makes goes through here.
+/// </summary>
+internal sealed class DeviceBuffer : IDisposable
+{
+    private readonly DeconvDevice device;
+    private MemoryBuffer1D<float, Stride1D.Dense>? buffer;
+
+    private DeviceBuffer(DeconvDevice device, MemoryBuffer1D<float, Stride1D.Dense> buffer)
+    {
+        this.device = device;
+        this.buffer = buffer;
+        Length = buffer.Length;
+        device.TrackAllocation(Length * sizeof(float));
+    }
+
+    public long Length { get; }
+
+    public ArrayView<float> View =>
+        (buffer ?? throw new ObjectDisposedException(nameof(DeviceBuffer))).View;
+
+    /// <summary>Allocates, turning the accelerator's failure into a clear <see cref="InsufficientMemoryException"/>.</summary>
+    public static DeviceBuffer Allocate(DeconvDevice device, long length, string purpose)
+    {
+        device.ThrowIfDisposed();
+        long bytes = checked(Math.Max(1, length) * sizeof(float));
+        long capacity = device.Accelerator.MemorySize;
+        if (bytes > capacity)
+        {
+            throw new InsufficientMemoryException(
+                $"Allocating {bytes} bytes for {purpose} on {device.Info.Name} is impossible: the device has {capacity} bytes.");
+        }
+
+        try
+        {
+            return new DeviceBuffer(device, device.Accelerator.Allocate1D<float>(Math.Max(1, length)));
+        }
+        catch (Exception ex) when (ex is OutOfMemoryException or AcceleratorException or InvalidOperationException)
+        {
+            throw new InsufficientMemoryException(
+                $"Allocating {bytes} bytes for {purpose} on {device.Info.Name} failed ({device.AllocatedBytes} bytes already held by ILGpuDeconv): {ex.Message}",
+                ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        var owned = Interlocked.Exchange(ref buffer, null);
+        if (owned is not null)
+        {
+            owned.Dispose();
+            device.TrackAllocation(-Length * sizeof(float));
+        }
+    }
+}

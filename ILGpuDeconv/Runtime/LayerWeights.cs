@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Generic;
+using ILGPU.Runtime;
+using ILGpuDeconv.Tensors;
+
+namespace ILGpuDeconv.Runtime;
+
+/// <summary>
+/// The variables of one named layer on one device: kernel and bias, their gradients, the derived
+/// layouts the kernels read, and optimizer state. Layers created with TensorFlow's <c>reuse</c> share one
+/// instance; <see cref="LayerWeightRegistry"/> frees it when the last of them is disposed.
+/// </summary>
+internal sealed class LayerWeights : IDisposable
+{
+    private readonly List<IDisposable> optimizerSlots = [];
+
+    public LayerWeights(DeconvDevice device, string name, TensorShape kernelShape, bool useBias)
+    {
+        Device = device;
+        Name = name;
+        KernelShape = kernelShape;
+        UseBias = useBias;
+        int filters = kernelShape[2];
+        try
+        {
+            Kernel = DeviceBuffer.Allocate(device, kernelShape.ElementCount, $"the kernel of layer '{name}'");
+            KernelGradient = DeviceBuffer.Allocate(device, kernelShape.ElementCount, $"the kernel gradient of layer '{name}'");
+            Bias = DeviceBuffer.Allocate(device, useBias ? filters : 1, $"the bias of layer '{name}'");
+            BiasGradient = DeviceBuffer.Allocate(device, useBias ? filters : 1, $"the bias gradient of layer '{name}'");
+            Kernel.View.MemSetToZero();
+            Bias.View.MemSetToZero();
+            KernelGradient.View.MemSetToZero();
+            BiasGradient.View.MemSetToZero();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public DeconvDevice Device { get; }
+
+    public string Name { get; }
+
+    public TensorShape KernelShape { get; }
+
+    public TensorShape BiasShape => new(KernelShape[2]);
+
+    public bool UseBias { get; }
+
+    public DeviceBuffer Kernel { get; } = null!;
+
+    public DeviceBuffer Bias { get; } = null!;
+
+    public DeviceBuffer KernelGradient { get; } = null!;
+
+    public DeviceBuffer BiasGradient { get; } = null!;
+
+    /// <summary>Gets or sets a counter bumped whenever the kernel changes, so layers know to refresh their derived layouts.</summary>
+    public long Version { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether the gradient buffers hold a gradient (false until the first backward pass).</summary>
+    public bool HasGradients { get; set; }
+
+    /// <summary>Registers optimizer state to free with the weights.</summary>
+    public void AddOptimizerSlot(IDisposable slot) => optimizerSlots.Add(slot);
+
+    public void Dispose()
+    {
+        Kernel?.Dispose();
+        Bias?.Dispose();
+        KernelGradient?.Dispose();
+        BiasGradient?.Dispose();
+        foreach (var slot in optimizerSlots)
+        {
+            slot.Dispose();
+        }
+
+        optimizerSlots.Clear();
+    }
+}

@@ -1,0 +1,155 @@
+using System;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGpuDeconv.Runtime;
+
+namespace ILGpuDeconv.Tensors;
+
+/// <summary>
+/// A dense float tensor in an accelerator's memory: a buffer (owned, or a view the caller owns) and its
+/// shape. Layers read and write these without copies or synchronisation, so data stays on the device
+/// between calls; copy to and from the host explicitly.
+/// </summary>
+public sealed class DeviceTensor : IDisposable
+{
+    private readonly DeviceBuffer? owned;
+    private readonly ArrayView<float> view;
+    private bool disposed;
+
+    private DeviceTensor(DeconvDevice device, TensorShape shape, DeviceBuffer? owned, ArrayView<float> view)
+    {
+        Device = device;
+        Shape = shape;
+        this.owned = owned;
+        this.view = view;
+    }
+
+    /// <summary>Gets the device whose accelerator holds the data.</summary>
+    public DeconvDevice Device { get; }
+
+    /// <summary>Gets the shape.</summary>
+    public TensorShape Shape { get; }
+
+    /// <summary>Gets the element count.</summary>
+    public long Length => Shape.ElementCount;
+
+    /// <summary>Gets a value indicating whether the tensor owns its buffer (false for <see cref="Wrap"/>).</summary>
+    public bool OwnsBuffer => owned is not null;
+
+    /// <summary>Gets a value indicating whether the tensor was disposed.</summary>
+    public bool IsDisposed => disposed;
+
+    /// <summary>Gets the ILGPU view of the data, for the caller's own kernels.</summary>
+    /// <exception cref="ObjectDisposedException">The tensor was disposed.</exception>
+    public ArrayView<float> View
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return view;
+        }
+    }
+
+    /// <summary>Allocates an uninitialised tensor on a device.</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="shape">The shape.</param>
+    /// <returns>The tensor; dispose it to free the memory.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="InsufficientMemoryException">The device cannot hold it.</exception>
+    public static DeviceTensor Allocate(DeconvDevice device, TensorShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(shape);
+        var buffer = DeviceBuffer.Allocate(device, shape.ElementCount, $"a tensor of shape {shape}");
+        return new DeviceTensor(device, shape, buffer, buffer.View.SubView(0, shape.ElementCount));
+    }
+
+    /// <summary>Allocates a tensor and copies host data into it.</summary>
+    /// <param name="device">The device.</param>
+    /// <param name="data">The values, row-major; as many as the shape holds.</param>
+    /// <param name="shape">The shape.</param>
+    /// <returns>The tensor.</returns>
+    /// <exception cref="ArgumentException">The data length does not match the shape.</exception>
+    public static DeviceTensor FromHost(DeconvDevice device, ReadOnlySpan<float> data, TensorShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        CheckLength(data.Length, shape, nameof(data));
+        var tensor = Allocate(device, shape);
+        tensor.CopyFromHost(data);
+        return tensor;
+    }
+
+    /// <summary>Wraps a view the caller owns; disposing the tensor leaves the view's buffer alone.</summary>
+    /// <param name="device">The device whose accelerator holds the view.</param>
+    /// <param name="view">The view; at least as long as the shape.</param>
+    /// <param name="shape">The shape.</param>
+    /// <returns>The tensor.</returns>
+    /// <exception cref="ArgumentException">The view is shorter than the shape, or lives on another accelerator.</exception>
+    public static DeviceTensor Wrap(DeconvDevice device, ArrayView<float> view, TensorShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(shape);
+        if (view.Length < shape.ElementCount)
+        {
+            throw new ArgumentException(
+                $"The view holds {view.Length} elements but the shape {shape} needs {shape.ElementCount}.", nameof(view));
+        }
+
+        if (view.GetAccelerator() != device.Accelerator)
+        {
+            throw new ArgumentException("The view lives on a different accelerator than the device.", nameof(view));
+        }
+
+        return new DeviceTensor(device, shape, null, view.SubView(0, shape.ElementCount));
+    }
+
+    /// <summary>Copies host data into the tensor (waits for the copy).</summary>
+    /// <param name="source">The values; exactly as many as the tensor holds.</param>
+    /// <exception cref="ArgumentException">The length differs from the tensor's.</exception>
+    public void CopyFromHost(ReadOnlySpan<float> source)
+    {
+        CheckLength(source.Length, Shape, nameof(source));
+        View.CopyFromCPU(Device.Accelerator.DefaultStream, source);
+        Device.Accelerator.DefaultStream.Synchronize();
+    }
+
+    /// <summary>Copies the tensor to host memory, after the work launched before it finishes.</summary>
+    /// <param name="destination">Where to write; exactly as long as the tensor.</param>
+    /// <exception cref="ArgumentException">The length differs from the tensor's.</exception>
+    public void CopyToHost(Span<float> destination)
+    {
+        CheckLength(destination.Length, Shape, nameof(destination));
+        var stream = Device.Accelerator.DefaultStream;
+        stream.Synchronize();
+        View.CopyToCPU(stream, destination);
+        stream.Synchronize();
+    }
+
+    /// <summary>Copies the tensor to a new host array.</summary>
+    /// <returns>The values, row-major.</returns>
+    public float[] ToArray()
+    {
+        var result = new float[checked((int)Length)];
+        CopyToHost(result);
+        return result;
+    }
+
+    /// <summary>Frees the buffer if the tensor owns it.</summary>
+    public void Dispose()
+    {
+        disposed = true;
+        owned?.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"DeviceTensor {Shape} on {Device.Kind}";
+
+    internal static void CheckLength(long length, TensorShape shape, string argumentName)
+    {
+        if (length != shape.ElementCount)
+        {
+            throw new ArgumentException(
+                $"{argumentName} holds {length} values but the shape {shape} needs {shape.ElementCount}.", argumentName);
+        }
+    }
+}
