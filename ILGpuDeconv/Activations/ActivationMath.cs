@@ -17,12 +17,6 @@ internal static class ActivationMath
     /// <summary>sqrt(2/pi).</summary>
     public const float Sqrt2OverPi = 0.79788456080286536f;
 
-    /// <summary>
-    /// Where <c>log(1 + exp(x))</c> equals x (or exp(x)) to float precision: <c>-(log(float epsilon) + 2)</c>,
-    /// the threshold TensorFlow's softplus uses.
-    /// </summary>
-    private const float SoftplusThreshold = 13.942385f;
-
     /// <summary>The error function, from the Chebyshev fit of erfc in Numerical Recipes (relative error below 1.2e-7).</summary>
     public static float Erf(float x)
     {
@@ -47,7 +41,10 @@ internal static class ActivationMath
         return e / (1f + e);
     }
 
-    /// <summary><c>log(1 + exp(x))</c>, with TensorFlow's cut-offs where float precision makes it x or exp(x).</summary>
-    public static float Softplus(float x) =>
-        x > SoftplusThreshold ? x : x < -SoftplusThreshold ? MathF.Exp(x) : MathF.Log(MathF.Exp(x) + 1f);
+    /// <summary>
+    /// <c>log(1 + exp(x))</c> as <c>max(x, 0) + log(1 + exp(-|x|))</c>: finite everywhere, and within float
+    /// rounding of TensorFlow's thresholded form. (That form, a chain of selects around exp and log,
+    /// crashes PoCL 6's LLVM: "Instruction Combining did not reach a fixpoint".)
+    /// </summary>
+    public static float Softplus(float x) => MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
 }

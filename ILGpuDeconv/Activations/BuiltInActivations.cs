@@ -177,7 +177,7 @@ internal readonly struct MishFunction : IActivationFunction
 /// <summary>Keras <c>hard_silu</c> / <c>hard_swish</c>: <c>x * relu6(x + 3) / 6</c>.</summary>
 internal readonly struct HardSiluFunction : IActivationFunction
 {
-    public float Apply(float x) => x <= -3f ? 0f : x >= 3f ? x : x * (x + 3f) / 6f;
+    public float Apply(float x) => x * MathF.Min(MathF.Max(x + 3f, 0f), 6f) / 6f;
 
-    public float Derivative(float x, float y) => x < -3f ? 0f : x > 3f ? 1f : ((2f * x) + 3f) / 6f;
+    public float Derivative(float x, float y) => x <= -3f ? 0f : x >= 3f ? 1f : ((2f * x) + 3f) / 6f; // relu6' is 0 at its kinks, as in TensorFlow
 }

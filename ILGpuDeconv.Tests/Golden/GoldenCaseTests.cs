@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using ILGpuDeconv.Bench.Conformance;
+using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Tests.Infrastructure;
+using NUnit.Framework;
+
+namespace ILGpuDeconv.Tests.Golden;
+
+/// <summary>
+/// Every TensorFlow.js golden case (forward output, input, kernel and bias gradients) on every
+/// accelerator, with the tolerance rule of <c>verify</c>.
+/// </summary>
+public sealed class GoldenCaseTests
+{
+    public static IEnumerable<TestCaseData> Cases()
+    {
+        foreach (var kind in TestAccelerators.All)
+        {
+            foreach (string file in CaseFiles())
+            {
+                foreach (var c in ConformanceCase.Load(file))
+                {
+                    yield return new TestCaseData(kind, Path.GetFileName(file), c.Id)
+                        .SetName($"Golden({kind}, {Path.GetFileNameWithoutExtension(file)}#{c.Id})");
+                }
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void Case_matches_TensorFlow(AcceleratorKind kind, string file, int id)
+    {
+        var device = TestAccelerators.Require(kind);
+        var c = Load(file).Single(x => x.Id == id);
+        var result = ConformanceRunner.Run(device, c, forwardOnly: false);
+        Assert.That(result.Passed, Is.True, () => c.Describe() + Environment.NewLine + string.Join(Environment.NewLine, result.Checks));
+        Assert.That(result.Checks.Select(k => k.Tensor), Does.Contain("grad_kernel"), "gradients were checked");
+    }
+
+    [Test]
+    public void The_golden_files_cover_what_the_issue_lists()
+    {
+        var all = CaseFiles().SelectMany(ConformanceCase.Load).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(all, Has.Count.GreaterThanOrEqualTo(100));
+            Assert.That(all.Select(c => c.Options.Padding).Distinct().Count(), Is.EqualTo(2), "valid and same");
+            Assert.That(all.Select(c => c.Options.DataFormat).Distinct().Count(), Is.EqualTo(2), "both data formats");
+            foreach (var strides in new Size2D[] { 1, 2, (3, 2), (1, 3) })
+            {
+                Assert.That(all.Any(c => c.Options.Strides == strides), $"strides {strides}");
+            }
+
+            Assert.That(all.Any(c => c.Options.Strides.Height > c.Options.KernelSize.Height), "stride larger than kernel");
+            foreach (int k in new[] { 1, 2, 3, 4, 5 })
+            {
+                Assert.That(all.Any(c => c.Options.KernelSize.Height == k || c.Options.KernelSize.Width == k), $"kernel size {k}");
+            }
+
+            Assert.That(all.Any(c => c.Options.KernelSize.Height != c.Options.KernelSize.Width), "non-square kernels");
+            Assert.That(all.Any(c => c.InputShape[0] > 1), "batch > 1");
+            Assert.That(all.Any(c => !c.Options.UseBias) && all.Any(c => c.Options.UseBias), "with and without bias");
+            Assert.That(all.Select(c => c.ActivationName).Distinct().Count(), Is.GreaterThanOrEqualTo(4), "several activations");
+            Assert.That(all.Any(c => c.Options.DilationRate != new Size2D(1)), "dilation");
+            Assert.That(all.Any(c => c.Options.OutputPadding is not null), "output_padding");
+            Assert.That(all.All(c => c.HasGradients), "every case holds gradients");
+        });
+    }
+
+    internal static IEnumerable<string> CaseFiles() =>
+        Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Golden", "cases"), "*.json").Order(StringComparer.Ordinal);
+
+    private static IReadOnlyList<ConformanceCase> Load(string file) =>
+        Cache.GetOrAdd(file, f => ConformanceCase.Load(Path.Combine(AppContext.BaseDirectory, "Golden", "cases", f)));
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<ConformanceCase>> Cache = new();
+}

@@ -1,0 +1,77 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using ILGpuDeconv.Runtime;
+using NUnit.Framework;
+
+namespace ILGpuDeconv.Tests.Infrastructure;
+
+/// <summary>
+/// The accelerator matrix: every accelerator test runs once per kind. A kind whose device is missing,
+/// or that <see cref="EnvironmentVariable"/> leaves out, reports the test as ignored with the reason,
+/// never as passed. Devices are created once per test run, so each kernel compiles once per accelerator.
+/// </summary>
+public static class TestAccelerators
+{
+    /// <summary>Restricts the matrix, e.g. <c>cpu,opencl</c>; unset means every kind.</summary>
+    public const string EnvironmentVariable = "ILGPUDECONV_TEST_ACCELERATORS";
+
+    private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<DeconvDevice?>> Devices = new();
+    private static readonly Lazy<IReadOnlyList<AcceleratorInfo>> Present = new(DeconvDevice.ListAccelerators);
+
+    /// <summary>Gets every kind, for <c>[ValueSource]</c> and <c>[TestCaseSource]</c>.</summary>
+    public static IEnumerable<AcceleratorKind> All => [AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda];
+
+    /// <summary>Gets the device of a kind, or ignores the calling test with the reason it cannot run.</summary>
+    public static DeconvDevice Require(AcceleratorKind kind)
+    {
+        if (!Selected(kind))
+        {
+            Assert.Ignore($"{kind} is left out by {EnvironmentVariable}={Environment.GetEnvironmentVariable(EnvironmentVariable)}");
+        }
+
+        if (!Present.Value.Any(info => info.Kind == kind))
+        {
+            Assert.Ignore($"no {kind} device on this machine (ILGPU lists: {string.Join("; ", Present.Value.Select(i => i.ToString()))})");
+        }
+
+        var device = Devices.GetOrAdd(kind, k => new Lazy<DeconvDevice?>(() => DeconvDevice.Create(ToPreference(k)))).Value;
+        return device!;
+    }
+
+    /// <summary>Gets the devices that are selected and present (for tests that loop over all of them).</summary>
+    public static IEnumerable<DeconvDevice> Available() =>
+        All.Where(k => Selected(k) && Present.Value.Any(i => i.Kind == k)).Select(Require);
+
+    /// <summary>Whether the environment selects a kind.</summary>
+    public static bool Selected(AcceleratorKind kind)
+    {
+        string? filter = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(filter))
+        {
+            return true;
+        }
+
+        return filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Any(name => DeconvDevice.ParsePreference(name, EnvironmentVariable) == ToPreference(kind));
+    }
+
+    /// <summary>Disposes every device created for the run.</summary>
+    internal static void DisposeAll()
+    {
+        foreach (var device in Devices.Values.Where(d => d.IsValueCreated))
+        {
+            device.Value?.Dispose();
+        }
+
+        Devices.Clear();
+    }
+
+    private static AcceleratorPreference ToPreference(AcceleratorKind kind) => kind switch
+    {
+        AcceleratorKind.Cuda => AcceleratorPreference.Cuda,
+        AcceleratorKind.OpenCL => AcceleratorPreference.OpenCL,
+        _ => AcceleratorPreference.Cpu,
+    };
+}
