@@ -45,7 +45,7 @@ public sealed class Conv2DTransposeOptionsTests
     [TestCaseSource(nameof(InvalidOptions))]
     public void The_layer_refuses_invalid_options_at_construction(Conv2DTransposeOptions options, string parameter, string kerasName)
     {
-        var device = Infrastructure.TestAccelerators.Require(ILGpuDeconv.Runtime.AcceleratorKind.Cpu);
+        var device = Infrastructure.TestAccelerators.Any();
         var ex = Assert.Throws<ArgumentException>(() => new Conv2DTranspose(device, options).Dispose());
         Assert.That(ex!.ParamName, Is.EqualTo(parameter), kerasName);
     }

@@ -32,7 +32,7 @@ public sealed partial class ReadmeExampleTests
         string readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "README.md"));
         var block = CSharpBlock().Match(readme);
         Assert.That(block.Success, "the README has a C# block");
-        string source = File.ReadAllText(Path.Combine(SourceDirectory(), "ReadmeExampleTests.cs"));
+        string source = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "ReadmeExampleTests.cs"));
         int begin = source.LastIndexOf("// README begin", StringComparison.Ordinal);
         int end = source.LastIndexOf("// README end", StringComparison.Ordinal);
         string usings = string.Join("\n", source.Split('\n').Where(l => l.StartsWith("using ILGpuDeconv", StringComparison.Ordinal)).Select(l => l.Trim()));
@@ -64,9 +64,6 @@ public sealed partial class ReadmeExampleTests
 
     private static string Normalize(string code) =>
         string.Join("\n", code.Replace("\r", string.Empty, StringComparison.Ordinal).Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0));
-
-    private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
-        Path.GetDirectoryName(path)!;
 
     [GeneratedRegex("```csharp\\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex CSharpBlock();

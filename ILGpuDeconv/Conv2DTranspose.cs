@@ -57,8 +57,20 @@ public sealed partial class Conv2DTranspose : IDisposable
         Options = options;
         kernels = LayerKernels.Create(device, options.Activation);
         registration = device.Weights.Claim(options.Name, options.Reuse, nameof(options));
+        if (registration.Weights is { } existing)
+        {
+            try
+            {
+                CheckCompatible(existing, nameof(options));
+            }
+            catch
+            {
+                device.Weights.Release(registration);
+                throw;
+            }
+        }
+
         workspace = new Workspace(device);
-        weights = registration.Weights;
     }
 
     /// <summary>Gets the device the layer runs on.</summary>
@@ -79,8 +91,20 @@ public sealed partial class Conv2DTranspose : IDisposable
     /// <summary>Gets the kernel shape <c>[kh, kw, filters, in_channels]</c>, or null before the layer is built.</summary>
     public TensorShape? KernelShape => CurrentWeights?.KernelShape;
 
-    /// <summary>Gets the weights, which another layer may have created (reuse).</summary>
-    private LayerWeights? CurrentWeights => weights ??= registration.Weights;
+    /// <summary>Gets the weights, which another layer may have created (reuse); checks them on first sight.</summary>
+    private LayerWeights? CurrentWeights
+    {
+        get
+        {
+            if (weights is null && registration.Weights is { } shared)
+            {
+                CheckCompatible(shared, "options");
+                weights = shared;
+            }
+
+            return weights;
+        }
+    }
 
     /// <summary>Computes the output shape for an input shape, exactly as TensorFlow does (Keras <c>compute_output_shape</c>).</summary>
     /// <param name="inputShape">The input shape, rank 4, in the layer's data format.</param>
@@ -187,6 +211,19 @@ public sealed partial class Conv2DTranspose : IDisposable
         }
 
         Upload(target, kernelValues, biasValues);
+    }
+
+    /// <summary>Checks that weights another layer created (reuse) fit this layer's kernel size, filters and use_bias.</summary>
+    private void CheckCompatible(LayerWeights shared, string argumentName)
+    {
+        var k = shared.KernelShape;
+        if (k[0] != Options.KernelSize.Height || k[1] != Options.KernelSize.Width || k[2] != Options.Filters || shared.UseBias != Options.UseBias)
+        {
+            throw new ArgumentException(
+                $"Layer '{Name}' is reused with kernel [{Options.KernelSize.Height}, {Options.KernelSize.Width}, {Options.Filters}, in_channels] " +
+                $"(use_bias={Options.UseBias}) but its weights have kernel shape {k} (use_bias={shared.UseBias}).",
+                argumentName);
+        }
     }
 
     /// <summary>The stream every launch goes to.</summary>

@@ -44,6 +44,16 @@ public static class TestAccelerators
     public static IEnumerable<DeconvDevice> Available() =>
         All.Where(k => Selected(k) && Present.Value.Any(i => i.Kind == k)).Select(Require);
 
+    /// <summary>
+    /// Gets the first selected device (CPU on a plain host, OpenCL inside the PoCL root), for tests about
+    /// the API rather than about one accelerator; ignores the test when none is selected.
+    /// </summary>
+    public static DeconvDevice Any()
+    {
+        var kind = All.Reverse().FirstOrDefault(k => Selected(k) && Present.Value.Any(i => i.Kind == k), AcceleratorKind.Cpu);
+        return Require(kind);
+    }
+
     /// <summary>Whether the environment selects a kind.</summary>
     public static bool Selected(AcceleratorKind kind)
     {

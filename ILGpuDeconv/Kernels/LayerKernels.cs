@@ -33,6 +33,15 @@ internal abstract class LayerKernels
     public abstract void WeightLayouts(
         AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> forwardLayout, ArrayView<float> inputGradientLayout);
 
+    public abstract void Sgd(AcceleratorStream stream, int length, SgdStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> velocity);
+
+    public abstract void Adam(
+        AcceleratorStream stream, int length, AdamStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> m, ArrayView<float> v);
+
+    public abstract void NonNeg(AcceleratorStream stream, int length, ArrayView<float> weights);
+
+    public abstract void Norm(AcceleratorStream stream, NormConstraint settings, ArrayView<float> weights);
+
     /// <summary>Loads (or takes from the cache) the kernels for a device and an activation.</summary>
     public static LayerKernels Create(DeconvDevice device, Activation activation) =>
         device.Kind == AcceleratorKind.Cpu
@@ -58,6 +67,8 @@ internal abstract class LayerKernels
         private readonly BiasGradientKernel<TMem> biasGradient;
         private readonly ReductionKernels<TMem> reductions;
         private readonly WeightLayoutKernels<TMem> layouts;
+        private readonly OptimizerKernels<TMem> optimizers;
+        private readonly ConstraintKernels<TMem> constraints;
 
         public Bound(KernelCache cache, TAct activation)
         {
@@ -69,6 +80,8 @@ internal abstract class LayerKernels
             biasGradient = cache.Get(a => new BiasGradientKernel<TMem>(a));
             reductions = cache.Get(a => new ReductionKernels<TMem>(a));
             layouts = cache.Get(a => new WeightLayoutKernels<TMem>(a));
+            optimizers = cache.Get(a => new OptimizerKernels<TMem>(a));
+            constraints = cache.Get(a => new ConstraintKernels<TMem>(a));
         }
 
         public override void Forward(
@@ -104,5 +117,17 @@ internal abstract class LayerKernels
             layouts.LaunchForwardLayout(stream, p, kernel, forwardLayout);
             layouts.LaunchInputGradientLayout(stream, p, kernel, inputGradientLayout);
         }
+
+        public override void Sgd(AcceleratorStream stream, int length, SgdStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> velocity) =>
+            optimizers.LaunchSgd(stream, length, step, weights, gradient, velocity);
+
+        public override void Adam(
+            AcceleratorStream stream, int length, AdamStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> m, ArrayView<float> v) =>
+            optimizers.LaunchAdam(stream, length, step, weights, gradient, m, v);
+
+        public override void NonNeg(AcceleratorStream stream, int length, ArrayView<float> weights) => constraints.LaunchNonNeg(stream, length, weights);
+
+        public override void Norm(AcceleratorStream stream, NormConstraint settings, ArrayView<float> weights) =>
+            constraints.LaunchNorm(stream, settings, weights);
     }
 }

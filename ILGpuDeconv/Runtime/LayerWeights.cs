@@ -12,7 +12,7 @@ namespace ILGpuDeconv.Runtime;
 /// </summary>
 internal sealed class LayerWeights : IDisposable
 {
-    private readonly List<IDisposable> optimizerSlots = [];
+    private readonly Dictionary<object, OptimizerSlots> optimizerSlots = [];
 
     public LayerWeights(DeconvDevice device, string name, TensorShape kernelShape, bool useBias)
     {
@@ -63,8 +63,17 @@ internal sealed class LayerWeights : IDisposable
     /// <summary>Gets or sets a value indicating whether the gradient buffers hold a gradient (false until the first backward pass).</summary>
     public bool HasGradients { get; set; }
 
-    /// <summary>Registers optimizer state to free with the weights.</summary>
-    public void AddOptimizerSlot(IDisposable slot) => optimizerSlots.Add(slot);
+    /// <summary>Gets (creating zeroed on first use) an optimizer's state buffers for the kernel and the bias.</summary>
+    public OptimizerSlots SlotsFor(object optimizer, int count)
+    {
+        if (!optimizerSlots.TryGetValue(optimizer, out var slots))
+        {
+            slots = new OptimizerSlots(this, count);
+            optimizerSlots.Add(optimizer, slots);
+        }
+
+        return slots;
+    }
 
     public void Dispose()
     {
@@ -72,11 +81,62 @@ internal sealed class LayerWeights : IDisposable
         Bias?.Dispose();
         KernelGradient?.Dispose();
         BiasGradient?.Dispose();
-        foreach (var slot in optimizerSlots)
+        foreach (var slot in optimizerSlots.Values)
         {
             slot.Dispose();
         }
 
         optimizerSlots.Clear();
+    }
+}
+
+/// <summary>One optimizer's state for one weight set: <c>count</c> buffers shaped like the kernel and as many like the bias, zeroed.</summary>
+internal sealed class OptimizerSlots : IDisposable
+{
+    private readonly List<DeviceBuffer> buffers = [];
+
+    public OptimizerSlots(LayerWeights weights, int count)
+    {
+        var kernel = new List<ILGPU.ArrayView<float>>();
+        var bias = new List<ILGPU.ArrayView<float>>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                kernel.Add(Zeroed(weights, weights.KernelShape.ElementCount));
+                bias.Add(Zeroed(weights, weights.BiasShape.ElementCount));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+
+        Kernel = kernel;
+        Bias = bias;
+    }
+
+    public IReadOnlyList<ILGPU.ArrayView<float>> Kernel { get; }
+
+    public IReadOnlyList<ILGPU.ArrayView<float>> Bias { get; }
+
+    public void Dispose()
+    {
+        foreach (var buffer in buffers)
+        {
+            buffer.Dispose();
+        }
+
+        buffers.Clear();
+    }
+
+    private ILGPU.ArrayView<float> Zeroed(LayerWeights weights, long length)
+    {
+        var buffer = DeviceBuffer.Allocate(weights.Device, length, $"optimizer state of layer '{weights.Name}'");
+        buffers.Add(buffer);
+        var view = buffer.View.SubView(0, length);
+        view.MemSetToZero();
+        return view;
     }
 }
