@@ -122,31 +122,49 @@ internal sealed class ForwardKernel<TAct, TMem>
                 for (int c = 0; c < p.InChannels; c++)
                 {
                     int xo = xBase + (c * p.XC);
-                    float x0 = v0 ? x.Load(xo) : 0f;
-                    float x1 = v1 ? x.Load(xo + p.XW) : 0f;
-                    float x2 = v2 ? x.Load(xo + (2 * p.XW)) : 0f;
-                    float x3 = v3 ? x.Load(xo + (3 * p.XW)) : 0f;
                     int wo = wBase + (c * p.FiltersPadded);
                     float w0 = w.Load(wo);
                     float w1 = w.Load(wo + 1);
                     float w2 = w.Load(wo + 2);
                     float w3 = w.Load(wo + 3);
-                    a00 += x0 * w0;
-                    a01 += x0 * w1;
-                    a02 += x0 * w2;
-                    a03 += x0 * w3;
-                    a10 += x1 * w0;
-                    a11 += x1 * w1;
-                    a12 += x1 * w2;
-                    a13 += x1 * w3;
-                    a20 += x2 * w0;
-                    a21 += x2 * w1;
-                    a22 += x2 * w2;
-                    a23 += x2 * w3;
-                    a30 += x3 * w0;
-                    a31 += x3 * w1;
-                    a32 += x3 * w2;
-                    a33 += x3 * w3;
+
+                    // A column outside the input skips its products instead of multiplying by zero,
+                    // so a NaN or infinite weight reaches only the outputs it really feeds, as in TensorFlow.
+                    if (v0)
+                    {
+                        float x0 = x.Load(xo);
+                        a00 += x0 * w0;
+                        a01 += x0 * w1;
+                        a02 += x0 * w2;
+                        a03 += x0 * w3;
+                    }
+
+                    if (v1)
+                    {
+                        float x1 = x.Load(xo + p.XW);
+                        a10 += x1 * w0;
+                        a11 += x1 * w1;
+                        a12 += x1 * w2;
+                        a13 += x1 * w3;
+                    }
+
+                    if (v2)
+                    {
+                        float x2 = x.Load(xo + (2 * p.XW));
+                        a20 += x2 * w0;
+                        a21 += x2 * w1;
+                        a22 += x2 * w2;
+                        a23 += x2 * w3;
+                    }
+
+                    if (v3)
+                    {
+                        float x3 = x.Load(xo + (3 * p.XW));
+                        a30 += x3 * w0;
+                        a31 += x3 * w1;
+                        a32 += x3 * w2;
+                        a33 += x3 * w3;
+                    }
                 }
             }
         }

@@ -76,31 +76,48 @@ internal sealed class InputGradientKernel<TMem>
                 for (int f = 0; f < p.Filters; f++)
                 {
                     int d = dBase + (f * p.YC);
-                    float d0 = v0 ? dz.Load(d) : 0f;
-                    float d1 = v1 ? dz.Load(d + columnStep) : 0f;
-                    float d2 = v2 ? dz.Load(d + (2 * columnStep)) : 0f;
-                    float d3 = v3 ? dz.Load(d + (3 * columnStep)) : 0f;
                     int wo = wBase + (f * p.ChannelsPadded);
                     float w0 = w.Load(wo);
                     float w1 = w.Load(wo + 1);
                     float w2 = w.Load(wo + 2);
                     float w3 = w.Load(wo + 3);
-                    a00 += d0 * w0;
-                    a01 += d0 * w1;
-                    a02 += d0 * w2;
-                    a03 += d0 * w3;
-                    a10 += d1 * w0;
-                    a11 += d1 * w1;
-                    a12 += d1 * w2;
-                    a13 += d1 * w3;
-                    a20 += d2 * w0;
-                    a21 += d2 * w1;
-                    a22 += d2 * w2;
-                    a23 += d2 * w3;
-                    a30 += d3 * w0;
-                    a31 += d3 * w1;
-                    a32 += d3 * w2;
-                    a33 += d3 * w3;
+
+                    // Columns whose output is cropped away skip their products (no 0 * NaN).
+                    if (v0)
+                    {
+                        float d0 = dz.Load(d);
+                        a00 += d0 * w0;
+                        a01 += d0 * w1;
+                        a02 += d0 * w2;
+                        a03 += d0 * w3;
+                    }
+
+                    if (v1)
+                    {
+                        float d1 = dz.Load(d + columnStep);
+                        a10 += d1 * w0;
+                        a11 += d1 * w1;
+                        a12 += d1 * w2;
+                        a13 += d1 * w3;
+                    }
+
+                    if (v2)
+                    {
+                        float d2 = dz.Load(d + (2 * columnStep));
+                        a20 += d2 * w0;
+                        a21 += d2 * w1;
+                        a22 += d2 * w2;
+                        a23 += d2 * w3;
+                    }
+
+                    if (v3)
+                    {
+                        float d3 = dz.Load(d + (3 * columnStep));
+                        a30 += d3 * w0;
+                        a31 += d3 * w1;
+                        a32 += d3 * w2;
+                        a33 += d3 * w3;
+                    }
                 }
             }
         }

@@ -70,7 +70,9 @@ function shortestF32(v) {
   throw new Error(`no float32 round-trip for ${v}`);
 }
 
-const f32list = (arr) => Array.from(arr, shortestF32);
+// Non-finite values are not JSON numbers: they are written as the strings "NaN", "Infinity" and
+// "-Infinity" (the C# reader parses them), only in nonfinite.json.
+const f32list = (arr) => Array.from(arr, (v) => (Number.isFinite(v) ? shortestF32(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'));
 
 // ---------------------------------------------------------------------------
 // Keras / TensorFlow shape rules (FORMAT.md)
@@ -293,7 +295,7 @@ function naiveCheck(sp, g, data, res) {
   const cmp = (name, got, want) => {
     let worst = 0;
     for (let i = 0; i < want.length; i++) {
-      const err = Math.abs(got[i] - want[i]) / (1e-5 + 1e-5 * Math.abs(want[i]));
+      const err = Number.isFinite(want[i]) ? absDiff(got[i], want[i]) / (1e-5 + 1e-5 * Math.abs(want[i])) : absDiff(got[i], want[i]);
       if (!(err <= 1)) throw new Error(`naive check failed: ${name}[${i}] tfjs=${got[i]} naive=${want[i]}`);
       worst = Math.max(worst, err);
     }
@@ -304,10 +306,16 @@ function naiveCheck(sp, g, data, res) {
     cmp('grad_kernel', res.grad_kernel, gk), sp.bias ? cmp('grad_bias', res.grad_bias, gb) : 0);
 }
 
+// NaN matches NaN and an infinity matches itself; any other non-finite mismatch is infinitely wrong.
+function absDiff(a, b) {
+  if (Number.isFinite(a) && Number.isFinite(b)) return Math.abs(a - b);
+  return Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)) ? 0 : Infinity;
+}
+
 function maxAbsDiff(a, b) {
   if (a.length !== b.length) throw new Error('length mismatch');
   let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, absDiff(a[i], b[i]));
   return m;
 }
 
@@ -326,7 +334,7 @@ function spec(s) {
     N: s.n ?? 1, H: hw[0], W: hw[1], C: s.c ?? 2, F: s.f ?? 2,
     kh: k[0], kw: k[1], sh: st[0], sw: st[1], dh: d[0], dw: d[1],
     padding: s.pad, format: s.fmt ?? 'channels_last', bias: s.bias ?? true, act,
-    op: s.op === undefined ? null : s.op, xScale: s.xs ?? 1,
+    op: s.op === undefined ? null : s.op, xScale: s.xs ?? 1, poison: s.poison ?? [],
     source: useCore ? 'tfjs_core_ops' : 'tfjs_layer',
   };
 }
@@ -353,6 +361,7 @@ function buildFile(fileName, rawSpecs) {
       bias: sp.bias ? randArray(rng, sp.F, 1) : null,
       upstream: randArray(rng, size(g.outShape), 1),
     };
+    for (const { t, i, v } of sp.poison) data[t][i % data[t].length] = v;
     const res = sp.source === 'tfjs_layer' ? runLayer(sp, g, data) : runCore(sp, g, data);
     if (JSON.stringify(res.outShape) !== JSON.stringify(g.outShape))
       throw new Error(`${fileName}#${id}: output shape ${res.outShape} != rule ${g.outShape}`);
@@ -523,6 +532,22 @@ function dilationOutputPadding() {
   return specs;
 }
 
+// NaN and infinities in input, kernel and bias: what propagates where, forward and backward.
+// Activations whose TensorFlow gradient at NaN is unambiguous (relu's is 0 in TensorFlow, NaN in TF.js).
+function nonfinite() {
+  return [
+    { n: 1, hw: [3, 3], c: 2, f: 2, k: 3, s: 2, pad: 'same', act: 'linear', poison: [{ t: 'input', i: 4, v: NaN }] },
+    { n: 2, hw: [3, 2], c: 2, f: 3, k: 4, s: 2, pad: 'same', fmt: 'channels_first', act: 'linear',
+      poison: [{ t: 'input', i: 1, v: Infinity }, { t: 'input', i: 3, v: -Infinity }] },
+    { n: 1, hw: [2, 3], c: 2, f: 2, k: 2, s: 1, pad: 'valid', act: 'tanh', poison: [{ t: 'kernel', i: 5, v: NaN }] },
+    { n: 1, hw: [2, 2], c: 1, f: 2, k: 2, s: 2, pad: 'valid', act: 'linear',
+      poison: [{ t: 'input', i: 0, v: 0 }, { t: 'kernel', i: 1, v: Infinity }] },
+    { n: 1, hw: [2, 3], c: 2, f: 3, k: 3, s: 2, pad: 'same', act: 'linear', poison: [{ t: 'bias', i: 1, v: NaN }] },
+    { n: 1, hw: [3, 3], c: 2, f: 2, k: 3, s: 1, pad: 'same', act: 'sigmoid', poison: [{ t: 'input', i: 7, v: Infinity }] },
+    { n: 1, hw: [2, 2], c: 2, f: 2, k: 2, s: 2, pad: 'same', act: 'elu', op: [1, 1], poison: [{ t: 'input', i: 2, v: -Infinity }] },
+  ];
+}
+
 // ---------------------------------------------------------------------------
 
 async function main() {
@@ -536,6 +561,7 @@ async function main() {
   total += buildFile('strides_kernels.json', stridesKernels());
   total += buildFile('formats_activations.json', formatsActivations());
   total += buildFile('dilation_output_padding.json', dilationOutputPadding());
+  total += buildFile('nonfinite.json', nonfinite());
   console.log(`total: ${total} cases`);
   console.log(`layer vs core-op cross-check: ${stats.crossChecked} cases, max |diff| = ${stats.crossMax}`);
   console.log(`naive float64 reference check: all cases pass; worst error / (1e-5 + 1e-5*|b|) = ${stats.naiveWorst.toFixed(4)}`);
