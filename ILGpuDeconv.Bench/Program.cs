@@ -13,6 +13,8 @@ internal static class Program
           info           every accelerator ILGPU finds and which one 'auto' picks
           verify --cases FILE [--accelerator auto|cpu|opencl|cuda] [--forward-only]
                          run a conformance file through the layer; exit 0 only when every case passes
+          soak [--iterations N] [--accelerator ...]
+                         forward and backward N times (default 1000): memory at start and end, results bitwise identical
           help           this text
 
         The accelerator defaults to auto (CUDA, else OpenCL, else CPU) or the ILGPUDECONV_ACCELERATOR variable.
@@ -28,6 +30,7 @@ internal static class Program
                 "" or "demo" => DemoCommand.Run(arguments),
                 "info" => InfoCommand.Run(),
                 "verify" => VerifyCommand.Run(arguments),
+                "soak" => SoakCommand.Run(arguments),
                 "help" or "--help" or "-h" => PrintUsage(0),
                 _ => Fail($"unknown command '{arguments.Command}'"),
             };
