@@ -52,7 +52,7 @@ internal abstract class LayerKernels
         where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
     {
         public LayerKernels Visit<TAct>(TAct function)
-            where TAct : unmanaged, IActivationFunction => new Bound<TAct, TMem>(device.Kernels, function);
+            where TAct : unmanaged, IActivationFunction => new Bound<TAct, TMem>(device, function);
     }
 
     private sealed class Bound<TAct, TMem> : LayerKernels
@@ -60,6 +60,7 @@ internal abstract class LayerKernels
         where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
     {
         private readonly TAct activation;
+        private readonly object gate;
         private readonly ForwardKernel<TAct, TMem> forward;
         private readonly ActivationGradientKernel<TAct, TMem> activationGradient;
         private readonly InputGradientKernel<TMem> inputGradient;
@@ -70,8 +71,10 @@ internal abstract class LayerKernels
         private readonly OptimizerKernels<TMem> optimizers;
         private readonly ConstraintKernels<TMem> constraints;
 
-        public Bound(KernelCache cache, TAct activation)
+        public Bound(DeconvDevice device, TAct activation)
         {
+            var cache = device.Kernels;
+            gate = device.LaunchGate;
             this.activation = activation;
             forward = cache.Get(a => new ForwardKernel<TAct, TMem>(a));
             activationGradient = cache.Get(a => new ActivationGradientKernel<TAct, TMem>(a));
@@ -86,48 +89,102 @@ internal abstract class LayerKernels
 
         public override void Forward(
             AcceleratorStream stream, in DeconvParams p, ArrayView<float> input, ArrayView<float> weights, ArrayView<float> bias,
-            ArrayView<float> output, ArrayView<float> preActivation, bool storePreActivation, bool addBias) =>
-            forward.Launch(
-                stream, p, input, weights, bias, output, preActivation, activation,
-                (storePreActivation ? ForwardKernel<TAct, TMem>.StorePreActivation : 0) | (addBias ? ForwardKernel<TAct, TMem>.AddBias : 0));
+            ArrayView<float> output, ArrayView<float> preActivation, bool storePreActivation, bool addBias)
+        {
+            lock (gate)
+            {
+                forward.Launch(
+                    stream, p, input, weights, bias, output, preActivation, activation,
+                    (storePreActivation ? ForwardKernel<TAct, TMem>.StorePreActivation : 0) | (addBias ? ForwardKernel<TAct, TMem>.AddBias : 0));
+            }
+        }
 
         public override void ActivationGradient(
-            AcceleratorStream stream, int length, ActivityPenalty penalty, ArrayView<float> outputGradient, ArrayView<float> preActivation, ArrayView<float> result) =>
-            activationGradient.Launch(stream, length, penalty, outputGradient, preActivation, result, activation);
+            AcceleratorStream stream, int length, ActivityPenalty penalty, ArrayView<float> outputGradient, ArrayView<float> preActivation, ArrayView<float> result)
+        {
+            lock (gate)
+            {
+                activationGradient.Launch(stream, length, penalty, outputGradient, preActivation, result, activation);
+            }
+        }
 
         public override void InputGradient(
-            AcceleratorStream stream, in DeconvParams p, ArrayView<float> outputGradient, ArrayView<float> weights, ArrayView<float> inputGradient) =>
-            this.inputGradient.Launch(stream, p, outputGradient, weights, inputGradient);
+            AcceleratorStream stream, in DeconvParams p, ArrayView<float> outputGradient, ArrayView<float> weights, ArrayView<float> inputGradient)
+        {
+            lock (gate)
+            {
+                this.inputGradient.Launch(stream, p, outputGradient, weights, inputGradient);
+            }
+        }
 
         public override void KernelGradient(
-            AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> partials) =>
-            kernelGradient.Launch(stream, p, chunks, input, outputGradient, partials);
+            AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> partials)
+        {
+            lock (gate)
+            {
+                kernelGradient.Launch(stream, p, chunks, input, outputGradient, partials);
+            }
+        }
 
         public override void BiasGradient(
-            AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> outputGradient, ArrayView<float> partials) =>
-            biasGradient.Launch(stream, p, chunks, outputGradient, partials);
+            AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> outputGradient, ArrayView<float> partials)
+        {
+            lock (gate)
+            {
+                biasGradient.Launch(stream, p, chunks, outputGradient, partials);
+            }
+        }
 
         public override void FinishGradient(
-            AcceleratorStream stream, GradientFinish settings, ArrayView<float> partials, ArrayView<float> weights, ArrayView<float> gradient) =>
-            reductions.LaunchFinish(stream, settings, partials, weights, gradient);
+            AcceleratorStream stream, GradientFinish settings, ArrayView<float> partials, ArrayView<float> weights, ArrayView<float> gradient)
+        {
+            lock (gate)
+            {
+                reductions.LaunchFinish(stream, settings, partials, weights, gradient);
+            }
+        }
 
         public override void WeightLayouts(
             AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> forwardLayout, ArrayView<float> inputGradientLayout)
         {
-            layouts.LaunchForwardLayout(stream, p, kernel, forwardLayout);
-            layouts.LaunchInputGradientLayout(stream, p, kernel, inputGradientLayout);
+            lock (gate)
+            {
+                layouts.LaunchForwardLayout(stream, p, kernel, forwardLayout);
+                layouts.LaunchInputGradientLayout(stream, p, kernel, inputGradientLayout);
+            }
         }
 
-        public override void Sgd(AcceleratorStream stream, int length, SgdStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> velocity) =>
-            optimizers.LaunchSgd(stream, length, step, weights, gradient, velocity);
+        public override void Sgd(AcceleratorStream stream, int length, SgdStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> velocity)
+        {
+            lock (gate)
+            {
+                optimizers.LaunchSgd(stream, length, step, weights, gradient, velocity);
+            }
+        }
 
         public override void Adam(
-            AcceleratorStream stream, int length, AdamStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> m, ArrayView<float> v) =>
-            optimizers.LaunchAdam(stream, length, step, weights, gradient, m, v);
+            AcceleratorStream stream, int length, AdamStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> m, ArrayView<float> v)
+        {
+            lock (gate)
+            {
+                optimizers.LaunchAdam(stream, length, step, weights, gradient, m, v);
+            }
+        }
 
-        public override void NonNeg(AcceleratorStream stream, int length, ArrayView<float> weights) => constraints.LaunchNonNeg(stream, length, weights);
+        public override void NonNeg(AcceleratorStream stream, int length, ArrayView<float> weights)
+        {
+            lock (gate)
+            {
+                constraints.LaunchNonNeg(stream, length, weights);
+            }
+        }
 
-        public override void Norm(AcceleratorStream stream, NormConstraint settings, ArrayView<float> weights) =>
-            constraints.LaunchNorm(stream, settings, weights);
+        public override void Norm(AcceleratorStream stream, NormConstraint settings, ArrayView<float> weights)
+        {
+            lock (gate)
+            {
+                constraints.LaunchNorm(stream, settings, weights);
+            }
+        }
     }
 }

@@ -69,6 +69,13 @@ public sealed partial class DeconvDevice : IDisposable
 
     internal KernelCache Kernels { get; }
 
+    /// <summary>
+    /// Gets the lock held while a kernel is launched. OpenCL kernel objects keep their arguments between
+    /// <c>clSetKernelArg</c> and the enqueue, so two threads launching one compiled kernel at once corrupt
+    /// each other's launch (seen on PoCL as heap corruption); launches are serialised per device.
+    /// </summary>
+    internal object LaunchGate { get; } = new();
+
     /// <summary>The weights of named layers, for TensorFlow's <c>reuse</c>.</summary>
     internal LayerWeightRegistry Weights { get; } = new();
 
