@@ -11,6 +11,7 @@ internal sealed class Arguments
 
     public Arguments(string[] args)
     {
+        Raw = args;
         int start = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
         {
@@ -44,6 +45,9 @@ internal sealed class Arguments
     }
 
     public string Command { get; } = string.Empty;
+
+    /// <summary>Gets the arguments as given.</summary>
+    public IReadOnlyList<string> Raw { get; }
 
     public bool Flag(string name) => options.ContainsKey(name);
 

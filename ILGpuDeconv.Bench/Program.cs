@@ -13,6 +13,9 @@ internal static class Program
           info           every accelerator ILGPU finds and which one 'auto' picks
           verify --cases FILE [--accelerator auto|cpu|opencl|cuda] [--forward-only]
                          run a conformance file through the layer; exit 0 only when every case passes
+          quick [--accelerator cpu,opencl,cuda] [--shapes A,B,C,D,G1,...] [--passes forward,input_grad,kernel_grad]
+                [--peers naive,onnxruntime,cudnn] [--min-time SECONDS] [--json PATH]
+                         every implementation side by side (stopwatch, minimum of runs) with ratios
           soak [--iterations N] [--accelerator ...]
                          forward and backward N times (default 1000): memory at start and end, results bitwise identical
           help           this text
@@ -31,6 +34,7 @@ internal static class Program
                 "info" => InfoCommand.Run(),
                 "verify" => VerifyCommand.Run(arguments),
                 "soak" => SoakCommand.Run(arguments),
+                "quick" => QuickCommand.Run(arguments),
                 "help" or "--help" or "-h" => PrintUsage(0),
                 _ => Fail($"unknown command '{arguments.Command}'"),
             };

@@ -15,10 +15,14 @@ internal sealed class ActivationGradientKernel<TAct, TMem>
     where TAct : unmanaged, IActivationFunction
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, Index1D, ActivityPenalty, TMem, TMem, TMem, TAct> kernel;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, ActivityPenalty, TMem, TMem, TMem, TAct> kernel;
+    private readonly Accelerator accelerator;
 
-    public ActivationGradientKernel(Accelerator accelerator) =>
-        kernel = accelerator.LoadAutoGroupedKernel<Index1D, ActivityPenalty, TMem, TMem, TMem, TAct>(Run);
+    public ActivationGradientKernel(Accelerator accelerator)
+    {
+        this.accelerator = accelerator;
+        kernel = accelerator.LoadKernel<WorkGrid, ActivityPenalty, TMem, TMem, TMem, TAct>(Run);
+    }
 
     public void Launch(
         AcceleratorStream stream,
@@ -27,10 +31,21 @@ internal sealed class ActivationGradientKernel<TAct, TMem>
         ArrayView<float> outputGradient,
         ArrayView<float> preActivation,
         ArrayView<float> result,
-        TAct activation) =>
-        kernel(stream, length, penalty, TMem.Bind(outputGradient), TMem.Bind(preActivation), TMem.Bind(result), activation);
+        TAct activation)
+    {
+        var grid = WorkGrid.For(length, accelerator);
+        kernel(stream, grid.Config, grid, penalty, TMem.Bind(outputGradient), TMem.Bind(preActivation), TMem.Bind(result), activation);
+    }
 
-    private static void Run(Index1D index, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz, TAct act)
+    private static void Run(WorkGrid grid, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz, TAct act)
+    {
+        for (int index = ILGPU.Grid.GlobalIndex.X; index < grid.Total; index += grid.Stride)
+        {
+            Element(index, penalty, dy, pre, dz, act);
+        }
+    }
+
+    private static void Element(int index, in ActivityPenalty penalty, TMem dy, TMem pre, TMem dz, TAct act)
     {
         float z = pre.Load(index);
         float y = act.Apply(z);

@@ -12,19 +12,34 @@ namespace ILGpuDeconv.Kernels;
 internal sealed class BiasGradientKernel<TMem>
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, Index1D, DeconvParams, ChunkPlan, TMem, TMem> kernel;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, ChunkPlan, TMem, TMem> kernel;
+    private readonly Accelerator accelerator;
 
-    public BiasGradientKernel(Accelerator accelerator) =>
-        kernel = accelerator.LoadAutoGroupedKernel<Index1D, DeconvParams, ChunkPlan, TMem, TMem>(Run);
+    public BiasGradientKernel(Accelerator accelerator)
+    {
+        this.accelerator = accelerator;
+        kernel = accelerator.LoadKernel<WorkGrid, DeconvParams, ChunkPlan, TMem, TMem>(Run);
+    }
 
     /// <summary>Launches the partial sums into <paramref name="partials"/> (<c>[chunks, F]</c>).</summary>
-    public void Launch(AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> outputGradient, ArrayView<float> partials) =>
-        kernel(stream, chunks.Count * p.Filters, p, chunks, TMem.Bind(outputGradient), TMem.Bind(partials));
-
-    private static void Run(Index1D index, DeconvParams p, ChunkPlan chunks, TMem dz, TMem partial)
+    public void Launch(AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> outputGradient, ArrayView<float> partials)
     {
-        int f = index % p.Filters;
-        int chunk = index / p.Filters;
+        var grid = WorkGrid.For((long)chunks.Count * p.Filters, accelerator);
+        kernel(stream, grid.Config, grid, p, chunks, TMem.Bind(outputGradient), TMem.Bind(partials));
+    }
+
+    private static void Run(WorkGrid grid, DeconvParams p, ChunkPlan chunks, TMem dz, TMem partial)
+    {
+        for (int item = ILGPU.Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
+        {
+            Block(item, p, chunks, dz, partial);
+        }
+    }
+
+    private static void Block(int item, in DeconvParams p, in ChunkPlan chunks, TMem dz, TMem partial)
+    {
+        int f = item % p.Filters;
+        int chunk = item / p.Filters;
         float sum = 0f;
         int rowEnd = chunks.End(chunk);
         for (int row = chunks.Start(chunk); row < rowEnd; row++)
@@ -38,6 +53,6 @@ internal sealed class BiasGradientKernel<TMem>
             }
         }
 
-        partial.Store(index, sum);
+        partial.Store(item, sum);
     }
 }

@@ -12,27 +12,47 @@ namespace ILGpuDeconv.Kernels;
 internal sealed class ConstraintKernels<TMem>
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, Index1D, TMem> nonNeg;
-    private readonly System.Action<AcceleratorStream, Index1D, NormConstraint, TMem> norm;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, TMem> nonNeg;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, NormConstraint, TMem> norm;
+    private readonly Accelerator accelerator;
 
     public ConstraintKernels(Accelerator accelerator)
     {
-        nonNeg = accelerator.LoadAutoGroupedKernel<Index1D, TMem>(NonNeg);
-        norm = accelerator.LoadAutoGroupedKernel<Index1D, NormConstraint, TMem>(Norm);
+        this.accelerator = accelerator;
+        nonNeg = accelerator.LoadKernel<WorkGrid, TMem>(NonNeg);
+        norm = accelerator.LoadKernel<WorkGrid, NormConstraint, TMem>(Norm);
     }
 
-    public void LaunchNonNeg(AcceleratorStream stream, int length, ArrayView<float> weights) => nonNeg(stream, length, TMem.Bind(weights));
-
-    public void LaunchNorm(AcceleratorStream stream, NormConstraint settings, ArrayView<float> weights) =>
-        norm(stream, settings.Slices, settings, TMem.Bind(weights));
-
-    private static void NonNeg(Index1D i, TMem w)
+    public void LaunchNonNeg(AcceleratorStream stream, int length, ArrayView<float> weights)
     {
-        float value = w.Load(i);
-        w.Store(i, value >= 0f ? value : 0f * value); // Keras: w * (w >= 0), so NaN stays NaN
+        var grid = WorkGrid.For(length, accelerator);
+        nonNeg(stream, grid.Config, grid, TMem.Bind(weights));
     }
 
-    private static void Norm(Index1D slice, NormConstraint s, TMem w)
+    public void LaunchNorm(AcceleratorStream stream, NormConstraint settings, ArrayView<float> weights)
+    {
+        var grid = WorkGrid.For(settings.Slices, accelerator);
+        norm(stream, grid.Config, grid, settings, TMem.Bind(weights));
+    }
+
+    private static void NonNeg(WorkGrid grid, TMem w)
+    {
+        for (int i = ILGPU.Grid.GlobalIndex.X; i < grid.Total; i += grid.Stride)
+        {
+            float value = w.Load(i);
+            w.Store(i, value >= 0f ? value : 0f * value); // Keras: w * (w >= 0), so NaN stays NaN
+        }
+    }
+
+    private static void Norm(WorkGrid grid, NormConstraint s, TMem w)
+    {
+        for (int slice = ILGPU.Grid.GlobalIndex.X; slice < grid.Total; slice += grid.Stride)
+        {
+            NormSlice(slice, s, w);
+        }
+    }
+
+    private static void NormSlice(int slice, in NormConstraint s, TMem w)
     {
         // Coordinates of this slice on the kept axes (reduced axes are 0 here).
         int rest = slice;

@@ -23,10 +23,14 @@ internal sealed class ForwardKernel<TAct, TMem>
     /// <summary>Flag: add the bias.</summary>
     public const int AddBias = 2;
 
-    private readonly System.Action<AcceleratorStream, Index1D, DeconvParams, TMem, TMem, TMem, TMem, TMem, TAct, int> kernel;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, TMem, TMem, TMem, TMem, TMem, TAct, int> kernel;
+    private readonly Accelerator accelerator;
 
-    public ForwardKernel(Accelerator accelerator) =>
-        kernel = accelerator.LoadAutoGroupedKernel<Index1D, DeconvParams, TMem, TMem, TMem, TMem, TMem, TAct, int>(Run);
+    public ForwardKernel(Accelerator accelerator)
+    {
+        this.accelerator = accelerator;
+        kernel = accelerator.LoadKernel<WorkGrid, DeconvParams, TMem, TMem, TMem, TMem, TMem, TAct, int>(Run);
+    }
 
     /// <summary>Launches the pass; <paramref name="weights"/> is in the <c>[kh, kw, C, FiltersPadded]</c> layout.</summary>
     public void Launch(
@@ -38,10 +42,13 @@ internal sealed class ForwardKernel<TAct, TMem>
         ArrayView<float> output,
         ArrayView<float> preActivation,
         TAct activation,
-        int flags) =>
+        int flags)
+    {
+        var grid = WorkGrid.For(p.ForwardThreads, accelerator);
         kernel(
             stream,
-            (int)p.ForwardThreads,
+            grid.Config,
+            grid,
             p,
             TMem.Bind(input),
             TMem.Bind(weights),
@@ -50,19 +57,19 @@ internal sealed class ForwardKernel<TAct, TMem>
             TMem.Bind(preActivation),
             activation,
             flags);
+    }
 
-    private static void Run(
-        Index1D index,
-        DeconvParams p,
-        TMem x,
-        TMem w,
-        TMem bias,
-        TMem y,
-        TMem pre,
-        TAct act,
-        int flags)
+    private static void Run(WorkGrid grid, DeconvParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
     {
-        int rest = index;
+        for (int item = ILGPU.Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
+        {
+            Block(item, p, x, w, bias, y, pre, act, flags);
+        }
+    }
+
+    private static void Block(int item, in DeconvParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
+    {
+        int rest = item;
         int filterBlock = rest % p.FilterBlocks;
         rest /= p.FilterBlocks;
         int columnBlock = rest % p.PhaseColumnBlocks;

@@ -13,10 +13,14 @@ namespace ILGpuDeconv.Kernels;
 internal sealed class InputGradientKernel<TMem>
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, Index1D, DeconvParams, TMem, TMem, TMem> kernel;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, TMem, TMem, TMem> kernel;
+    private readonly Accelerator accelerator;
 
-    public InputGradientKernel(Accelerator accelerator) =>
-        kernel = accelerator.LoadAutoGroupedKernel<Index1D, DeconvParams, TMem, TMem, TMem>(Run);
+    public InputGradientKernel(Accelerator accelerator)
+    {
+        this.accelerator = accelerator;
+        kernel = accelerator.LoadKernel<WorkGrid, DeconvParams, TMem, TMem, TMem>(Run);
+    }
 
     /// <summary>Launches the pass; <paramref name="weights"/> is in the <c>[kh, kw, F, ChannelsPadded]</c> layout.</summary>
     public void Launch(
@@ -24,12 +28,23 @@ internal sealed class InputGradientKernel<TMem>
         in DeconvParams p,
         ArrayView<float> outputGradient,
         ArrayView<float> weights,
-        ArrayView<float> inputGradient) =>
-        kernel(stream, (int)p.InputGradientThreads, p, TMem.Bind(outputGradient), TMem.Bind(weights), TMem.Bind(inputGradient));
-
-    private static void Run(Index1D index, DeconvParams p, TMem dz, TMem w, TMem dx)
+        ArrayView<float> inputGradient)
     {
-        int rest = index;
+        var grid = WorkGrid.For(p.InputGradientThreads, accelerator);
+        kernel(stream, grid.Config, grid, p, TMem.Bind(outputGradient), TMem.Bind(weights), TMem.Bind(inputGradient));
+    }
+
+    private static void Run(WorkGrid grid, DeconvParams p, TMem dz, TMem w, TMem dx)
+    {
+        for (int item = ILGPU.Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
+        {
+            Block(item, p, dz, w, dx);
+        }
+    }
+
+    private static void Block(int item, in DeconvParams p, TMem dz, TMem w, TMem dx)
+    {
+        int rest = item;
         int channelBlock = rest % p.ChannelBlocks;
         rest /= p.ChannelBlocks;
         int columnBlock = rest % p.InColumnBlocks;

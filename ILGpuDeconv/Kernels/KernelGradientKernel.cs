@@ -14,10 +14,14 @@ namespace ILGpuDeconv.Kernels;
 internal sealed class KernelGradientKernel<TMem>
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, Index1D, DeconvParams, ChunkPlan, TMem, TMem, TMem> kernel;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, ChunkPlan, TMem, TMem, TMem> kernel;
+    private readonly Accelerator accelerator;
 
-    public KernelGradientKernel(Accelerator accelerator) =>
-        kernel = accelerator.LoadAutoGroupedKernel<Index1D, DeconvParams, ChunkPlan, TMem, TMem, TMem>(Run);
+    public KernelGradientKernel(Accelerator accelerator)
+    {
+        this.accelerator = accelerator;
+        kernel = accelerator.LoadKernel<WorkGrid, DeconvParams, ChunkPlan, TMem, TMem, TMem>(Run);
+    }
 
     /// <summary>Launches the partial sums into <paramref name="partials"/> (<c>[chunks, kh, kw, F, C]</c>).</summary>
     public void Launch(
@@ -28,8 +32,8 @@ internal sealed class KernelGradientKernel<TMem>
         ArrayView<float> outputGradient,
         ArrayView<float> partials)
     {
-        long threads = (long)chunks.Count * p.KernelTaps * p.FilterBlocks * p.ChannelBlocks;
-        kernel(stream, (int)threads, p, chunks, TMem.Bind(input), TMem.Bind(outputGradient), TMem.Bind(partials));
+        var grid = WorkGrid.For((long)chunks.Count * p.KernelTaps * p.FilterBlocks * p.ChannelBlocks, accelerator);
+        kernel(stream, grid.Config, grid, p, chunks, TMem.Bind(input), TMem.Bind(outputGradient), TMem.Bind(partials));
     }
 
     /// <summary>Ceiling of a / b for b &gt; 0 and any sign of a.</summary>
@@ -38,9 +42,17 @@ internal sealed class KernelGradientKernel<TMem>
     /// <summary>Floor of a / b for b &gt; 0 and any sign of a.</summary>
     private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
-    private static void Run(Index1D index, DeconvParams p, ChunkPlan chunks, TMem x, TMem dz, TMem partial)
+    private static void Run(WorkGrid grid, DeconvParams p, ChunkPlan chunks, TMem x, TMem dz, TMem partial)
     {
-        int rest = index;
+        for (int item = ILGPU.Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
+        {
+            Block(item, p, chunks, x, dz, partial);
+        }
+    }
+
+    private static void Block(int item, in DeconvParams p, in ChunkPlan chunks, TMem x, TMem dz, TMem partial)
+    {
+        int rest = item;
         int channelBlock = rest % p.ChannelBlocks;
         rest /= p.ChannelBlocks;
         int filterBlock = rest % p.FilterBlocks;

@@ -11,23 +11,47 @@ namespace ILGpuDeconv.Kernels;
 internal sealed class OptimizerKernels<TMem>
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, Index1D, SgdStep, TMem, TMem, TMem> sgd;
-    private readonly System.Action<AcceleratorStream, Index1D, AdamStep, TMem, TMem, TMem, TMem> adam;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, SgdStep, TMem, TMem, TMem> sgd;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, AdamStep, TMem, TMem, TMem, TMem> adam;
+    private readonly Accelerator accelerator;
 
     public OptimizerKernels(Accelerator accelerator)
     {
-        sgd = accelerator.LoadAutoGroupedKernel<Index1D, SgdStep, TMem, TMem, TMem>(Sgd);
-        adam = accelerator.LoadAutoGroupedKernel<Index1D, AdamStep, TMem, TMem, TMem, TMem>(Adam);
+        this.accelerator = accelerator;
+        sgd = accelerator.LoadKernel<WorkGrid, SgdStep, TMem, TMem, TMem>(Sgd);
+        adam = accelerator.LoadKernel<WorkGrid, AdamStep, TMem, TMem, TMem, TMem>(Adam);
     }
 
-    public void LaunchSgd(AcceleratorStream stream, int length, SgdStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> velocity) =>
-        sgd(stream, length, step, TMem.Bind(weights), TMem.Bind(gradient), TMem.Bind(velocity));
+    public void LaunchSgd(AcceleratorStream stream, int length, SgdStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> velocity)
+    {
+        var grid = WorkGrid.For(length, accelerator);
+        sgd(stream, grid.Config, grid, step, TMem.Bind(weights), TMem.Bind(gradient), TMem.Bind(velocity));
+    }
 
     public void LaunchAdam(
-        AcceleratorStream stream, int length, AdamStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> m, ArrayView<float> v) =>
-        adam(stream, length, step, TMem.Bind(weights), TMem.Bind(gradient), TMem.Bind(m), TMem.Bind(v));
+        AcceleratorStream stream, int length, AdamStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> m, ArrayView<float> v)
+    {
+        var grid = WorkGrid.For(length, accelerator);
+        adam(stream, grid.Config, grid, step, TMem.Bind(weights), TMem.Bind(gradient), TMem.Bind(m), TMem.Bind(v));
+    }
 
-    private static void Sgd(Index1D i, SgdStep s, TMem w, TMem g, TMem velocity)
+    private static void Sgd(WorkGrid grid, SgdStep s, TMem w, TMem g, TMem velocity)
+    {
+        for (int i = ILGPU.Grid.GlobalIndex.X; i < grid.Total; i += grid.Stride)
+        {
+            SgdOne(i, s, w, g, velocity);
+        }
+    }
+
+    private static void Adam(WorkGrid grid, AdamStep s, TMem w, TMem g, TMem m, TMem v)
+    {
+        for (int i = ILGPU.Grid.GlobalIndex.X; i < grid.Total; i += grid.Stride)
+        {
+            AdamOne(i, s, w, g, m, v);
+        }
+    }
+
+    private static void SgdOne(int i, in SgdStep s, TMem w, TMem g, TMem velocity)
     {
         float grad = g.Load(i);
         if (s.Momentum == 0f)
@@ -41,7 +65,7 @@ internal sealed class OptimizerKernels<TMem>
         w.Store(i, w.Load(i) + (s.Nesterov != 0 ? (s.Momentum * m) - (s.LearningRate * grad) : m));
     }
 
-    private static void Adam(Index1D i, AdamStep s, TMem w, TMem g, TMem m, TMem v)
+    private static void AdamOne(int i, in AdamStep s, TMem w, TMem g, TMem m, TMem v)
     {
         float grad = g.Load(i);
         float mean = m.Load(i);

@@ -11,20 +11,35 @@ namespace ILGpuDeconv.Kernels;
 internal sealed class ReductionKernels<TMem>
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, Index1D, GradientFinish, TMem, TMem, TMem> finish;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, GradientFinish, TMem, TMem, TMem> finish;
+    private readonly Accelerator accelerator;
 
-    public ReductionKernels(Accelerator accelerator) =>
-        finish = accelerator.LoadAutoGroupedKernel<Index1D, GradientFinish, TMem, TMem, TMem>(Finish);
+    public ReductionKernels(Accelerator accelerator)
+    {
+        this.accelerator = accelerator;
+        finish = accelerator.LoadKernel<WorkGrid, GradientFinish, TMem, TMem, TMem>(Finish);
+    }
 
     public void LaunchFinish(
         AcceleratorStream stream,
         GradientFinish settings,
         ArrayView<float> partials,
         ArrayView<float> weights,
-        ArrayView<float> gradient) =>
-        finish(stream, settings.Length, settings, TMem.Bind(partials), TMem.Bind(weights), TMem.Bind(gradient));
+        ArrayView<float> gradient)
+    {
+        var grid = WorkGrid.For(settings.Length, accelerator);
+        finish(stream, grid.Config, grid, settings, TMem.Bind(partials), TMem.Bind(weights), TMem.Bind(gradient));
+    }
 
-    private static void Finish(Index1D index, GradientFinish s, TMem partial, TMem w, TMem gradient)
+    private static void Finish(WorkGrid grid, GradientFinish s, TMem partial, TMem w, TMem gradient)
+    {
+        for (int index = ILGPU.Grid.GlobalIndex.X; index < grid.Total; index += grid.Stride)
+        {
+            FinishOne(index, s, partial, w, gradient);
+        }
+    }
+
+    private static void FinishOne(int index, in GradientFinish s, TMem partial, TMem w, TMem gradient)
     {
         float sum = 0f;
         for (int chunk = 0; chunk < s.Chunks; chunk++)

@@ -12,22 +12,46 @@ namespace ILGpuDeconv.Kernels;
 internal sealed class WeightLayoutKernels<TMem>
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, Index1D, DeconvParams, TMem, TMem> forwardLayout;
-    private readonly System.Action<AcceleratorStream, Index1D, DeconvParams, TMem, TMem> inputGradientLayout;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, TMem, TMem> forwardLayout;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, TMem, TMem> inputGradientLayout;
+    private readonly Accelerator accelerator;
 
     public WeightLayoutKernels(Accelerator accelerator)
     {
-        forwardLayout = accelerator.LoadAutoGroupedKernel<Index1D, DeconvParams, TMem, TMem>(ForwardLayout);
-        inputGradientLayout = accelerator.LoadAutoGroupedKernel<Index1D, DeconvParams, TMem, TMem>(InputGradientLayout);
+        this.accelerator = accelerator;
+        forwardLayout = accelerator.LoadKernel<WorkGrid, DeconvParams, TMem, TMem>(ForwardLayout);
+        inputGradientLayout = accelerator.LoadKernel<WorkGrid, DeconvParams, TMem, TMem>(InputGradientLayout);
     }
 
-    public void LaunchForwardLayout(AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> layout) =>
-        forwardLayout(stream, p.KernelTaps * p.InChannels * p.FiltersPadded, p, TMem.Bind(kernel), TMem.Bind(layout));
+    public void LaunchForwardLayout(AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> layout)
+    {
+        var grid = WorkGrid.For((long)p.KernelTaps * p.InChannels * p.FiltersPadded, accelerator);
+        forwardLayout(stream, grid.Config, grid, p, TMem.Bind(kernel), TMem.Bind(layout));
+    }
 
-    public void LaunchInputGradientLayout(AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> layout) =>
-        inputGradientLayout(stream, p.KernelTaps * p.Filters * p.ChannelsPadded, p, TMem.Bind(kernel), TMem.Bind(layout));
+    public void LaunchInputGradientLayout(AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> layout)
+    {
+        var grid = WorkGrid.For((long)p.KernelTaps * p.Filters * p.ChannelsPadded, accelerator);
+        inputGradientLayout(stream, grid.Config, grid, p, TMem.Bind(kernel), TMem.Bind(layout));
+    }
 
-    private static void ForwardLayout(Index1D index, DeconvParams p, TMem k, TMem layout)
+    private static void ForwardLayout(WorkGrid grid, DeconvParams p, TMem k, TMem layout)
+    {
+        for (int index = ILGPU.Grid.GlobalIndex.X; index < grid.Total; index += grid.Stride)
+        {
+            ForwardLayoutOne(index, p, k, layout);
+        }
+    }
+
+    private static void InputGradientLayout(WorkGrid grid, DeconvParams p, TMem k, TMem layout)
+    {
+        for (int index = ILGPU.Grid.GlobalIndex.X; index < grid.Total; index += grid.Stride)
+        {
+            InputGradientLayoutOne(index, p, k, layout);
+        }
+    }
+
+    private static void ForwardLayoutOne(int index, in DeconvParams p, TMem k, TMem layout)
     {
         int f = index % p.FiltersPadded;
         int rest = index / p.FiltersPadded;
@@ -36,7 +60,7 @@ internal sealed class WeightLayoutKernels<TMem>
         layout.Store(index, f < p.Filters ? k.Load((((tap * p.Filters) + f) * p.InChannels) + c) : 0f);
     }
 
-    private static void InputGradientLayout(Index1D index, DeconvParams p, TMem k, TMem layout)
+    private static void InputGradientLayoutOne(int index, in DeconvParams p, TMem k, TMem layout)
     {
         int c = index % p.ChannelsPadded;
         int rest = index / p.ChannelsPadded;

@@ -229,7 +229,7 @@ public sealed partial class DeconvDevice : IDisposable
         // multiprocessor per two cores, measured faster than ILGPU's default simulation of 16 threads.
         var cpu = new CPUDevice(
             numThreadsPerWarp: 2,
-            numWarpsPerMultiprocessor: 2,
+            numWarpsPerMultiprocessor: 1,
             numMultiprocessors: Math.Max(1, Environment.ProcessorCount / 2));
         return Context.Create(builder => builder.Cuda().OpenCL().CPU(cpu).EnableAlgorithms());
     }

@@ -1,0 +1,263 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using ILGpuDeconv.Bench.Benchmarks;
+using ILGpuDeconv.Bench.Peers;
+using ILGpuDeconv.Runtime;
+
+namespace ILGpuDeconv.Bench.Commands;
+
+/// <summary>
+/// <c>quick</c>: every implementation side by side on the benchmark shapes, timed with a stopwatch (the
+/// minimum of several runs after warm-up), printed as a table with ratios and optionally written as JSON.
+/// </summary>
+internal static class QuickCommand
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static int Run(Arguments args)
+    {
+        var kinds = AcceleratorKinds(args.Value("accelerator"));
+        bool gpu = kinds.Contains(AcceleratorKind.Cuda);
+        var shapes = args.Value("shapes") is { } list
+            ? BenchmarkShape.Parse(list)
+            : BenchmarkShape.All.Where(s => !s.GpuScale || gpu).ToList();
+        var passes = args.Value("passes") is { } p
+            ? p.Split(',').Select(ParsePass).ToList()
+            : [BenchmarkPass.Forward, BenchmarkPass.InputGrad, BenchmarkPass.KernelGrad];
+        var peers = (args.Value("peers") ?? (gpu ? "naive,onnxruntime,cudnn" : "naive,onnxruntime")).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        double minTime = double.Parse(args.Value("min-time") ?? "0.3", CultureInfo.InvariantCulture);
+        bool hostOnGpuShapes = args.Flag("host-on-gpu-shapes");
+
+        var devices = kinds.Select(k => DeconvDevice.Create(k switch
+        {
+            AcceleratorKind.Cuda => AcceleratorPreference.Cuda,
+            AcceleratorKind.OpenCL => AcceleratorPreference.OpenCL,
+            _ => AcceleratorPreference.Cpu,
+        })).ToList();
+        try
+        {
+            Console.WriteLine($"quick: shapes {string.Join(",", shapes.Select(s => s.Name))}; passes {string.Join(",", passes.Select(BenchmarkNames.Of))}; " +
+                $"accelerators {string.Join(", ", devices.Select(d => $"{d.Kind} ({d.Info.Name})"))}; peers {string.Join(",", peers)}");
+            Console.WriteLine("timing: the minimum over repeated runs after two warm-up runs; results checked against the plain loop where both ran");
+            var results = new List<QuickResult>();
+            foreach (var shape in shapes)
+            {
+                Console.WriteLine($"-- {shape} ({shape.Flops / 1e9:F2} GFLOP per pass)");
+                foreach (var pass in passes)
+                {
+                    results.AddRange(MeasureShapePass(shape, pass, devices, peers, minTime, hostOnGpuShapes));
+                }
+            }
+
+            if (peers.Contains("cudnn") && gpu)
+            {
+                results.AddRange(CudnnPeer.Measure(shapes.Where(s => s.GpuScale || shapes.Count <= 4).ToList(), passes, minTime));
+            }
+
+            PrintTable(results);
+            if (args.Value("json") is { } path)
+            {
+                WriteJson(path, devices, results, args);
+                Console.WriteLine($"wrote {path}");
+            }
+
+            return 0;
+        }
+        finally
+        {
+            foreach (var device in devices)
+            {
+                device.Dispose();
+            }
+        }
+    }
+
+    private static IEnumerable<QuickResult> MeasureShapePass(
+        BenchmarkShape shape, BenchmarkPass pass, List<DeconvDevice> devices, HashSet<string> peers, double minTime, bool hostOnGpuShapes)
+    {
+        var runners = new List<IPassRunner>();
+        try
+        {
+            (float[] Kernel, float[]? Bias)? weights = null;
+            foreach (var device in devices)
+            {
+                if (shape.GpuScale && device.Kind == AcceleratorKind.Cpu && !hostOnGpuShapes)
+                {
+                    continue;
+                }
+
+                var runner = new IlgpuRunner(device, shape, pass);
+                weights ??= runner.Weights;
+                runners.Add(runner);
+            }
+
+            if (!shape.GpuScale || hostOnGpuShapes)
+            {
+                weights ??= WeightsOf(shape);
+                if (peers.Contains("naive"))
+                {
+                    runners.Add(new PlainLoopRunner(shape, pass, weights.Value.Kernel, weights.Value.Bias));
+                }
+#if CPU_PEERS
+                if (peers.Contains("onnxruntime") && pass != BenchmarkPass.KernelGrad)
+                {
+                    runners.Add(new OnnxRuntimeRunner(shape, pass, weights.Value.Kernel, weights.Value.Bias));
+                }
+#endif
+            }
+
+            float[]? reference = null;
+            foreach (var runner in runners.OrderBy(r => r.Implementation == "naive" ? 0 : 1))
+            {
+                double ms = Time(runner, minTime);
+                var result = new QuickResult(shape.Name, BenchmarkNames.Of(pass), runner.Implementation, runner.Accelerator, ms, shape.Flops / ms / 1e6);
+                string check = string.Empty;
+                if (runner.Implementation == "naive")
+                {
+                    reference = runner.Result();
+                }
+                else if (reference is not null)
+                {
+                    check = $"  check vs naive: {Check(runner.Result(), reference)}";
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"   {BenchmarkNames.Of(pass),-11} {runner.Implementation,-12} {runner.Accelerator,-7} {ms,10:F3} ms {result.Gflops,9:F2} GFLOP/s{check}"));
+                yield return result;
+            }
+        }
+        finally
+        {
+            foreach (var runner in runners)
+            {
+                runner.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The largest error relative to <c>1e-3 + 1e-3 * |b|</c>: float sums in different orders differ by far less.</summary>
+    private static string Check(float[] actual, float[] expected)
+    {
+        double worst = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]) / (1e-3 + (1e-3 * Math.Abs(expected[i]))));
+        }
+
+        return worst <= 1 ? string.Create(CultureInfo.InvariantCulture, $"ok ({worst:F3} of 1e-3 + 1e-3|b|)") : string.Create(CultureInfo.InvariantCulture, $"MISMATCH ({worst:G3} of 1e-3 + 1e-3|b|)");
+    }
+
+    private static (float[] Kernel, float[]? Bias) WeightsOf(BenchmarkShape shape)
+    {
+        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var layer = new Conv2DTranspose(device, shape.Options);
+        layer.Build(shape.InChannels);
+        return layer.GetWeights();
+    }
+
+    /// <summary>Two warm-up runs, then runs until <paramref name="minTime"/> seconds and at least three runs; the minimum, in ms.</summary>
+    internal static double Time(IPassRunner runner, double minTime)
+    {
+        runner.Run();
+        runner.Run();
+        var total = Stopwatch.StartNew();
+        var clock = new Stopwatch();
+        double best = double.MaxValue;
+        int runs = 0;
+        while (runs < 3 || (total.Elapsed.TotalSeconds < minTime && runs < 200))
+        {
+            clock.Restart();
+            runner.Run();
+            best = Math.Min(best, clock.Elapsed.TotalMilliseconds);
+            runs++;
+        }
+
+        return best;
+    }
+
+    private static void PrintTable(List<QuickResult> results)
+    {
+        Console.WriteLine();
+        Console.WriteLine("| shape | pass | impl | accelerator | ms | GFLOP/s | vs naive | vs onnxruntime | vs cudnn_fp32 |");
+        Console.WriteLine("|---|---|---|---|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            string Ratio(string impl)
+            {
+                var peer = results.FirstOrDefault(x => x.Shape == r.Shape && x.Pass == r.Pass && x.Implementation == impl);
+                return peer is null || peer.Implementation == r.Implementation ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"{peer.Ms / r.Ms:F2}x");
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Shape} | {r.Pass} | {r.Implementation} | {r.Accelerator} | {r.Ms:F3} | {r.Gflops:F2} | {Ratio("naive")} | {Ratio("onnxruntime")} | {Ratio("cudnn_fp32")} |"));
+        }
+
+        Console.WriteLine("(a ratio is the peer's time divided by this row's: above 1x, this row is faster)");
+    }
+
+    private static void WriteJson(string path, List<DeconvDevice> devices, List<QuickResult> results, Arguments args)
+    {
+        var machine = new Dictionary<string, object?>
+        {
+            ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
+            ["cpu"] = CpuName(),
+            ["cores"] = Environment.ProcessorCount,
+            ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+            ["dotnet"] = Environment.Version.ToString(),
+            ["ilgpu"] = typeof(ILGPU.Context).Assembly.GetName().Version?.ToString(),
+            ["accelerators"] = devices.Select(d => d.Info.ToString()).ToList(),
+            ["command"] = "quick " + string.Join(' ', args.Raw),
+        };
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        File.WriteAllText(path, JsonSerializer.Serialize(new { machine, results }, Indented));
+    }
+
+    private static string CpuName()
+    {
+        try
+        {
+            return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
+    private static List<AcceleratorKind> AcceleratorKinds(string? list)
+    {
+        if (list is null)
+        {
+            return DeconvDevice.ListAccelerators().Select(i => i.Kind).Distinct().Reverse().ToList();
+        }
+
+        return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(name => DeconvDevice.ParsePreference(name, "--accelerator") switch
+            {
+                AcceleratorPreference.Cuda => AcceleratorKind.Cuda,
+                AcceleratorPreference.OpenCL => AcceleratorKind.OpenCL,
+                AcceleratorPreference.Cpu => AcceleratorKind.Cpu,
+                _ => throw new ArgumentException("--accelerator takes cpu, opencl or cuda (a list), not auto"),
+            })
+            .Distinct()
+            .ToList();
+    }
+
+    private static BenchmarkPass ParsePass(string name) => name.Trim() switch
+    {
+        "forward" => BenchmarkPass.Forward,
+        "input_grad" => BenchmarkPass.InputGrad,
+        "kernel_grad" => BenchmarkPass.KernelGrad,
+        _ => throw new ArgumentException($"unknown pass '{name}': forward, input_grad, kernel_grad"),
+    };
+}

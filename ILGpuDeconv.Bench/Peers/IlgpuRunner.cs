@@ -1,0 +1,98 @@
+using System;
+using ILGpuDeconv.Bench.Benchmarks;
+using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Tensors;
+
+namespace ILGpuDeconv.Bench.Peers;
+
+/// <summary>ILGpuDeconv on one accelerator, through the device API (data stays on the device; no copies timed).</summary>
+public sealed class IlgpuRunner : IPassRunner
+{
+    private readonly DeconvDevice device;
+    private readonly Conv2DTranspose layer;
+    private readonly BenchmarkPass pass;
+    private readonly DeviceTensor x;
+    private readonly DeviceTensor y;
+    private readonly DeviceTensor dy;
+    private readonly DeviceTensor dx;
+
+    public IlgpuRunner(DeconvDevice device, BenchmarkShape shape, BenchmarkPass pass)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(shape);
+        this.device = device;
+        this.pass = pass;
+
+        // The input-gradient pass alone: a non-trainable layer computes no weight gradients.
+        layer = new Conv2DTranspose(device, shape.Options with { Trainable = pass != BenchmarkPass.InputGrad });
+        var geometry = layer.GetGeometry(shape.InputShape);
+        x = DeviceTensor.FromHost(device, HostData.Uniform(geometry.InputElements, 3), geometry.InputShape);
+        y = DeviceTensor.Allocate(device, geometry.OutputShape);
+        dy = DeviceTensor.FromHost(device, HostData.Uniform(geometry.OutputElements, 4), geometry.OutputShape);
+        dx = DeviceTensor.Allocate(device, geometry.InputShape);
+        layer.Forward(x, y); // builds the weights and keeps the input for the backward passes
+        device.Synchronize();
+    }
+
+    public string Implementation => "ilgpu";
+
+    public string Accelerator => device.Kind.ToString().ToUpperInvariant() switch
+    {
+        "CUDA" => "cuda",
+        "OPENCL" => "opencl",
+        _ => "cpu",
+    };
+
+    public void Run()
+    {
+        switch (pass)
+        {
+            case BenchmarkPass.Forward:
+                layer.Predict(x, y);
+                break;
+            case BenchmarkPass.InputGrad:
+                layer.Backward(dy, dx);
+                break;
+            default:
+                layer.Backward(dy, null);
+                break;
+        }
+
+        device.Synchronize();
+    }
+
+    public float[] Result() => pass switch
+    {
+        BenchmarkPass.Forward => y.ToArray(),
+        BenchmarkPass.InputGrad => dx.ToArray(),
+        _ => layer.GetGradients().Kernel,
+    };
+
+    /// <summary>Gets the weights, so peers compute the same thing.</summary>
+    public (float[] Kernel, float[]? Bias) Weights => layer.GetWeights();
+
+    public void Dispose()
+    {
+        layer.Dispose();
+        x.Dispose();
+        y.Dispose();
+        dy.Dispose();
+        dx.Dispose();
+    }
+}
+
+/// <summary>Seeded host data shared by every implementation.</summary>
+public static class HostData
+{
+    public static float[] Uniform(long length, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return values;
+    }
+}
