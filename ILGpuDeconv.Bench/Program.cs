@@ -16,6 +16,10 @@ internal static class Program
           quick [--accelerator cpu,opencl,cuda] [--shapes A,B,C,D,G1,...] [--passes forward,input_grad,kernel_grad]
                 [--peers naive,onnxruntime,cudnn] [--min-time SECONDS] [--json PATH]
                          every implementation side by side (stopwatch, minimum of runs) with ratios
+          bench [--shapes A,B,C,D] [--passes ...] [--accelerator cpu,opencl,cuda] [--peers naive,onnxruntime] [--job short|default]
+                         the BenchmarkDotNet suite, in-process, with a GFLOP/s column and allocations
+          plot --json FILE [--out PNG]
+                         a throughput chart from a quick --json file
           soak [--iterations N] [--accelerator ...]
                          forward and backward N times (default 1000): memory at start and end, results bitwise identical
           help           this text
@@ -35,6 +39,10 @@ internal static class Program
                 "verify" => VerifyCommand.Run(arguments),
                 "soak" => SoakCommand.Run(arguments),
                 "quick" => QuickCommand.Run(arguments),
+                "bench" => BenchCommand.Run(arguments),
+#if CPU_PEERS
+                "plot" => PlotCommand.Run(arguments),
+#endif
                 "help" or "--help" or "-h" => PrintUsage(0),
                 _ => Fail($"unknown command '{arguments.Command}'"),
             };

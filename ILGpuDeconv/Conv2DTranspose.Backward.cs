@@ -140,30 +140,29 @@ public sealed partial class Conv2DTranspose
         long kernelElements = w.KernelShape.ElementCount;
         var kernelChunks = ChunkPlan.For(
             geometry.Batch * geometry.InputHeight,
+            geometry.InputWidth,
             (long)p.KernelTaps * p.FilterBlocks * p.ChannelBlocks,
-            TargetThreads);
-        var kernelPartials = workspace.Get("backward.kernel-partials", kernelChunks.Count * kernelElements);
-        kernels.KernelGradient(stream, p, kernelChunks, state.Input, dz, kernelPartials);
+            TargetThreads,
+            oneThreadTerms: 0);
+        var biasChunks = Options.UseBias
+            ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, TargetThreads, oneThreadTerms: 16384)
+            : ChunkPlan.None;
         var kernelPenalty = Options.KernelRegularizer;
-        kernels.FinishGradient(
-            stream,
-            new GradientFinish((int)kernelElements, kernelChunks.Count, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, accumulateNow),
-            kernelPartials,
-            w.Kernel.View,
-            w.KernelGradient.View);
+        var biasPenalty = Options.BiasRegularizer;
 
-        if (Options.UseBias)
+        // One chunk each and nothing to add: the partial sums are the gradients, and one launch does it all.
+        bool direct = kernelChunks.Count == 1 && biasChunks.Count <= 1 && kernelPenalty is null && biasPenalty is null && !accumulateNow;
+        var kernelPartials = direct ? w.KernelGradient.View : workspace.Get("backward.kernel-partials", kernelChunks.Count * kernelElements);
+        var biasPartials = direct ? w.BiasGradient.View : workspace.Get("backward.bias-partials", Math.Max(1, (long)biasChunks.Count * geometry.Filters));
+        kernels.WeightGradients(stream, p, kernelChunks, biasChunks, state.Input, dz, kernelPartials, biasPartials);
+        if (!direct)
         {
-            var biasChunks = ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.Filters, TargetThreads);
-            var biasPartials = workspace.Get("backward.bias-partials", (long)biasChunks.Count * geometry.Filters);
-            kernels.BiasGradient(stream, p, biasChunks, dz, biasPartials);
-            var biasPenalty = Options.BiasRegularizer;
-            kernels.FinishGradient(
+            kernels.FinishGradients(
                 stream,
-                new GradientFinish(geometry.Filters, biasChunks.Count, biasPenalty?.L1 ?? 0f, biasPenalty?.L2 ?? 0f, accumulateNow),
-                biasPartials,
-                w.Bias.View,
-                w.BiasGradient.View);
+                new GradientFinish((int)kernelElements, kernelChunks.Count, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, accumulateNow),
+                new GradientFinish(biasChunks.Count == 0 ? 0 : geometry.Filters, biasChunks.Count, biasPenalty?.L1 ?? 0f, biasPenalty?.L2 ?? 0f, accumulateNow),
+                (kernelPartials, w.Kernel.View, w.KernelGradient.View),
+                (biasPartials, w.Bias.View, w.BiasGradient.View));
         }
 
         w.HasGradients = true;

@@ -18,13 +18,25 @@ internal readonly struct ChunkPlan
         Rows = rows;
     }
 
-    /// <summary>Splits <paramref name="rows"/> so that about <paramref name="targetThreads"/> threads run in all.</summary>
-    public static ChunkPlan For(int rows, long threadsPerChunk, long targetThreads)
+    /// <summary>
+    /// Splits <paramref name="rows"/> (of <paramref name="rowLength"/> terms each) so that about
+    /// <paramref name="targetThreads"/> threads run in all. A reduction of at most <paramref name="oneThreadTerms"/>
+    /// terms stays in one chunk: splitting it would cost a second launch for nothing.
+    /// </summary>
+    public static ChunkPlan For(int rows, long rowLength, long threadsPerChunk, long targetThreads, long oneThreadTerms)
     {
+        if ((long)rows * rowLength <= oneThreadTerms)
+        {
+            return new ChunkPlan(1, rows);
+        }
+
         long wanted = Math.Max(1, targetThreads / Math.Max(1, threadsPerChunk));
         int count = (int)Math.Min(Math.Min(wanted, rows), 4096);
         return new ChunkPlan(Math.Max(1, count), rows);
     }
+
+    /// <summary>Gets a plan of no chunks: nothing to reduce (a layer without bias).</summary>
+    public static ChunkPlan None => new(0, 0);
 
     public int Start(int chunk) => (int)((long)chunk * Rows / Count);
 

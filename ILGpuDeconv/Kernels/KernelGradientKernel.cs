@@ -4,36 +4,46 @@ using ILGPU.Runtime;
 namespace ILGpuDeconv.Kernels;
 
 /// <summary>
-/// The kernel gradient, split over chunks of input rows for parallelism:
+/// The weight gradients in one launch. The kernel gradient, split over chunks of input rows for parallelism:
 /// <c>partial[s,a,b,f,c] = sum over (n, i) in chunk s, j of x[n,i,j,c] * dz[n, i*sh + a*dh - top, j*sw + b*dw - left, f]</c>.
 /// Each thread owns one chunk, one tap and a 4x4 block of (filters, channels), and loops only over the
-/// input columns whose output column exists. <see cref="ReductionKernels{TMem}"/> then sums the chunks in a
-/// fixed order, so the result is bitwise reproducible (no atomics).
+/// input columns whose output column exists. The items after those are the bias gradient's:
+/// <c>biasPartial[s, f] = sum over output rows (n, oh) in chunk s and columns ow of dz[n, oh, ow, f]</c>.
+/// <see cref="ReductionKernels{TMem}"/> then sums the chunks in a fixed order, so the result is bitwise
+/// reproducible (no atomics); with a single chunk each the partial sums are the gradients themselves.
 /// </summary>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
 internal sealed class KernelGradientKernel<TMem>
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, ChunkPlan, TMem, TMem, TMem> kernel;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, ChunkPlan, ChunkPlan, TMem, TMem, TMem, TMem> kernel;
     private readonly Accelerator accelerator;
 
     public KernelGradientKernel(Accelerator accelerator)
     {
         this.accelerator = accelerator;
-        kernel = accelerator.LoadKernel<WorkGrid, DeconvParams, ChunkPlan, TMem, TMem, TMem>(Run);
+        kernel = accelerator.LoadKernel<WorkGrid, DeconvParams, ChunkPlan, ChunkPlan, TMem, TMem, TMem, TMem>(Run);
     }
 
-    /// <summary>Launches the partial sums into <paramref name="partials"/> (<c>[chunks, kh, kw, F, C]</c>).</summary>
+    /// <summary>
+    /// Launches the partial sums into <paramref name="kernelPartials"/> (<c>[chunks, kh, kw, F, C]</c>) and, unless
+    /// <paramref name="biasChunks"/> is empty, <paramref name="biasPartials"/> (<c>[chunks, F]</c>).
+    /// </summary>
     public void Launch(
         AcceleratorStream stream,
         in DeconvParams p,
-        ChunkPlan chunks,
+        ChunkPlan kernelChunks,
+        ChunkPlan biasChunks,
         ArrayView<float> input,
         ArrayView<float> outputGradient,
-        ArrayView<float> partials)
+        ArrayView<float> kernelPartials,
+        ArrayView<float> biasPartials)
     {
-        var grid = WorkGrid.For((long)chunks.Count * p.KernelTaps * p.FilterBlocks * p.ChannelBlocks, accelerator);
-        kernel(stream, grid.Config, grid, p, chunks, TMem.Bind(input), TMem.Bind(outputGradient), TMem.Bind(partials));
+        long kernelItems = (long)kernelChunks.Count * p.KernelTaps * p.FilterBlocks * p.ChannelBlocks;
+        var grid = WorkGrid.For(kernelItems + ((long)biasChunks.Count * p.Filters), accelerator);
+        kernel(
+            stream, grid.Config, grid, p, kernelChunks, biasChunks,
+            TMem.Bind(input), TMem.Bind(outputGradient), TMem.Bind(kernelPartials), TMem.Bind(biasPartials));
     }
 
     /// <summary>Ceiling of a / b for b &gt; 0 and any sign of a.</summary>
@@ -42,12 +52,41 @@ internal sealed class KernelGradientKernel<TMem>
     /// <summary>Floor of a / b for b &gt; 0 and any sign of a.</summary>
     private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
-    private static void Run(WorkGrid grid, DeconvParams p, ChunkPlan chunks, TMem x, TMem dz, TMem partial)
+    private static void Run(WorkGrid grid, DeconvParams p, ChunkPlan kernelChunks, ChunkPlan biasChunks, TMem x, TMem dz, TMem kernelPartial, TMem biasPartial)
     {
+        int kernelItems = kernelChunks.Count * p.KernelTaps * p.FilterBlocks * p.ChannelBlocks;
         for (int item = ILGPU.Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
         {
-            Block(item, p, chunks, x, dz, partial);
+            if (item < kernelItems)
+            {
+                Block(item, p, kernelChunks, x, dz, kernelPartial);
+            }
+            else
+            {
+                BiasBlock(item - kernelItems, p, biasChunks, dz, biasPartial);
+            }
         }
+    }
+
+    /// <summary>One (chunk, filter) of the bias gradient: the sum of dz over the chunk's output rows.</summary>
+    private static void BiasBlock(int item, in DeconvParams p, in ChunkPlan chunks, TMem dz, TMem partial)
+    {
+        int f = item % p.Filters;
+        int chunk = item / p.Filters;
+        float sum = 0f;
+        int rowEnd = chunks.End(chunk);
+        for (int row = chunks.Start(chunk); row < rowEnd; row++)
+        {
+            int n = row / p.OutHeight;
+            int oh = row - (n * p.OutHeight);
+            int o = (n * p.YN) + (oh * p.YH) + (f * p.YC);
+            for (int ow = 0; ow < p.OutWidth; ow++)
+            {
+                sum += dz.Load(o + (ow * p.YW));
+            }
+        }
+
+        partial.Store(item, sum);
     }
 
     private static void Block(int item, in DeconvParams p, in ChunkPlan chunks, TMem x, TMem dz, TMem partial)

@@ -21,14 +21,14 @@ internal abstract class LayerKernels
     public abstract void InputGradient(
         AcceleratorStream stream, in DeconvParams p, ArrayView<float> outputGradient, ArrayView<float> weights, ArrayView<float> inputGradient);
 
-    public abstract void KernelGradient(
-        AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> partials);
+    public abstract void WeightGradients(
+        AcceleratorStream stream, in DeconvParams p, ChunkPlan kernelChunks, ChunkPlan biasChunks, ArrayView<float> input, ArrayView<float> outputGradient,
+        ArrayView<float> kernelPartials, ArrayView<float> biasPartials);
 
-    public abstract void BiasGradient(
-        AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> outputGradient, ArrayView<float> partials);
-
-    public abstract void FinishGradient(
-        AcceleratorStream stream, GradientFinish settings, ArrayView<float> partials, ArrayView<float> weights, ArrayView<float> gradient);
+    public abstract void FinishGradients(
+        AcceleratorStream stream, GradientFinish kernel, GradientFinish bias,
+        (ArrayView<float> Partials, ArrayView<float> Weights, ArrayView<float> Gradient) kernelViews,
+        (ArrayView<float> Partials, ArrayView<float> Weights, ArrayView<float> Gradient) biasViews);
 
     public abstract void WeightLayouts(
         AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> forwardLayout, ArrayView<float> inputGradientLayout);
@@ -65,7 +65,6 @@ internal abstract class LayerKernels
         private readonly ActivationGradientKernel<TAct, TMem> activationGradient;
         private readonly InputGradientKernel<TMem> inputGradient;
         private readonly KernelGradientKernel<TMem> kernelGradient;
-        private readonly BiasGradientKernel<TMem> biasGradient;
         private readonly ReductionKernels<TMem> reductions;
         private readonly WeightLayoutKernels<TMem> layouts;
         private readonly OptimizerKernels<TMem> optimizers;
@@ -80,7 +79,6 @@ internal abstract class LayerKernels
             activationGradient = cache.Get(a => new ActivationGradientKernel<TAct, TMem>(a));
             inputGradient = cache.Get(a => new InputGradientKernel<TMem>(a));
             kernelGradient = cache.Get(a => new KernelGradientKernel<TMem>(a));
-            biasGradient = cache.Get(a => new BiasGradientKernel<TMem>(a));
             reductions = cache.Get(a => new ReductionKernels<TMem>(a));
             layouts = cache.Get(a => new WeightLayoutKernels<TMem>(a));
             optimizers = cache.Get(a => new OptimizerKernels<TMem>(a));
@@ -117,30 +115,24 @@ internal abstract class LayerKernels
             }
         }
 
-        public override void KernelGradient(
-            AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float> partials)
+        public override void WeightGradients(
+            AcceleratorStream stream, in DeconvParams p, ChunkPlan kernelChunks, ChunkPlan biasChunks, ArrayView<float> input, ArrayView<float> outputGradient,
+            ArrayView<float> kernelPartials, ArrayView<float> biasPartials)
         {
             lock (gate)
             {
-                kernelGradient.Launch(stream, p, chunks, input, outputGradient, partials);
+                kernelGradient.Launch(stream, p, kernelChunks, biasChunks, input, outputGradient, kernelPartials, biasPartials);
             }
         }
 
-        public override void BiasGradient(
-            AcceleratorStream stream, in DeconvParams p, ChunkPlan chunks, ArrayView<float> outputGradient, ArrayView<float> partials)
+        public override void FinishGradients(
+            AcceleratorStream stream, GradientFinish kernel, GradientFinish bias,
+            (ArrayView<float> Partials, ArrayView<float> Weights, ArrayView<float> Gradient) kernelViews,
+            (ArrayView<float> Partials, ArrayView<float> Weights, ArrayView<float> Gradient) biasViews)
         {
             lock (gate)
             {
-                biasGradient.Launch(stream, p, chunks, outputGradient, partials);
-            }
-        }
-
-        public override void FinishGradient(
-            AcceleratorStream stream, GradientFinish settings, ArrayView<float> partials, ArrayView<float> weights, ArrayView<float> gradient)
-        {
-            lock (gate)
-            {
-                reductions.LaunchFinish(stream, settings, partials, weights, gradient);
+                reductions.LaunchFinish(stream, kernel, bias, kernelViews, biasViews);
             }
         }
 

@@ -4,38 +4,51 @@ using ILGPU.Runtime;
 namespace ILGpuDeconv.Kernels;
 
 /// <summary>
-/// Finishes a weight gradient: sums the chunks' partial sums in chunk order, adds the regularizer's
-/// gradient <c>l1 * sign(w) + 2 * l2 * w</c>, and writes or accumulates into the gradient buffer.
+/// Finishes the weight gradients in one launch (kernel elements first, then bias elements): sums the
+/// chunks' partial sums in chunk order, adds the regularizer's gradient <c>l1 * sign(w) + 2 * l2 * w</c>,
+/// and writes or accumulates into the gradient buffer.
 /// </summary>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
 internal sealed class ReductionKernels<TMem>
     where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
 {
-    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, GradientFinish, TMem, TMem, TMem> finish;
+    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, GradientFinish, GradientFinish, TMem, TMem, TMem, TMem, TMem, TMem> finish;
     private readonly Accelerator accelerator;
 
     public ReductionKernels(Accelerator accelerator)
     {
         this.accelerator = accelerator;
-        finish = accelerator.LoadKernel<WorkGrid, GradientFinish, TMem, TMem, TMem>(Finish);
+        finish = accelerator.LoadKernel<WorkGrid, GradientFinish, GradientFinish, TMem, TMem, TMem, TMem, TMem, TMem>(Finish);
     }
 
+    /// <summary>Finishes the kernel gradient and, when <paramref name="bias"/> has a length, the bias gradient.</summary>
     public void LaunchFinish(
         AcceleratorStream stream,
-        GradientFinish settings,
-        ArrayView<float> partials,
-        ArrayView<float> weights,
-        ArrayView<float> gradient)
+        GradientFinish kernel,
+        GradientFinish bias,
+        (ArrayView<float> Partials, ArrayView<float> Weights, ArrayView<float> Gradient) kernelViews,
+        (ArrayView<float> Partials, ArrayView<float> Weights, ArrayView<float> Gradient) biasViews)
     {
-        var grid = WorkGrid.For(settings.Length, accelerator);
-        finish(stream, grid.Config, grid, settings, TMem.Bind(partials), TMem.Bind(weights), TMem.Bind(gradient));
+        var grid = WorkGrid.For((long)kernel.Length + bias.Length, accelerator);
+        finish(
+            stream, grid.Config, grid, kernel, bias,
+            TMem.Bind(kernelViews.Partials), TMem.Bind(kernelViews.Weights), TMem.Bind(kernelViews.Gradient),
+            TMem.Bind(biasViews.Partials), TMem.Bind(biasViews.Weights), TMem.Bind(biasViews.Gradient));
     }
 
-    private static void Finish(WorkGrid grid, GradientFinish s, TMem partial, TMem w, TMem gradient)
+    private static void Finish(
+        WorkGrid grid, GradientFinish kernel, GradientFinish bias, TMem kernelPartial, TMem kernelWeights, TMem kernelGradient, TMem biasPartial, TMem biasWeights, TMem biasGradient)
     {
         for (int index = ILGPU.Grid.GlobalIndex.X; index < grid.Total; index += grid.Stride)
         {
-            FinishOne(index, s, partial, w, gradient);
+            if (index < kernel.Length)
+            {
+                FinishOne(index, kernel, kernelPartial, kernelWeights, kernelGradient);
+            }
+            else
+            {
+                FinishOne(index - kernel.Length, bias, biasPartial, biasWeights, biasGradient);
+            }
         }
     }
 

@@ -1,0 +1,55 @@
+using System;
+using System.Linq;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using ILGpuDeconv.Bench.Benchmarks;
+using ILGpuDeconv.Runtime;
+
+namespace ILGpuDeconv.Bench.Commands;
+
+/// <summary>
+/// <c>bench</c>: the BenchmarkDotNet suite, run in-process so that a machine with only the .NET runtime
+/// (no SDK), such as the GPU machine, can run it.
+/// </summary>
+internal static class BenchCommand
+{
+    public static int Run(Arguments args)
+    {
+        var shapes = BenchmarkShape.Parse(args.Value("shapes") ?? "A,B,C,D");
+        var passes = (args.Value("passes") ?? "forward,input_grad,kernel_grad").Split(',').Select(p => p.Trim() switch
+        {
+            "forward" => BenchmarkPass.Forward,
+            "input_grad" => BenchmarkPass.InputGrad,
+            "kernel_grad" => BenchmarkPass.KernelGrad,
+            _ => throw new ArgumentException($"unknown pass '{p}'"),
+        }).ToList();
+        var accelerators = (args.Value("accelerator") ?? "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var present = DeconvDevice.ListAccelerators().Select(i => i.Kind.ToString().ToUpperInvariant()).ToHashSet();
+        var implementations = accelerators
+            .Where(a => present.Contains(a.ToUpperInvariant()))
+            .Select(a => "ilgpu-" + a.ToLowerInvariant())
+            .Concat((args.Value("peers") ?? "naive,onnxruntime").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ToList();
+        DeconvBenchmarks.Selection = new BenchmarkSelection(shapes, passes, implementations);
+
+        var job = (args.Value("job") == "default" ? Job.Default : Job.ShortRun)
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithId("InProcess");
+        var config = ManualConfig.CreateEmpty()
+            .AddJob(job)
+            .AddColumnProvider(DefaultColumnProviders.Instance)
+            .AddColumn(new GflopsColumn())
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddLogger(ConsoleLogger.Default)
+            .AddExporter(MarkdownExporter.GitHub)
+            .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        var summary = BenchmarkRunner.Run<DeconvBenchmarks>(config);
+        return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
+    }
+}
