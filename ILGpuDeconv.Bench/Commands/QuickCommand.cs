@@ -211,7 +211,7 @@ internal static class QuickCommand
             ["dotnet"] = Environment.Version.ToString(),
             ["ilgpu"] = typeof(ILGPU.Context).Assembly.GetName().Version?.ToString(),
             ["accelerators"] = devices.Select(d => d.Info.ToString()).ToList(),
-            ["command"] = "quick " + string.Join(' ', args.Raw),
+            ["command"] = "ILGpuDeconv.Bench " + string.Join(" ", args.Raw),
         };
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null)
