@@ -99,24 +99,8 @@ public sealed class OnnxRuntimeRunner : IPassRunner
     public float[] Result()
     {
         bool forward = pass == BenchmarkPass.Forward;
-        int n = g.Batch, h = forward ? g.OutputHeight : g.InputHeight, w = forward ? g.OutputWidth : g.InputWidth;
-        int c = forward ? g.Filters : g.InputChannels;
-        var nhwc = new float[result.Length];
-        for (int b = 0; b < n; b++)
-        {
-            for (int ci = 0; ci < c; ci++)
-            {
-                for (int i = 0; i < h; i++)
-                {
-                    for (int j = 0; j < w; j++)
-                    {
-                        nhwc[((((b * h) + i) * w) + j) * c + ci] = result[((((b * c) + ci) * h) + i) * w + j];
-                    }
-                }
-            }
-        }
-
-        return nhwc;
+        return Relayout(
+            result, g.Batch, forward ? g.OutputHeight : g.InputHeight, forward ? g.OutputWidth : g.InputWidth, forward ? g.Filters : g.InputChannels, toChannelsFirst: false);
     }
 
     public void Dispose()
@@ -127,9 +111,12 @@ public sealed class OnnxRuntimeRunner : IPassRunner
         output.Dispose();
     }
 
-    private static float[] Nchw(float[] nhwc, int n, int h, int w, int c)
+    private static float[] Nchw(float[] nhwc, int n, int h, int w, int c) => Relayout(nhwc, n, h, w, c, toChannelsFirst: true);
+
+    /// <summary>Converts between NHWC and NCHW.</summary>
+    private static float[] Relayout(float[] source, int n, int h, int w, int c, bool toChannelsFirst)
     {
-        var result = new float[nhwc.Length];
+        var result = new float[source.Length];
         for (int b = 0; b < n; b++)
         {
             for (int i = 0; i < h; i++)
@@ -138,7 +125,16 @@ public sealed class OnnxRuntimeRunner : IPassRunner
                 {
                     for (int ci = 0; ci < c; ci++)
                     {
-                        result[((((b * c) + ci) * h) + i) * w + j] = nhwc[((((b * h) + i) * w) + j) * c + ci];
+                        int nhwc = ((((b * h) + i) * w) + j) * c + ci;
+                        int nchw = ((((b * c) + ci) * h) + i) * w + j;
+                        if (toChannelsFirst)
+                        {
+                            result[nchw] = source[nhwc];
+                        }
+                        else
+                        {
+                            result[nhwc] = source[nchw];
+                        }
                     }
                 }
             }

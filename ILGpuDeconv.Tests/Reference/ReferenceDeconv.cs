@@ -1,11 +1,12 @@
 using System;
+using System.Collections.Generic;
 using ILGpuDeconv.Geometry;
 
 namespace ILGpuDeconv.Tests.Reference;
 
 /// <summary>
-/// Conv2DTranspose written the plainest way: loops over every input element and kernel tap, each product
-/// scattered to its output position (input position * stride + tap * dilation - crop), in double precision. It shares
+/// Conv2DTranspose written the plainest way: every (input element, kernel tap, filter) product goes to
+/// its output position (input position * stride + tap * dilation - crop), in double precision. It shares
 /// only the output-size and crop rules (<see cref="Conv2DTransposeGeometry"/>) with the library, and
 /// those are tested separately against TensorFlow's values.
 /// </summary>
@@ -24,57 +25,16 @@ public sealed class ReferenceDeconv
     public double[] PreActivation(float[] x, float[] kernel, float[]? bias)
     {
         var z = new double[g.OutputElements];
-        int kh = g.KernelSize.Height, kw = g.KernelSize.Width;
-        for (int n = 0; n < g.Batch; n++)
+        foreach (var (input, weight, output) in Products())
         {
-            for (int i = 0; i < g.InputHeight; i++)
-            {
-                for (int j = 0; j < g.InputWidth; j++)
-                {
-                    for (int c = 0; c < g.InputChannels; c++)
-                    {
-                        double xv = x[In(n, i, j, c)];
-                        for (int a = 0; a < kh; a++)
-                        {
-                            int oh = (i * g.Strides.Height) + (a * g.DilationRate.Height) - g.CropBegin.Height;
-                            if (oh < 0 || oh >= g.OutputHeight)
-                            {
-                                continue;
-                            }
-
-                            for (int b = 0; b < kw; b++)
-                            {
-                                int ow = (j * g.Strides.Width) + (b * g.DilationRate.Width) - g.CropBegin.Width;
-                                if (ow < 0 || ow >= g.OutputWidth)
-                                {
-                                    continue;
-                                }
-
-                                for (int f = 0; f < g.Filters; f++)
-                                {
-                                    z[Out(n, oh, ow, f)] += xv * kernel[Kernel(a, b, f, c)];
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            z[output] += (double)x[input] * kernel[weight];
         }
 
         if (bias is not null)
         {
-            for (int n = 0; n < g.Batch; n++)
+            for (int o = 0; o < z.Length; o++)
             {
-                for (int oh = 0; oh < g.OutputHeight; oh++)
-                {
-                    for (int ow = 0; ow < g.OutputWidth; ow++)
-                    {
-                        for (int f = 0; f < g.Filters; f++)
-                        {
-                            z[Out(n, oh, ow, f)] += bias[f];
-                        }
-                    }
-                }
+                z[o] += bias[FilterOf(o)];
             }
         }
 
@@ -106,36 +66,45 @@ public sealed class ReferenceDeconv
         var dx = new double[g.InputElements];
         var dk = new double[kernel.Length];
         var db = new double[g.Filters];
-        int kh = g.KernelSize.Height, kw = g.KernelSize.Width;
+        foreach (var (input, weight, output) in Products())
+        {
+            dx[input] += dz[output] * kernel[weight];
+            dk[weight] += dz[output] * x[input];
+        }
+
+        for (int o = 0; o < dz.Length; o++)
+        {
+            db[FilterOf(o)] += dz[o];
+        }
+
+        return (dx, dk, db);
+    }
+
+    /// <summary>Every product of the transposed convolution: (input index, kernel index, output index).</summary>
+    private IEnumerable<(int Input, int Weight, int Output)> Products()
+    {
         for (int n = 0; n < g.Batch; n++)
         {
             for (int i = 0; i < g.InputHeight; i++)
             {
                 for (int j = 0; j < g.InputWidth; j++)
                 {
-                    for (int c = 0; c < g.InputChannels; c++)
+                    for (int a = 0; a < g.KernelSize.Height; a++)
                     {
-                        for (int a = 0; a < kh; a++)
+                        int oh = (i * g.Strides.Height) + (a * g.DilationRate.Height) - g.CropBegin.Height;
+                        for (int b = 0; b < g.KernelSize.Width; b++)
                         {
-                            int oh = (i * g.Strides.Height) + (a * g.DilationRate.Height) - g.CropBegin.Height;
-                            if (oh < 0 || oh >= g.OutputHeight)
+                            int ow = (j * g.Strides.Width) + (b * g.DilationRate.Width) - g.CropBegin.Width;
+                            if (oh < 0 || oh >= g.OutputHeight || ow < 0 || ow >= g.OutputWidth)
                             {
                                 continue;
                             }
 
-                            for (int b = 0; b < kw; b++)
+                            for (int c = 0; c < g.InputChannels; c++)
                             {
-                                int ow = (j * g.Strides.Width) + (b * g.DilationRate.Width) - g.CropBegin.Width;
-                                if (ow < 0 || ow >= g.OutputWidth)
-                                {
-                                    continue;
-                                }
-
                                 for (int f = 0; f < g.Filters; f++)
                                 {
-                                    double d = dz[Out(n, oh, ow, f)];
-                                    dx[In(n, i, j, c)] += d * kernel[Kernel(a, b, f, c)];
-                                    dk[Kernel(a, b, f, c)] += d * x[In(n, i, j, c)];
+                                    yield return (In(n, i, j, c), Kernel(a, b, f, c), Out(n, oh, ow, f));
                                 }
                             }
                         }
@@ -143,23 +112,11 @@ public sealed class ReferenceDeconv
                 }
             }
         }
-
-        for (int n = 0; n < g.Batch; n++)
-        {
-            for (int oh = 0; oh < g.OutputHeight; oh++)
-            {
-                for (int ow = 0; ow < g.OutputWidth; ow++)
-                {
-                    for (int f = 0; f < g.Filters; f++)
-                    {
-                        db[f] += dz[Out(n, oh, ow, f)];
-                    }
-                }
-            }
-        }
-
-        return (dx, dk, db);
     }
+
+    private int FilterOf(int outputIndex) => channelsLast
+        ? outputIndex % g.Filters
+        : outputIndex / (g.OutputHeight * g.OutputWidth) % g.Filters;
 
     private int In(int n, int i, int j, int c) => channelsLast
         ? (((((n * g.InputHeight) + i) * g.InputWidth) + j) * g.InputChannels) + c
