@@ -1,6 +1,7 @@
 using System;
 using ILGPU;
 using ILGPU.Runtime;
+using ILGpuDeconv.Activations;
 using ILGpuDeconv.Kernels;
 using ILGpuDeconv.Runtime;
 using ILGpuDeconv.Tensors;
@@ -121,7 +122,14 @@ public sealed partial class Conv2DTranspose
             var penalty = activity is null
                 ? default
                 : new ActivityPenalty(activity.L1 / geometry.Batch, activity.L2 / geometry.Batch);
-            kernels.ActivationGradient(stream, (int)geometry.OutputElements, penalty, outputGradient, pre, dz);
+            if (Options.Activation is SoftmaxActivation softmax)
+            {
+                kernels.SoftmaxGradient(stream, RowsOf(geometry, softmax), penalty, outputGradient, pre, dz);
+            }
+            else
+            {
+                kernels.ActivationGradient(stream, (int)geometry.OutputElements, penalty, outputGradient, pre, dz);
+            }
         }
 
         if (inputGradient is ArrayView<float> dx)

@@ -1,6 +1,7 @@
 using System;
 using ILGPU;
 using ILGPU.Runtime;
+using ILGpuDeconv.Activations;
 using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Kernels;
 using ILGpuDeconv.Runtime;
@@ -165,6 +166,18 @@ public sealed partial class Conv2DTranspose
         var forwardLayout = workspace.Get("weights.forward-layout", (long)p.KernelTaps * p.InChannels * p.FiltersPadded);
         EnsureLayouts(w, p);
         kernels.Forward(Stream, p, input, forwardLayout, w.Bias.View, output, pre, storePre, Options.UseBias);
+        if (Options.Activation is SoftmaxActivation softmax)
+        {
+            // The fused kernel wrote the pre-activation; normalise it along the last axis.
+            kernels.Softmax(Stream, RowsOf(geometry, softmax), storePre ? pre : output, output);
+        }
+    }
+
+    /// <summary>The rows of the last axis (Keras's softmax axis): the filters for channels_last, the width for channels_first.</summary>
+    private static SoftmaxRows RowsOf(Conv2DTransposeGeometry geometry, SoftmaxActivation softmax)
+    {
+        int length = geometry.DataFormat == DataFormat.ChannelsLast ? geometry.Filters : geometry.OutputWidth;
+        return new SoftmaxRows((int)(geometry.OutputElements / length), length, softmax.Log);
     }
 
     /// <summary>Gets a value indicating whether the backward pass needs the pre-activation (a non-linear activation or an activity penalty).</summary>

@@ -117,10 +117,7 @@ public sealed partial class Conv2DTranspose
             if (Options.ActivityRegularizer is { } activity && saved is { } state)
             {
                 var pre = Download(workspace.Get("forward.pre-activation", state.Geometry.OutputElements), state.Geometry.OutputElements);
-                for (int i = 0; i < pre.Length; i++)
-                {
-                    pre[i] = Options.Activation.Apply(pre[i]);
-                }
+                Options.Activation.ApplyRows(pre, state.Geometry.DataFormat == DataFormat.ChannelsLast ? state.Geometry.Filters : state.Geometry.OutputWidth);
 
                 total += activity.Penalty(pre) / state.Geometry.Batch;
             }

@@ -46,13 +46,37 @@ public sealed class ActivationTests
     [TestCase("None")]
     public void No_activation_is_linear(string? name) => Assert.That(Activation.FromName(name).IsLinear, Is.True);
 
-    [TestCase("softmax")]
-    [TestCase("log_softmax")]
     [TestCase("relu7")]
-    public void Unknown_or_non_elementwise_names_are_refused(string name)
+    [TestCase("")]
+    public void Unknown_names_are_refused(string name)
     {
+        if (name.Length == 0)
+        {
+            Assert.That(Activation.FromName(name).IsLinear, "empty means linear");
+            return;
+        }
+
         var ex = Assert.Throws<ArgumentException>(() => Activation.FromName(name));
         Assert.That(ex!.Message, Does.Contain(name));
+    }
+
+    [TestCase("softmax", false)]
+    [TestCase("logSoftmax", true)]
+    [TestCase("LOG_SOFTMAX", true)]
+    public void Softmax_normalises_rows_and_is_not_elementwise(string name, bool log)
+    {
+        var activation = Activation.FromName(name);
+        Assert.That(activation.IsElementwise, Is.False);
+        Assert.Throws<InvalidOperationException>(() => activation.Apply(1f));
+        float[] rows = [1f, 2f, 3f, -1f, 0f, 1000f];
+        activation.ApplyRows(rows, 3);
+
+        // Row 1: softmax(1, 2, 3) = e^(x - 3) / s with s = e^-2 + e^-1 + 1. Row 2: 1000 dominates.
+        double s = Math.Exp(-2) + Math.Exp(-1) + 1;
+        double[] expected = log
+            ? [-2 - Math.Log(s), -1 - Math.Log(s), -Math.Log(s), -1001, -1000, 0]
+            : [Math.Exp(-2) / s, Math.Exp(-1) / s, 1 / s, 0, 0, 1];
+        Tolerance.AssertClose(rows, expected, name, 1e-6, 1e-6);
     }
 
     [Test]

@@ -14,7 +14,7 @@ namespace ILGpuDeconv.Tests.Reference;
 /// </summary>
 public sealed class GradientTests
 {
-    public static string[] Activations => ReferenceActivations.Names;
+    public static string[] Activations => ReferenceActivations.AllNames;
 
     [Test]
     public void Gradients_agree_with_finite_differences(
@@ -22,7 +22,7 @@ public sealed class GradientTests
         [ValueSource(nameof(Activations))] string activation)
     {
         var device = TestAccelerators.Require(kind);
-        int seed = 1000 + Array.IndexOf(ReferenceActivations.Names, activation);
+        int seed = 1000 + Array.IndexOf(ReferenceActivations.AllNames, activation);
         foreach (var (options, shape) in new (Conv2DTransposeOptions, TensorShape)[]
         {
             (new Conv2DTransposeOptions(3, (3, 2)) { Strides = (2, 1), Padding = Padding.Same }, new TensorShape(2, 3, 4, 2)),

@@ -67,7 +67,7 @@ public sealed class LayerMatchesReferenceTests
         from padding in Gen.Enum<Padding>()
         from format in Gen.Enum<DataFormat>()
         from useBias in Gen.Bool
-        from activation in Gen.OneOf(ReferenceActivations.Names)
+        from activation in Gen.OneOf(ReferenceActivations.AllNames)
         from outputPadding in Gen.Select(Gen.Bool, Gen.Int[0, 2], Gen.Int[0, 2])
         from seed in Gen.Int
         let s = dilated == 0 ? new Size2D(1) : new Size2D(strides.Item1, strides.Item2)

@@ -14,6 +14,9 @@ public static class ReferenceActivations
         "tanh", "softplus", "softsign", "swish", "exponential", "mish", "hard_silu",
     ];
 
+    /// <summary>Every activation the layer takes: the element-wise ones and the two along the last axis.</summary>
+    public static readonly string[] AllNames = [.. Names, "softmax", "log_softmax"];
+
     private const double SeluAlpha = 1.6732632423543772848170429916717;
     private const double SeluScale = 1.0507009873554804934193349852946;
 

@@ -41,10 +41,15 @@ public sealed class ReferenceDeconv
         return z;
     }
 
-    /// <summary>The output <c>act(z)</c>.</summary>
+    /// <summary>The output <c>act(z)</c>; softmax and log_softmax along the last axis.</summary>
     public double[] Forward(float[] x, float[] kernel, float[]? bias, string activation)
     {
         var z = PreActivation(x, kernel, bias);
+        if (activation is "softmax" or "log_softmax")
+        {
+            return Softmax(z, activation == "log_softmax");
+        }
+
         for (int k = 0; k < z.Length; k++)
         {
             z[k] = ReferenceActivations.Apply(activation, z[k]);
@@ -53,14 +58,67 @@ public sealed class ReferenceDeconv
         return z;
     }
 
+    /// <summary>softmax (or log_softmax) of each row of the last axis, in double.</summary>
+    private double[] Softmax(double[] z, bool log)
+    {
+        int length = LastAxis;
+        var y = new double[z.Length];
+        for (int start = 0; start < z.Length; start += length)
+        {
+            var row = z.AsSpan(start, length);
+            double max = double.NegativeInfinity;
+            foreach (double v in row)
+            {
+                max = Math.Max(max, v);
+            }
+
+            double sum = 0;
+            foreach (double v in row)
+            {
+                sum += Math.Exp(v - max);
+            }
+
+            for (int i = 0; i < length; i++)
+            {
+                y[start + i] = log ? row[i] - max - Math.Log(sum) : Math.Exp(row[i] - max) / sum;
+            }
+        }
+
+        return y;
+    }
+
+    private int LastAxis => channelsLast ? g.Filters : g.OutputWidth;
+
     /// <summary>Gradients of <c>sum(act(z) * upstream)</c> for input, kernel and bias.</summary>
     public (double[] Input, double[] Kernel, double[] Bias) Gradients(float[] x, float[] kernel, float[]? bias, string activation, float[] upstream)
     {
         var z = PreActivation(x, kernel, bias);
         var dz = new double[z.Length];
-        for (int k = 0; k < z.Length; k++)
+        if (activation is "softmax" or "log_softmax")
         {
-            dz[k] = upstream[k] * ReferenceActivations.Derivative(activation, z[k]);
+            // d/dz of sum(u * softmax(z)) = p * (u - sum(u * p)); of sum(u * log_softmax(z)) = u - p * sum(u).
+            var p = Softmax(z, log: false);
+            bool log = activation == "log_softmax";
+            for (int start = 0; start < z.Length; start += LastAxis)
+            {
+                double dot = 0;
+                for (int i = start; i < start + LastAxis; i++)
+                {
+                    dot += log ? upstream[i] : upstream[i] * p[i];
+                }
+
+                for (int i = start; i < start + LastAxis; i++)
+                {
+                    dz[i] = log ? upstream[i] - (p[i] * dot) : p[i] * (upstream[i] - dot);
+                }
+            }
+        }
+        else
+        {
+            for (int k = 0; k < z.Length; k++)
+            {
+                dz[k] = upstream[k] * ReferenceActivations.Derivative(activation, z[k]);
+            }
         }
 
         var dx = new double[g.InputElements];

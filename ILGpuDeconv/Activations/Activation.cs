@@ -3,7 +3,8 @@ using System;
 namespace ILGpuDeconv.Activations;
 
 /// <summary>
-/// The Keras <c>activation</c> argument: an element-wise function fused into the layer's kernels.
+/// The Keras <c>activation</c> argument: an element-wise function fused into the layer's kernels, or
+/// <c>softmax</c>/<c>log_softmax</c> along the output's last axis.
 /// Use a built-in (<see cref="Relu"/>, <see cref="FromName"/>, ...) or your own struct through
 /// <see cref="Custom{TFunction}(string, TFunction)"/>; ILGPU compiles one specialised kernel per function type.
 /// </summary>
@@ -75,8 +76,20 @@ public abstract class Activation
     /// <summary>Gets Keras <c>elu</c> with its default <c>alpha</c> of 1.</summary>
     public static Activation Elu { get; } = EluWith(1f);
 
+    /// <summary>
+    /// Gets Keras <c>softmax</c>: normalised along the last axis of the output, as Keras's default
+    /// <c>axis=-1</c> does (the filters for channels_last, the width for channels_first).
+    /// </summary>
+    public static Activation Softmax { get; } = new SoftmaxActivation("softmax", log: false);
+
+    /// <summary>Gets Keras <c>log_softmax</c>: <c>x - logsumexp(x)</c> along the last axis of the output.</summary>
+    public static Activation LogSoftmax { get; } = new SoftmaxActivation("log_softmax", log: true);
+
     /// <summary>Gets a value indicating whether this is the identity, which lets the layer skip activation work in the backward pass.</summary>
     public virtual bool IsLinear => false;
+
+    /// <summary>Gets a value indicating whether the activation is element-wise (softmax and log_softmax are not).</summary>
+    public virtual bool IsElementwise => true;
 
     /// <summary>Creates Keras <c>leaky_relu</c> with a given <c>negative_slope</c>.</summary>
     /// <param name="negativeSlope">The slope for negative inputs (Keras default 0.2).</param>
@@ -116,11 +129,12 @@ public abstract class Activation
     /// Looks an activation up by its Keras name, case-insensitively, in snake_case or camelCase
     /// (<c>"hard_sigmoid"</c>, <c>"hardSigmoid"</c>). Null, empty and <c>"linear"</c> give <see cref="Linear"/>.
     /// Known names: linear, relu, relu6, leaky_relu, elu, selu, gelu, gelu_new (also gelu_approximate),
-    /// sigmoid, hard_sigmoid, tanh, softplus, softsign, swish, silu, exponential, mish, hard_silu, hard_swish.
+    /// sigmoid, hard_sigmoid, tanh, softplus, softsign, swish, silu, exponential, mish, hard_silu, hard_swish,
+    /// and the two along the last axis, softmax and log_softmax.
     /// </summary>
     /// <param name="name">The Keras name.</param>
     /// <returns>The activation.</returns>
-    /// <exception cref="ArgumentException">The name is not an element-wise Keras activation.</exception>
+    /// <exception cref="ArgumentException">The name is not a Keras activation this library knows.</exception>
     public static Activation FromName(string? name)
     {
         if (string.IsNullOrWhiteSpace(name))
@@ -148,22 +162,34 @@ public abstract class Activation
             "EXPONENTIAL" => Exponential,
             "MISH" => Mish,
             "HARDSILU" or "HARDSWISH" => HardSilu,
-            _ => throw new ArgumentException(
-                $"activation \"{name}\" is not an element-wise Keras activation this library knows " +
-                "(softmax and log_softmax are not element-wise).",
-                nameof(name)),
+            "SOFTMAX" => Softmax,
+            "LOGSOFTMAX" => LogSoftmax,
+            _ => throw new ArgumentException($"activation \"{name}\" is not a Keras activation this library knows.", nameof(name)),
         };
     }
 
-    /// <summary>Evaluates the activation on the host, with the same code the kernels run.</summary>
+    /// <summary>Evaluates an element-wise activation on the host, with the same code the kernels run.</summary>
     /// <param name="x">The pre-activation value.</param>
     /// <returns>The activation.</returns>
+    /// <exception cref="InvalidOperationException">The activation is not element-wise (softmax).</exception>
     public abstract float Apply(float x);
 
-    /// <summary>Evaluates the activation's derivative on the host, with the same code the kernels run.</summary>
+    /// <summary>Evaluates an element-wise activation's derivative on the host, with the same code the kernels run.</summary>
     /// <param name="x">The pre-activation value.</param>
     /// <returns>The derivative at <paramref name="x"/>.</returns>
+    /// <exception cref="InvalidOperationException">The activation is not element-wise (softmax).</exception>
     public abstract float Derivative(float x);
+
+    /// <summary>Applies the activation in place to rows of <paramref name="rowLength"/> values (the last axis), on the host.</summary>
+    /// <param name="values">The pre-activation values, row-major.</param>
+    /// <param name="rowLength">The length of the last axis.</param>
+    public virtual void ApplyRows(Span<float> values, int rowLength)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = Apply(values[i]);
+        }
+    }
 
     /// <summary>Returns the Keras name.</summary>
     /// <returns>The name.</returns>
@@ -198,4 +224,49 @@ internal sealed class Activation<TFunction> : Activation
     public override float Derivative(float x) => function.Derivative(x, function.Apply(x));
 
     internal override TResult Accept<TResult>(IActivationVisitor<TResult> visitor) => visitor.Visit(function);
+}
+
+/// <summary>
+/// Keras <c>softmax</c> and <c>log_softmax</c> along the last axis. The fused kernel computes the
+/// pre-activation; a row-wise kernel then normalises it.
+/// </summary>
+internal sealed class SoftmaxActivation(string name, bool log) : Activation(name)
+{
+    /// <summary>Gets a value indicating whether this is log_softmax.</summary>
+    public bool Log { get; } = log;
+
+    public override bool IsElementwise => false;
+
+    public override float Apply(float x) =>
+        throw new InvalidOperationException($"{Name} is not element-wise: it normalises along the last axis (use ApplyRows).");
+
+    public override float Derivative(float x) =>
+        throw new InvalidOperationException($"{Name} is not element-wise: its derivative couples a whole row.");
+
+    public override void ApplyRows(Span<float> values, int rowLength)
+    {
+        for (int start = 0; start < values.Length; start += rowLength)
+        {
+            var row = values.Slice(start, rowLength);
+            float max = float.NegativeInfinity;
+            foreach (float v in row)
+            {
+                max = v > max ? v : max;
+            }
+
+            float sum = 0f;
+            foreach (float v in row)
+            {
+                sum += MathF.Exp(v - max);
+            }
+
+            for (int i = 0; i < row.Length; i++)
+            {
+                row[i] = Log ? row[i] - max - MathF.Log(sum) : MathF.Exp(row[i] - max) / sum;
+            }
+        }
+    }
+
+    /// <summary>The fused kernel runs linear; normalisation is a separate row-wise launch.</summary>
+    internal override TResult Accept<TResult>(IActivationVisitor<TResult> visitor) => visitor.Visit(default(LinearFunction));
 }

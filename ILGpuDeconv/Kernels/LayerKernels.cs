@@ -33,6 +33,11 @@ internal abstract class LayerKernels
     public abstract void WeightLayouts(
         AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> forwardLayout, ArrayView<float> inputGradientLayout);
 
+    public abstract void Softmax(AcceleratorStream stream, SoftmaxRows rows, ArrayView<float> preActivation, ArrayView<float> output);
+
+    public abstract void SoftmaxGradient(
+        AcceleratorStream stream, SoftmaxRows rows, ActivityPenalty penalty, ArrayView<float> outputGradient, ArrayView<float> preActivation, ArrayView<float> result);
+
     public abstract void Sgd(AcceleratorStream stream, int length, SgdStep step, ArrayView<float> weights, ArrayView<float> gradient, ArrayView<float> velocity);
 
     public abstract void Adam(
@@ -69,6 +74,7 @@ internal abstract class LayerKernels
         private readonly WeightLayoutKernels<TMem> layouts;
         private readonly OptimizerKernels<TMem> optimizers;
         private readonly ConstraintKernels<TMem> constraints;
+        private readonly SoftmaxKernels<TMem> softmax;
 
         public Bound(DeconvDevice device, TAct activation)
         {
@@ -83,6 +89,7 @@ internal abstract class LayerKernels
             layouts = cache.Get(a => new WeightLayoutKernels<TMem>(a));
             optimizers = cache.Get(a => new OptimizerKernels<TMem>(a));
             constraints = cache.Get(a => new ConstraintKernels<TMem>(a));
+            softmax = cache.Get(a => new SoftmaxKernels<TMem>(a));
         }
 
         public override void Forward(
@@ -143,6 +150,23 @@ internal abstract class LayerKernels
             {
                 layouts.LaunchForwardLayout(stream, p, kernel, forwardLayout);
                 layouts.LaunchInputGradientLayout(stream, p, kernel, inputGradientLayout);
+            }
+        }
+
+        public override void Softmax(AcceleratorStream stream, SoftmaxRows rows, ArrayView<float> preActivation, ArrayView<float> output)
+        {
+            lock (gate)
+            {
+                softmax.LaunchForward(stream, rows, preActivation, output);
+            }
+        }
+
+        public override void SoftmaxGradient(
+            AcceleratorStream stream, SoftmaxRows rows, ActivityPenalty penalty, ArrayView<float> outputGradient, ArrayView<float> preActivation, ArrayView<float> result)
+        {
+            lock (gate)
+            {
+                softmax.LaunchBackward(stream, rows, penalty, outputGradient, preActivation, result);
             }
         }
 

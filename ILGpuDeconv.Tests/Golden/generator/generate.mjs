@@ -144,11 +144,18 @@ const ACTS = {
   exponential: null, // Keras 3: exp(x)
 };
 
+// Not element-wise: normalised along the last axis (Keras axis=-1: the filters for channels_last, the
+// width for channels_first). Kept out of ACTS so the element-wise files stay as they are.
+const AXIS_ACTS = {
+  softmax: 'softmax',
+  log_softmax: 'logSoftmax',
+};
+
 const actLayerCache = new Map();
 function applyActivation(name, z) {
   if (name === 'leaky_relu') return tf.leakyRelu(z, 0.2);
   if (name === 'exponential') return tf.exp(z);
-  const id = ACTS[name];
+  const id = ACTS[name] ?? AXIS_ACTS[name];
   if (id === undefined) throw new Error(`unknown activation ${name}`);
   if (id === 'linear') return z;
   // Same Activation object the conv layer uses (tfjs-layers activations.js).
@@ -223,7 +230,7 @@ function runLayer(sp, g, data) {
     padding: sp.padding,
     dataFormat: g.cf ? 'channelsFirst' : 'channelsLast',
     useBias: sp.bias,
-    activation: ACTS[sp.act],
+    activation: sp.act in ACTS ? ACTS[sp.act] : AXIS_ACTS[sp.act],
     kernelInitializer: 'zeros',
     biasInitializer: 'zeros',
   });
@@ -329,7 +336,7 @@ function spec(s) {
   const d = Array.isArray(s.d) ? s.d : [s.d ?? 1, s.d ?? 1];
   const hw = Array.isArray(s.hw) ? s.hw : [s.hw, s.hw];
   const act = s.act ?? 'linear';
-  const useCore = s.core || (d[0] > 1 || d[1] > 1) || s.op !== undefined || ACTS[act] === null;
+  const useCore = s.core || (d[0] > 1 || d[1] > 1) || s.op !== undefined || (act in ACTS ? ACTS[act] : AXIS_ACTS[act]) === null;
   return {
     N: s.n ?? 1, H: hw[0], W: hw[1], C: s.c ?? 2, F: s.f ?? 2,
     kh: k[0], kw: k[1], sh: st[0], sw: st[1], dh: d[0], dw: d[1],
@@ -532,6 +539,21 @@ function dilationOutputPadding() {
   return specs;
 }
 
+// softmax and log_softmax over the last axis, both data formats, with and without bias, and with
+// dilation and output_padding through the core-op path.
+function axisActivations() {
+  const specs = [];
+  for (const act of Object.keys(AXIS_ACTS)) {
+    specs.push({ n: 2, hw: [3, 4], c: 3, f: 4, k: 3, s: 2, pad: 'same', fmt: 'channels_last', bias: true, act, xs: 2 });
+    specs.push({ n: 1, hw: [3, 3], c: 2, f: 3, k: [2, 3], s: [3, 2], pad: 'valid', fmt: 'channels_first', bias: true, act, xs: 2 });
+    specs.push({ n: 2, hw: [2, 3], c: 2, f: 1, k: 2, s: 1, pad: 'valid', fmt: 'channels_last', bias: false, act });
+    specs.push({ n: 1, hw: [4, 2], c: 3, f: 2, k: 4, s: 2, pad: 'same', fmt: 'channels_first', bias: false, act, xs: 3 });
+    specs.push({ n: 1, hw: [3, 3], c: 2, f: 3, k: 2, s: 1, d: [2, 1], pad: 'same', fmt: 'channels_last', act });
+    specs.push({ n: 1, hw: [2, 3], c: 2, f: 2, k: 3, s: 2, op: [1, 0], pad: 'valid', fmt: 'channels_first', act });
+  }
+  return specs;
+}
+
 // NaN and infinities in input, kernel and bias: what propagates where, forward and backward.
 // Activations whose TensorFlow gradient at NaN is unambiguous (relu's is 0 in TensorFlow, NaN in TF.js).
 function nonfinite() {
@@ -562,6 +584,7 @@ async function main() {
   total += buildFile('formats_activations.json', formatsActivations());
   total += buildFile('dilation_output_padding.json', dilationOutputPadding());
   total += buildFile('nonfinite.json', nonfinite());
+  total += buildFile('axis_activations.json', axisActivations());
   console.log(`total: ${total} cases`);
   console.log(`layer vs core-op cross-check: ${stats.crossChecked} cases, max |diff| = ${stats.crossMax}`);
   console.log(`naive float64 reference check: all cases pass; worst error / (1e-5 + 1e-5*|b|) = ${stats.naiveWorst.toFixed(4)}`);
