@@ -134,9 +134,7 @@ public sealed partial class Conv2DTranspose
 
         if (inputGradient is ArrayView<float> dx)
         {
-            var inputGradientLayout = workspace.Get("weights.input-gradient-layout", (long)p.KernelTaps * p.Filters * p.ChannelsPadded);
-            EnsureLayouts(w, p);
-            kernels.InputGradient(stream, p, dz, inputGradientLayout, dx);
+            kernels.InputGradient(stream, p, dz, Layouts(w, p).InputGradient, dx);
         }
 
         if (!Options.Trainable)

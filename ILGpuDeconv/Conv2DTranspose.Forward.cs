@@ -163,9 +163,7 @@ public sealed partial class Conv2DTranspose
         var w = EnsureBuilt(geometry.InputChannels, nameof(input));
         bool storePre = keepForBackward && NeedsPreActivation;
         var pre = storePre ? workspace.Get("forward.pre-activation", geometry.OutputElements) : workspace.Get("unused", 1);
-        var forwardLayout = workspace.Get("weights.forward-layout", (long)p.KernelTaps * p.InChannels * p.FiltersPadded);
-        EnsureLayouts(w, p);
-        kernels.Forward(Stream, p, input, forwardLayout, w.Bias.View, output, pre, storePre, Options.UseBias);
+        kernels.Forward(Stream, p, input, Layouts(w, p).Forward, w.Bias.View, output, pre, storePre, Options.UseBias);
         if (Options.Activation is SoftmaxActivation softmax)
         {
             // The fused kernel wrote the pre-activation; normalise it along the last axis.

@@ -1,4 +1,5 @@
 using System;
+using ILGPU;
 using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Kernels;
 using ILGpuDeconv.Runtime;
@@ -242,17 +243,20 @@ public sealed partial class Conv2DTranspose : IDisposable
         return p;
     }
 
-    /// <summary>Refreshes the derived weight layouts if the kernel changed since they were made.</summary>
-    private void EnsureLayouts(LayerWeights w, in DeconvParams p)
+    /// <summary>
+    /// Gets the derived weight layouts the passes read (forward: <c>[kh, kw, C, F padded]</c>; input gradient:
+    /// <c>[kh, kw, F, C padded]</c>), refreshing them first if the kernel changed since they were made.
+    /// </summary>
+    private (ArrayView<float> Forward, ArrayView<float> InputGradient) Layouts(LayerWeights w, in DeconvParams p)
     {
-        if (layoutVersion == w.Version)
-        {
-            return;
-        }
-
         var forwardLayout = workspace.Get("weights.forward-layout", (long)p.KernelTaps * p.InChannels * p.FiltersPadded);
         var inputGradientLayout = workspace.Get("weights.input-gradient-layout", (long)p.KernelTaps * p.Filters * p.ChannelsPadded);
-        kernels.WeightLayouts(Stream, p, w.Kernel.View, forwardLayout, inputGradientLayout);
-        layoutVersion = w.Version;
+        if (layoutVersion != w.Version)
+        {
+            kernels.WeightLayouts(Stream, p, w.Kernel.View, forwardLayout, inputGradientLayout);
+            layoutVersion = w.Version;
+        }
+
+        return (forwardLayout, inputGradientLayout);
     }
 }
