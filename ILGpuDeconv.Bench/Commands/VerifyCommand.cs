@@ -13,6 +13,7 @@ internal static class VerifyCommand
     {
         string path = args.Required("cases");
         bool forwardOnly = args.Flag("forward-only");
+        bool details = args.Flag("details");
         var cases = ConformanceCase.Load(path);
         using var device = args.CreateDevice();
         Console.WriteLine($"verify: {cases.Count} case(s) from {path} on {device.Info.Kind}: {device.Info.Name}");
@@ -25,6 +26,11 @@ internal static class VerifyCommand
         {
             var result = ConformanceRunner.Run(device, c, forwardOnly);
             worstRatio = Math.Max(worstRatio, result.Checks.Where(k => !double.IsNaN(k.WorstRatio)).Select(k => k.WorstRatio).DefaultIfEmpty(0).Max());
+            if (details)
+            {
+                Console.WriteLine($"case {c.Id}: {string.Join("; ", result.Checks)}");
+            }
+
             if (result.Passed)
             {
                 passed++;

@@ -73,7 +73,7 @@ internal sealed class KernelGradientKernel<TMem>
     {
         int f = item % p.Filters;
         int chunk = item / p.Filters;
-        float sum = 0f;
+        KahanSum total = default;
         int rowEnd = chunks.End(chunk);
         for (int row = chunks.Start(chunk); row < rowEnd; row++)
         {
@@ -82,11 +82,11 @@ internal sealed class KernelGradientKernel<TMem>
             int o = (n * p.YN) + (oh * p.YH) + (f * p.YC);
             for (int ow = 0; ow < p.OutWidth; ow++)
             {
-                sum += dz.Load(o + (ow * p.YW));
+                total.Add(dz.Load(o + (ow * p.YW)));
             }
         }
 
-        partial.Store(item, sum);
+        partial.Store(item, total.Sum);
     }
 
     private static void Block(int item, in DeconvParams p, in ChunkPlan chunks, TMem x, TMem dz, TMem partial)
@@ -122,10 +122,12 @@ internal sealed class KernelGradientKernel<TMem>
             jLast = p.InWidth - 1;
         }
 
-        float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
-        float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
-        float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
-        float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+        // Each row's products are summed in registers, then added to compensated totals, so the error
+        // stays near float rounding however many rows the chunk has.
+        float t00 = 0, t01 = 0, t02 = 0, t03 = 0;
+        float t10 = 0, t11 = 0, t12 = 0, t13 = 0;
+        float t20 = 0, t21 = 0, t22 = 0, t23 = 0;
+        float t30 = 0, t31 = 0, t32 = 0, t33 = 0;
 
         int rowEnd = chunks.End(chunk);
         for (int row = chunks.Start(chunk); row < rowEnd; row++)
@@ -138,6 +140,10 @@ internal sealed class KernelGradientKernel<TMem>
                 continue;
             }
 
+            float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
+            float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+            float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
+            float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
             int xRow = (n * p.XN) + (i * p.XH) + (c0 * p.XC);
             int dRow = (n * p.YN) + (oh * p.YH) + (f0 * p.YC) + (((b * p.DilationW) - p.CropLeft) * p.YW);
             for (int j = jFirst; j <= jLast; j++)
@@ -169,25 +175,42 @@ internal sealed class KernelGradientKernel<TMem>
                 a32 += d3 * x2;
                 a33 += d3 * x3;
             }
+
+            t00 += a00;
+            t01 += a01;
+            t02 += a02;
+            t03 += a03;
+            t10 += a10;
+            t11 += a11;
+            t12 += a12;
+            t13 += a13;
+            t20 += a20;
+            t21 += a21;
+            t22 += a22;
+            t23 += a23;
+            t30 += a30;
+            t31 += a31;
+            t32 += a32;
+            t33 += a33;
         }
 
         // partial[chunk][a][b][f][c]
         int kernelElements = p.KernelTaps * p.Filters * p.InChannels;
         int o = (chunk * kernelElements) + (((tap * p.Filters) + f0) * p.InChannels) + c0;
-        StoreRow(partial, o, c1v, c2v, c3v, a00, a01, a02, a03);
+        StoreRow(partial, o, c1v, c2v, c3v, t00, t01, t02, t03);
         if (f1v)
         {
-            StoreRow(partial, o + p.InChannels, c1v, c2v, c3v, a10, a11, a12, a13);
+            StoreRow(partial, o + p.InChannels, c1v, c2v, c3v, t10, t11, t12, t13);
         }
 
         if (f2v)
         {
-            StoreRow(partial, o + (2 * p.InChannels), c1v, c2v, c3v, a20, a21, a22, a23);
+            StoreRow(partial, o + (2 * p.InChannels), c1v, c2v, c3v, t20, t21, t22, t23);
         }
 
         if (f3v)
         {
-            StoreRow(partial, o + (3 * p.InChannels), c1v, c2v, c3v, a30, a31, a32, a33);
+            StoreRow(partial, o + (3 * p.InChannels), c1v, c2v, c3v, t30, t31, t32, t33);
         }
     }
 

@@ -54,11 +54,13 @@ internal sealed class ReductionKernels<TMem>
 
     private static void FinishOne(int index, in GradientFinish s, TMem partial, TMem w, TMem gradient)
     {
-        float sum = 0f;
+        KahanSum total = default;
         for (int chunk = 0; chunk < s.Chunks; chunk++)
         {
-            sum += partial.Load((chunk * s.Length) + index);
+            total.Add(partial.Load((chunk * s.Length) + index));
         }
+
+        float sum = total.Sum;
 
         if (s.L1 != 0f || s.L2 != 0f)
         {

@@ -554,6 +554,15 @@ function axisActivations() {
   return specs;
 }
 
+// Larger shapes, so that the weight gradients sum a few thousand terms: float accumulation in the
+// wrong order drifts past the tolerance here while the small cases cannot tell.
+function longReductions() {
+  return [
+    { n: 4, hw: [12, 12], c: 16, f: 8, k: 4, s: 2, pad: 'same', act: 'linear' },
+    { n: 8, hw: [10, 10], c: 8, f: 6, k: 3, s: 2, pad: 'valid', fmt: 'channels_first', act: 'tanh' },
+  ];
+}
+
 // NaN and infinities in input, kernel and bias: what propagates where, forward and backward.
 // Activations whose TensorFlow gradient at NaN is unambiguous (relu's is 0 in TensorFlow, NaN in TF.js).
 function nonfinite() {
@@ -585,6 +594,7 @@ async function main() {
   total += buildFile('dilation_output_padding.json', dilationOutputPadding());
   total += buildFile('nonfinite.json', nonfinite());
   total += buildFile('axis_activations.json', axisActivations());
+  total += buildFile('long_reductions.json', longReductions());
   console.log(`total: ${total} cases`);
   console.log(`layer vs core-op cross-check: ${stats.crossChecked} cases, max |diff| = ${stats.crossMax}`);
   console.log(`naive float64 reference check: all cases pass; worst error / (1e-5 + 1e-5*|b|) = ${stats.naiveWorst.toFixed(4)}`);
