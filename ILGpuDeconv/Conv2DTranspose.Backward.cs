@@ -175,7 +175,15 @@ public sealed partial class Conv2DTranspose
     }
 
     /// <summary>How many threads a split reduction aims for on this accelerator.</summary>
-    private long TargetThreads => Device.Kind == AcceleratorKind.Cpu
-        ? 64L * Environment.ProcessorCount
-        : 8L * Device.Accelerator.NumMultiprocessors * Device.Accelerator.MaxNumThreadsPerMultiprocessor;
+    /// <remarks>
+    /// CPUs (ILGPU's CPU accelerator, and OpenCL CPU devices such as PoCL, whose "threads per
+    /// multiprocessor" are no hardware threads) need a few hundred items per core; GPUs need enough
+    /// resident threads to fill every multiprocessor several times.
+    /// </remarks>
+    private long TargetThreads => Device.Accelerator switch
+    {
+        _ when Device.Kind == AcceleratorKind.Cpu => 64L * Environment.ProcessorCount,
+        ILGPU.Runtime.OpenCL.CLAccelerator { DeviceType: ILGPU.Runtime.OpenCL.CLDeviceType.CL_DEVICE_TYPE_CPU } cl => 8192L * cl.NumMultiprocessors,
+        var gpu => 8L * gpu.NumMultiprocessors * gpu.MaxNumThreadsPerMultiprocessor,
+    };
 }

@@ -66,6 +66,12 @@ internal static class QuickCommand
                 Console.WriteLine($"wrote {path}");
             }
 
+            if (args.Value("markdown") is { } markdown)
+            {
+                File.WriteAllText(markdown, SummaryTable(results));
+                Console.WriteLine($"wrote {markdown}");
+            }
+
             return 0;
         }
         finally
@@ -198,6 +204,51 @@ internal static class QuickCommand
         }
 
         Console.WriteLine("(a ratio is the peer's time divided by this row's: above 1x, this row is faster)");
+    }
+
+    /// <summary>One row per shape and pass: every implementation's GFLOP/s, ILGPU's ratios to the plain loop and ONNX Runtime.</summary>
+    private static string SummaryTable(List<QuickResult> results)
+    {
+        var columns = results.Select(r => (r.Implementation, r.Accelerator)).Distinct().ToList();
+        var ilgpu = columns.Where(c => c.Implementation == "ilgpu").ToList();
+        var text = new System.Text.StringBuilder();
+        text.Append("| shape | pass |");
+        foreach (var (implementation, accelerator) in columns)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" {implementation} ({accelerator}) GFLOP/s |");
+        }
+
+        foreach (var (_, accelerator) in ilgpu)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" ilgpu ({accelerator}) vs naive | ilgpu ({accelerator}) vs onnxruntime |");
+        }
+
+        text.AppendLine();
+        text.Append("|---|---|").Append(string.Concat(Enumerable.Repeat("---:|", columns.Count + (2 * ilgpu.Count)))).AppendLine();
+        foreach (var (shape, pass) in results.Select(r => (r.Shape, r.Pass)).Distinct())
+        {
+            QuickResult? Find(string implementation, string accelerator) =>
+                results.FirstOrDefault(r => r.Shape == shape && r.Pass == pass && r.Implementation == implementation && r.Accelerator == accelerator);
+            text.Append(CultureInfo.InvariantCulture, $"| {shape} | {pass} |");
+            foreach (var (implementation, accelerator) in columns)
+            {
+                text.Append(Find(implementation, accelerator) is { } r ? string.Create(CultureInfo.InvariantCulture, $" {r.Gflops:F2} |") : " – |");
+            }
+
+            foreach (var (_, accelerator) in ilgpu)
+            {
+                var ours = Find("ilgpu", accelerator);
+                foreach (string peer in new[] { "naive", "onnxruntime" })
+                {
+                    var other = Find(peer, "host");
+                    text.Append(ours is not null && other is not null ? string.Create(CultureInfo.InvariantCulture, $" {other.Ms / ours.Ms:F2}x |") : " – |");
+                }
+            }
+
+            text.AppendLine();
+        }
+
+        return text.ToString();
     }
 
     private static void WriteJson(string path, List<DeconvDevice> devices, List<QuickResult> results, Arguments args)

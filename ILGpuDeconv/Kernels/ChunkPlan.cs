@@ -18,9 +18,13 @@ internal readonly struct ChunkPlan
         Rows = rows;
     }
 
+    /// <summary>The fewest terms a chunk sums: below that, its partial sum costs more to store and add than it saves.</summary>
+    public const long MinTermsPerChunk = 512;
+
     /// <summary>
     /// Splits <paramref name="rows"/> (of <paramref name="rowLength"/> terms each) so that about
-    /// <paramref name="targetThreads"/> threads run in all. A reduction of at most <paramref name="oneThreadTerms"/>
+    /// <paramref name="targetThreads"/> threads run in all, each chunk summing at least
+    /// <see cref="MinTermsPerChunk"/> terms. A reduction of at most <paramref name="oneThreadTerms"/>
     /// terms stays in one chunk: splitting it would cost a second launch for nothing.
     /// </summary>
     public static ChunkPlan For(int rows, long rowLength, long threadsPerChunk, long targetThreads, long oneThreadTerms)
@@ -30,7 +34,7 @@ internal readonly struct ChunkPlan
             return new ChunkPlan(1, rows);
         }
 
-        long wanted = Math.Max(1, targetThreads / Math.Max(1, threadsPerChunk));
+        long wanted = Math.Max(1, Math.Min(targetThreads / Math.Max(1, threadsPerChunk), (long)rows * rowLength / MinTermsPerChunk));
         int count = (int)Math.Min(Math.Min(wanted, rows), 4096);
         return new ChunkPlan(Math.Max(1, count), rows);
     }
