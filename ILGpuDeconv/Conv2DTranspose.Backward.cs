@@ -147,7 +147,7 @@ public sealed partial class Conv2DTranspose
         var kernelChunks = ChunkPlan.For(
             geometry.Batch * geometry.InputHeight,
             geometry.InputWidth,
-            (long)p.KernelTaps * p.FilterBlocks * p.ChannelBlocks,
+            p.KernelGradientItemsPerChunk,
             TargetThreads,
             oneThreadTerms: 0);
         var biasChunks = Options.UseBias

@@ -181,8 +181,6 @@ public sealed partial class Conv2DTranspose
     /// <summary>Gets a value indicating whether the backward pass needs the pre-activation (a non-linear activation or an activity penalty).</summary>
     private bool NeedsPreActivation => !Options.Activation.IsLinear || Options.ActivityRegularizer is not null;
 
-    private void ForgetForward() => saved = null;
-
     /// <summary>What a training forward call leaves for the backward pass.</summary>
     private sealed record SavedForward(Conv2DTransposeGeometry Geometry, DeconvParams Params, ArrayView<float> Input, DeviceTensor? InputTensor);
 }

@@ -157,7 +157,7 @@ public sealed partial class Conv2DTranspose : IDisposable
 
             disposed = true;
             workspace.Dispose();
-            ForgetForward();
+            saved = null;
             weights = null;
             Device.Weights.Release(registration);
         }
@@ -249,8 +249,8 @@ public sealed partial class Conv2DTranspose : IDisposable
     /// </summary>
     private (ArrayView<float> Forward, ArrayView<float> InputGradient) Layouts(LayerWeights w, in DeconvParams p)
     {
-        var forwardLayout = workspace.Get("weights.forward-layout", (long)p.KernelTaps * p.InChannels * p.FiltersPadded);
-        var inputGradientLayout = workspace.Get("weights.input-gradient-layout", (long)p.KernelTaps * p.Filters * p.ChannelsPadded);
+        var forwardLayout = workspace.Get("weights.forward-layout", p.ForwardLayoutLength);
+        var inputGradientLayout = workspace.Get("weights.input-gradient-layout", p.InputGradientLayoutLength);
         if (layoutVersion != w.Version)
         {
             kernels.WeightLayouts(Stream, p, w.Kernel.View, forwardLayout, inputGradientLayout);

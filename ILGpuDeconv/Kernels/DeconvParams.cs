@@ -109,6 +109,15 @@ internal readonly struct DeconvParams
 
     public int KernelTaps => KernelHeight * KernelWidth;
 
+    /// <summary>Length of the forward weight layout <c>[kh, kw, C, FiltersPadded]</c>.</summary>
+    public long ForwardLayoutLength => (long)KernelTaps * InChannels * FiltersPadded;
+
+    /// <summary>Length of the input-gradient weight layout <c>[kh, kw, F, ChannelsPadded]</c>.</summary>
+    public long InputGradientLayoutLength => (long)KernelTaps * Filters * ChannelsPadded;
+
+    /// <summary>Kernel-gradient work items per reduction chunk: one per (tap, filter block, channel block).</summary>
+    public int KernelGradientItemsPerChunk => KernelTaps * FilterBlocks * ChannelBlocks;
+
     /// <summary>Threads of the forward kernel: one per (n, output row, column phase, column block, filter block).</summary>
     public long ForwardThreads => (long)Batch * OutHeight * StrideW * PhaseColumnBlocks * FilterBlocks;
 

@@ -39,7 +39,7 @@ internal sealed class KernelGradientKernel<TMem>
         ArrayView<float> kernelPartials,
         ArrayView<float> biasPartials)
     {
-        long kernelItems = (long)kernelChunks.Count * p.KernelTaps * p.FilterBlocks * p.ChannelBlocks;
+        long kernelItems = (long)kernelChunks.Count * p.KernelGradientItemsPerChunk;
         var grid = WorkGrid.For(kernelItems + ((long)biasChunks.Count * p.Filters), accelerator);
         kernel(
             stream, grid.Config, grid, p, kernelChunks, biasChunks,
@@ -54,7 +54,7 @@ internal sealed class KernelGradientKernel<TMem>
 
     private static void Run(WorkGrid grid, DeconvParams p, ChunkPlan kernelChunks, ChunkPlan biasChunks, TMem x, TMem dz, TMem kernelPartial, TMem biasPartial)
     {
-        int kernelItems = kernelChunks.Count * p.KernelTaps * p.FilterBlocks * p.ChannelBlocks;
+        int kernelItems = kernelChunks.Count * p.KernelGradientItemsPerChunk;
         for (int item = ILGPU.Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
         {
             if (item < kernelItems)

@@ -25,13 +25,13 @@ internal sealed class WeightLayoutKernels<TMem>
 
     public void LaunchForwardLayout(AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> layout)
     {
-        var grid = WorkGrid.For((long)p.KernelTaps * p.InChannels * p.FiltersPadded, accelerator);
+        var grid = WorkGrid.For(p.ForwardLayoutLength, accelerator);
         forwardLayout(stream, grid.Config, grid, p, TMem.Bind(kernel), TMem.Bind(layout));
     }
 
     public void LaunchInputGradientLayout(AcceleratorStream stream, in DeconvParams p, ArrayView<float> kernel, ArrayView<float> layout)
     {
-        var grid = WorkGrid.For((long)p.KernelTaps * p.Filters * p.ChannelsPadded, accelerator);
+        var grid = WorkGrid.For(p.InputGradientLayoutLength, accelerator);
         inputGradientLayout(stream, grid.Config, grid, p, TMem.Bind(kernel), TMem.Bind(layout));
     }
 

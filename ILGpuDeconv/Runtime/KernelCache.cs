@@ -14,9 +14,6 @@ internal sealed class KernelCache : IDisposable
 
     public KernelCache(DeconvDevice device) => this.device = device;
 
-    /// <summary>Gets how many kernel classes have been requested (each compiled once).</summary>
-    public int Count => kernels.Count;
-
     public T Get<T>(Func<ILGPU.Runtime.Accelerator, T> load)
         where T : class
     {
