@@ -1,4 +1,5 @@
 using System;
+using ILGpuDeconv.Numerics;
 
 namespace ILGpuDeconv.Activations;
 
@@ -257,12 +258,12 @@ internal sealed class SoftmaxActivation(string name, bool log) : Activation(name
             float sum = 0f;
             foreach (float v in row)
             {
-                sum += MathF.Exp(v - max);
+                sum += DeviceMath.Exp(v - max);
             }
 
             for (int i = 0; i < row.Length; i++)
             {
-                row[i] = Log ? row[i] - max - MathF.Log(sum) : MathF.Exp(row[i] - max) / sum;
+                row[i] = Log ? row[i] - max - DeviceMath.Log(sum) : DeviceMath.Exp(row[i] - max) / sum;
             }
         }
     }

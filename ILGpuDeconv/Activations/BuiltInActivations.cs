@@ -1,9 +1,11 @@
 using System;
+using ILGpuDeconv.Numerics;
 
 namespace ILGpuDeconv.Activations;
 
 // The built-in Keras activations as kernel-ready structs. Derivatives follow what TensorFlow's
-// autodiff of the same formula gives, including its choice at the kinks (relu'(0) = 0).
+// autodiff of the same formula gives, including its choice at the kinks (relu'(0) = 0). Transcendental
+// functions come from DeviceMath, never MathF, so every backend computes the same values.
 
 /// <summary>Keras <c>linear</c>: the identity.</summary>
 internal readonly struct LinearFunction : IActivationFunction
@@ -44,7 +46,7 @@ internal readonly struct EluFunction(float alpha) : IActivationFunction
 {
     private readonly float alpha = alpha;
 
-    public float Apply(float x) => x > 0f ? x : alpha * (MathF.Exp(x) - 1f);
+    public float Apply(float x) => x > 0f ? x : alpha * DeviceMath.Expm1(x);
 
     public float Derivative(float x, float y) => x > 0f ? 1f : y + alpha;
 }
@@ -57,7 +59,7 @@ internal readonly struct SeluFunction : IActivationFunction
     /// <summary>scale * alpha, as one constant (TensorFlow does not round the product twice).</summary>
     public const float ScaleAlpha = 1.7580993408473768599402175208123f;
 
-    public float Apply(float x) => x > 0f ? Scale * x : ScaleAlpha * (MathF.Exp(x) - 1f);
+    public float Apply(float x) => x > 0f ? Scale * x : ScaleAlpha * DeviceMath.Expm1(x);
 
     public float Derivative(float x, float y) => x > 0f ? Scale : y + ScaleAlpha;
 }
@@ -65,32 +67,41 @@ internal readonly struct SeluFunction : IActivationFunction
 /// <summary>Keras <c>gelu</c> with <c>approximate=False</c>: <c>x * Phi(x)</c>, Phi the normal CDF.</summary>
 internal readonly struct GeluFunction : IActivationFunction
 {
-    public float Apply(float x) => 0.5f * x * (1f + ActivationMath.Erf(x * ActivationMath.InvSqrt2));
+    /// <summary>1/sqrt(2).</summary>
+    private const float InvSqrt2 = 0.70710678118654752f;
+
+    /// <summary>1/sqrt(2*pi).</summary>
+    private const float InvSqrt2Pi = 0.39894228040143268f;
+
+    public float Apply(float x) => 0.5f * x * (1f + DeviceMath.Erf(x * InvSqrt2));
 
     public float Derivative(float x, float y) =>
-        (0.5f * (1f + ActivationMath.Erf(x * ActivationMath.InvSqrt2)))
-        + (x * ActivationMath.InvSqrt2Pi * MathF.Exp(-0.5f * x * x));
+        (0.5f * (1f + DeviceMath.Erf(x * InvSqrt2)))
+        + (x * InvSqrt2Pi * DeviceMath.Exp(-0.5f * x * x));
 }
 
 /// <summary>Keras <c>gelu</c> with <c>approximate=True</c> (TF.js <c>gelu_new</c>): the tanh approximation.</summary>
 internal readonly struct GeluTanhFunction : IActivationFunction
 {
+    /// <summary>sqrt(2/pi).</summary>
+    private const float Sqrt2OverPi = 0.79788456080286536f;
+
     private const float Cubic = 0.044715f;
 
     public float Apply(float x) =>
-        0.5f * x * (1f + MathF.Tanh(ActivationMath.Sqrt2OverPi * (x + (Cubic * x * x * x))));
+        0.5f * x * (1f + DeviceMath.Tanh(Sqrt2OverPi * (x + (Cubic * x * x * x))));
 
     public float Derivative(float x, float y)
     {
-        float t = MathF.Tanh(ActivationMath.Sqrt2OverPi * (x + (Cubic * x * x * x)));
-        return (0.5f * (1f + t)) + (0.5f * x * (1f - (t * t)) * ActivationMath.Sqrt2OverPi * (1f + (3f * Cubic * x * x)));
+        float t = DeviceMath.Tanh(Sqrt2OverPi * (x + (Cubic * x * x * x)));
+        return (0.5f * (1f + t)) + (0.5f * x * (1f - (t * t)) * Sqrt2OverPi * (1f + (3f * Cubic * x * x)));
     }
 }
 
 /// <summary>Keras <c>sigmoid</c>: <c>1 / (1 + exp(-x))</c>.</summary>
 internal readonly struct SigmoidFunction : IActivationFunction
 {
-    public float Apply(float x) => ActivationMath.Sigmoid(x);
+    public float Apply(float x) => DeviceMath.Sigmoid(x);
 
     public float Derivative(float x, float y) => y * (1f - y);
 }
@@ -117,7 +128,7 @@ internal readonly struct HardSigmoidFunction(float slope, float offset) : IActiv
 /// <summary>Keras <c>tanh</c>.</summary>
 internal readonly struct TanhFunction : IActivationFunction
 {
-    public float Apply(float x) => MathF.Tanh(x);
+    public float Apply(float x) => DeviceMath.Tanh(x);
 
     public float Derivative(float x, float y) => 1f - (y * y);
 }
@@ -125,9 +136,9 @@ internal readonly struct TanhFunction : IActivationFunction
 /// <summary>Keras <c>softplus</c>: <c>log(1 + exp(x))</c>.</summary>
 internal readonly struct SoftplusFunction : IActivationFunction
 {
-    public float Apply(float x) => ActivationMath.Softplus(x);
+    public float Apply(float x) => DeviceMath.Softplus(x);
 
-    public float Derivative(float x, float y) => ActivationMath.Sigmoid(x);
+    public float Derivative(float x, float y) => DeviceMath.Sigmoid(x);
 }
 
 /// <summary>Keras <c>softsign</c>: <c>x / (1 + |x|)</c>.</summary>
@@ -145,11 +156,11 @@ internal readonly struct SoftsignFunction : IActivationFunction
 /// <summary>Keras <c>swish</c> / <c>silu</c>: <c>x * sigmoid(x)</c>.</summary>
 internal readonly struct SwishFunction : IActivationFunction
 {
-    public float Apply(float x) => x * ActivationMath.Sigmoid(x);
+    public float Apply(float x) => x * DeviceMath.Sigmoid(x);
 
     public float Derivative(float x, float y)
     {
-        float s = ActivationMath.Sigmoid(x);
+        float s = DeviceMath.Sigmoid(x);
         return s * (1f + (x * (1f - s)));
     }
 }
@@ -157,7 +168,7 @@ internal readonly struct SwishFunction : IActivationFunction
 /// <summary>Keras <c>exponential</c>: <c>exp(x)</c>.</summary>
 internal readonly struct ExponentialFunction : IActivationFunction
 {
-    public float Apply(float x) => MathF.Exp(x);
+    public float Apply(float x) => DeviceMath.Exp(x);
 
     public float Derivative(float x, float y) => y;
 }
@@ -165,12 +176,12 @@ internal readonly struct ExponentialFunction : IActivationFunction
 /// <summary>Keras <c>mish</c>: <c>x * tanh(softplus(x))</c>.</summary>
 internal readonly struct MishFunction : IActivationFunction
 {
-    public float Apply(float x) => x * MathF.Tanh(ActivationMath.Softplus(x));
+    public float Apply(float x) => x * DeviceMath.Tanh(DeviceMath.Softplus(x));
 
     public float Derivative(float x, float y)
     {
-        float t = MathF.Tanh(ActivationMath.Softplus(x));
-        return t + (x * (1f - (t * t)) * ActivationMath.Sigmoid(x));
+        float t = DeviceMath.Tanh(DeviceMath.Softplus(x));
+        return t + (x * (1f - (t * t)) * DeviceMath.Sigmoid(x));
     }
 }
 

@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Runtime;
 using ILGpuDeconv.Activations;
+using ILGpuDeconv.Numerics;
 
 namespace ILGpuDeconv.Kernels;
 
@@ -50,12 +51,10 @@ internal sealed class ActivationGradientKernel<TAct, TMem>
         float z = pre.Load(index);
         float y = act.Apply(z);
         float g = dy.Load(index);
-        if (penalty.L1 != 0f || penalty.L2 != 0f)
-        {
-            float sign = y > 0f ? 1f : y < 0f ? -1f : 0f;
-            g += (penalty.L1 * sign) + (2f * penalty.L2 * y);
-        }
-
+        // A select, not a branch: with the activation's value used only inside a branch, PoCL 6's LLVM aborts
+        // ("Instruction Combining did not reach a fixpoint") on the gelu, softplus and mish gradient kernels.
+        float penalised = g + (penalty.L1 * DeviceMath.Sign(y)) + (2f * penalty.L2 * y);
+        g = penalty.L1 != 0f || penalty.L2 != 0f ? penalised : g;
         dz.Store(index, g * act.Derivative(z, y));
     }
 }

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using ILGpuDeconv.Numerics;
 
 namespace ILGpuDeconv.Kernels;
 
@@ -65,7 +66,7 @@ internal sealed class ReductionKernels<TMem>
         if (s.L1 != 0f || s.L2 != 0f)
         {
             float weight = w.Load(index);
-            float sign = weight > 0f ? 1f : weight < 0f ? -1f : 0f;
+            float sign = DeviceMath.Sign(weight);
             sum += (s.L1 * sign) + (2f * s.L2 * weight);
         }
 

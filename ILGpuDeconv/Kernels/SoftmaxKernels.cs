@@ -1,3 +1,4 @@
+using ILGpuDeconv.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -44,11 +45,11 @@ internal sealed class SoftmaxKernels<TMem>
             int start = row * rows.Length;
             float max = Max(z, start, rows.Length);
             float sum = SumExp(z, start, rows.Length, max);
-            float logSum = System.MathF.Log(sum);
+            float logSum = DeviceMath.Log(sum);
             for (int i = start; i < start + rows.Length; i++)
             {
                 float shifted = z.Load(i) - max;
-                y.Store(i, rows.Log != 0 ? shifted - logSum : System.MathF.Exp(shifted) / sum);
+                y.Store(i, rows.Log != 0 ? shifted - logSum : DeviceMath.Exp(shifted) / sum);
             }
         }
     }
@@ -61,14 +62,14 @@ internal sealed class SoftmaxKernels<TMem>
             int end = start + rows.Length;
             float max = Max(z, start, rows.Length);
             float sum = SumExp(z, start, rows.Length, max);
-            float logSum = System.MathF.Log(sum);
+            float logSum = DeviceMath.Log(sum);
 
             // sum(g * y) for softmax, sum(g) for log_softmax, g being dy plus the penalty's gradient.
             float dot = 0f;
             for (int i = start; i < end; i++)
             {
                 float shifted = z.Load(i) - max;
-                float y = rows.Log != 0 ? shifted - logSum : System.MathF.Exp(shifted) / sum;
+                float y = rows.Log != 0 ? shifted - logSum : DeviceMath.Exp(shifted) / sum;
                 float g = Upstream(dy.Load(i), y, penalty);
                 dot += rows.Log != 0 ? g : g * y;
             }
@@ -76,7 +77,7 @@ internal sealed class SoftmaxKernels<TMem>
             for (int i = start; i < end; i++)
             {
                 float shifted = z.Load(i) - max;
-                float p = System.MathF.Exp(shifted) / sum;
+                float p = DeviceMath.Exp(shifted) / sum;
                 float y = rows.Log != 0 ? shifted - logSum : p;
                 float g = Upstream(dy.Load(i), y, penalty);
                 dz.Store(i, rows.Log != 0 ? g - (p * dot) : p * (g - dot));
@@ -91,7 +92,7 @@ internal sealed class SoftmaxKernels<TMem>
             return dy;
         }
 
-        float sign = y > 0f ? 1f : y < 0f ? -1f : 0f;
+        float sign = DeviceMath.Sign(y);
         return dy + (penalty.L1 * sign) + (2f * penalty.L2 * y);
     }
 
@@ -113,7 +114,7 @@ internal sealed class SoftmaxKernels<TMem>
         float sum = 0f;
         for (int i = start; i < start + length; i++)
         {
-            sum += System.MathF.Exp(z.Load(i) - max);
+            sum += DeviceMath.Exp(z.Load(i) - max);
         }
 
         return sum;
