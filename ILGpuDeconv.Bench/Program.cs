@@ -3,7 +3,7 @@ using ILGpuDeconv.Bench.Commands;
 
 namespace ILGpuDeconv.Bench;
 
-/// <summary>The ILGpuDeconv command line: demo (default), info, verify, quick, bench, soak.</summary>
+/// <summary>The ILGpuDeconv command line: demo (default), info, verify, quick, bench, soak, ptx.</summary>
 internal static class Program
 {
     private const string Usage = """
@@ -22,6 +22,8 @@ internal static class Program
                          a throughput chart from a quick --json file
           soak [--iterations N] [--accelerator ...]
                          forward and backward N times (default 1000): memory at start and end, results bitwise identical
+          ptx --out DIR [--arch 80] [--isa 7.8]
+                         the PTX of every GPU program specialisation (no GPU needed), for tools/gpu/ptx-report.sh
           help           this text
 
         The accelerator defaults to auto (CUDA, else OpenCL, else CPU) or the ILGPUDECONV_ACCELERATOR variable.
@@ -40,6 +42,7 @@ internal static class Program
                 "soak" => SoakCommand.Run(arguments),
                 "quick" => QuickCommand.Run(arguments),
                 "bench" => BenchCommand.Run(arguments),
+                "ptx" => PtxCommand.Run(arguments),
 #if CPU_PEERS
                 "plot" => PlotCommand.Run(arguments),
 #endif

@@ -1,68 +1,57 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Reflection;
-using ILGPU;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
+using ILGpuDeconv.Diagnostics;
 using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.Kernels;
 
 /// <summary>
-/// Every kernel compiles to PTX with ILGPU's CUDA backend, without a GPU: the one test that looks inside
-/// the library's kernels, so that a construct CUDA cannot take shows up on machines that have no GPU.
-/// Kernels are closed over the view accessor GPUs use and over every built-in activation.
+/// Every GPU program compiles to PTX with ILGPU's CUDA backend, without a GPU, and uses no approximate
+/// floating-point instruction: on CUDA those (<c>tanh.approx.f32</c>, <c>ex2.approx</c>, ...) made the tanh
+/// family's gradients miss TensorFlow's values while the CPU accelerator, which runs .NET's math, could not
+/// see it. Programs come from the library's own catalogue, which finds entry points by their signature.
 /// </summary>
 public sealed class PtxCompilationTests
 {
-    private static readonly Assembly Library = typeof(Conv2DTranspose).Assembly;
+    /// <summary>
+    /// Approximate instructions a program may use, with the reason they are exact enough there. Empty: every
+    /// program builds its transcendental functions from IEEE-rounded operations (<c>DeviceMath</c>).
+    /// </summary>
+    private static readonly Dictionary<string, (string Instruction, string Why)[]> Allowed = [];
 
-    public static IEnumerable<TestCaseData> KernelMethods()
-    {
-        var view = Library.GetType("ILGpuDeconv.Kernels.ViewMemory", throwOnError: true)!;
-        var activations = Library.GetTypes()
-            .Where(t => t.Namespace == "ILGpuDeconv.Activations" && t.IsValueType && t.Name.EndsWith("Function", StringComparison.Ordinal))
-            .OrderBy(t => t.Name, StringComparer.Ordinal)
-            .ToList();
-        var kernelClasses = Library.GetTypes()
-            .Where(t => t.Namespace == "ILGpuDeconv.Kernels" && t.IsGenericTypeDefinition && t.Name.Contains("Kernel", StringComparison.Ordinal))
-            .OrderBy(t => t.Name, StringComparer.Ordinal);
-        foreach (var definition in kernelClasses)
-        {
-            var closings = definition.GetGenericArguments().Length == 2
-                ? activations.Select(a => new[] { a, view })
-                : [[view]];
-            foreach (var arguments in closings)
-            {
-                var closed = definition.MakeGenericType(arguments);
-                foreach (var method in EntryPoints(closed))
-                {
-                    string name = $"{definition.Name.Split('`')[0]}.{method.Name}" + (arguments.Length == 2 ? $"<{arguments[0].Name}>" : string.Empty);
-                    yield return new TestCaseData(method).SetName($"PTX sm_80: {name}");
-                }
-            }
-        }
-    }
+    public static IEnumerable<TestCaseData> Programs() =>
+        PtxInspection.ProgramNames().Select(name => new TestCaseData(name).SetName($"PTX sm_80: {name}"));
 
-    [TestCaseSource(nameof(KernelMethods))]
-    public void Compiles_to_PTX(MethodInfo kernel)
+    [TestCaseSource(nameof(Programs))]
+    public void Compiles_to_PTX_without_approximate_instructions(string name)
     {
-        using var context = Context.Create(builder => builder.Default().EnableAlgorithms());
-        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80), CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, null);
-        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), default(KernelSpecialization));
-        Assert.That(compiled.PTXAssembly, Does.Contain(".target sm_80").And.Contain(".entry"));
+        var program = PtxInspection.Compile(name, CudaArchitecture.SM_80, CudaInstructionSet.ISA_80);
+        Assert.That(program.Ptx, Does.Contain(".target sm_80").And.Contain(".entry"));
+        var allowed = Allowed.TryGetValue(name, out var entries) ? entries.Select(e => e.Instruction).ToHashSet(StringComparer.Ordinal) : [];
+        Assert.That(program.ApproximateInstructions.Where(i => !allowed.Contains(i)), Is.Empty, $"{name} uses approximate instructions");
     }
 
     [Test]
-    public void Every_kernel_class_is_covered() =>
-        Assert.That(KernelMethods().Count(), Is.GreaterThanOrEqualTo(11), "forward, activation gradient, input and weight gradients, finish, layouts, optimizers, constraints");
+    public void The_detector_finds_approximate_instructions()
+    {
+        // The check above is only as good as its pattern: it must see what ILGPU emits for MathF.
+        var sample = new GpuProgramPtx("sample", "\ttanh.approx.f32 %f2, %f1;\n\tex2.approx.ftz.f32 %f3, %f2;\n\tdiv.rn.f32 %f4, %f3, %f2;\n\tsqrt.rn.f32 %f5, %f4;");
+        Assert.That(sample.ApproximateInstructions, Is.EqualTo(new[] { "ex2.approx.ftz.f32", "tanh.approx.f32" }));
+    }
 
-    /// <summary>The kernel entry points: static methods whose first parameter is the launch's work grid.</summary>
-    private static IEnumerable<MethodInfo> EntryPoints(Type closed) =>
-        closed.GetMethods(BindingFlags.NonPublic | BindingFlags.Static)
-            .Where(m => m.GetParameters().FirstOrDefault()?.ParameterType.Name == "WorkGrid")
-            .OrderBy(m => m.Name, StringComparer.Ordinal);
+    [Test]
+    public void Every_program_family_and_activation_is_covered()
+    {
+        var names = PtxInspection.ProgramNames();
+        string[] families =
+        [
+            "ForwardKernel.Run", "ActivationGradientKernel.Run", "InputGradientKernel.Run", "KernelGradientKernel.Run", "ReductionKernels.Finish",
+            "WeightLayoutKernels.ForwardLayout", "WeightLayoutKernels.InputGradientLayout", "SoftmaxKernels.Forward", "SoftmaxKernels.Backward",
+            "OptimizerKernels.Sgd", "OptimizerKernels.Adam", "ConstraintKernels.NonNeg", "ConstraintKernels.Norm",
+        ];
+        Assert.That(families.Where(f => !names.Any(n => n.StartsWith(f, StringComparison.Ordinal))), Is.Empty, "program families missing from the catalogue");
+        Assert.That(names.Count(n => n.StartsWith("ForwardKernel.Run<", StringComparison.Ordinal)), Is.EqualTo(17), "one forward specialisation per built-in activation function");
+    }
 }

@@ -231,8 +231,11 @@ public sealed partial class DeconvDevice : IDisposable
             numThreadsPerWarp: 2,
             numWarpsPerMultiprocessor: 1,
             numMultiprocessors: Math.Max(1, Environment.ProcessorCount / 2));
-        return Context.Create(builder => builder.Cuda().OpenCL().CPU(cpu).EnableAlgorithms());
+        return Context.Create(builder => ConfigureContext(builder.Cuda().OpenCL().CPU(cpu)));
     }
+
+    /// <summary>The compiler settings every context of the library uses (devices aside), so offline inspection sees what runs.</summary>
+    internal static Context.Builder ConfigureContext(Context.Builder builder) => builder.EnableAlgorithms();
 
     private static IEnumerable<Device> Ordered(Context context) =>
         context.Devices.Where(d => d.AcceleratorType == AcceleratorType.Cuda)
