@@ -27,7 +27,11 @@ internal static class Program
           help           this text
 
         The accelerator defaults to auto (CUDA, else OpenCL, else CPU) or the ILGPUDECONV_ACCELERATOR variable.
+        Exit status: 0 success, 1 a check failed, 2 bad arguments, 3 the accelerator asked for is not here.
         """;
+
+    /// <summary>The exit status when the accelerator asked for is not on this machine.</summary>
+    private const int MissingAccelerator = 3;
 
     private static int Main(string[] args)
     {
@@ -53,6 +57,12 @@ internal static class Program
         catch (ArgumentException ex)
         {
             return Fail(ex.Message);
+        }
+        catch (ILGpuDeconv.Runtime.AcceleratorNotFoundException ex)
+        {
+            // Its own exit status, so scripts tell a missing accelerator from a failed check.
+            Console.Error.WriteLine($"missing accelerator: {ex.Message}");
+            return MissingAccelerator;
         }
     }
 

@@ -64,8 +64,10 @@ public sealed class DeconvDeviceTests
             Assert.Ignore("both CUDA and OpenCL are present here");
         }
 
-        var ex = Assert.Throws<InvalidOperationException>(() => DeconvDevice.Create(missing[0]).Dispose());
+        var ex = Assert.Throws<AcceleratorNotFoundException>(() => DeconvDevice.Create(missing[0]).Dispose());
         Assert.That(ex!.Message, Does.Contain($"No {missing[0]} accelerator").And.Contain("ILGPU lists"));
+        Assert.That(ex.Requested, Is.EqualTo(missing[0]));
+        Assert.That(ex, Is.InstanceOf<InvalidOperationException>(), "callers that caught InvalidOperationException still do");
     }
 
     [Test]

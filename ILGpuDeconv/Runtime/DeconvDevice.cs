@@ -85,13 +85,13 @@ public sealed partial class DeconvDevice : IDisposable
     /// </summary>
     /// <returns>The device; dispose it to release the accelerator.</returns>
     /// <exception cref="ArgumentException">The environment variable holds an unknown value.</exception>
-    /// <exception cref="InvalidOperationException">The requested accelerator kind is not present.</exception>
+    /// <exception cref="AcceleratorNotFoundException">The requested accelerator kind is not present.</exception>
     public static DeconvDevice Create() => Create(PreferenceFromEnvironment(), fromEnvironment: true);
 
     /// <summary>Creates a device on the requested kind of accelerator; the environment variable is not consulted.</summary>
     /// <param name="preference">Which accelerator to use.</param>
     /// <returns>The device; dispose it to release the accelerator.</returns>
-    /// <exception cref="InvalidOperationException">The requested accelerator kind is not present.</exception>
+    /// <exception cref="AcceleratorNotFoundException">The requested accelerator kind is not present.</exception>
     public static DeconvDevice Create(AcceleratorPreference preference) => Create(preference, fromEnvironment: false);
 
     /// <summary>
@@ -204,9 +204,12 @@ public sealed partial class DeconvDevice : IDisposable
                         _ => AcceleratorType.CPU,
                     };
                     chosen = devices.FirstOrDefault(d => d.AcceleratorType == wanted)
-                        ?? throw new InvalidOperationException(
+                        ?? throw new AcceleratorNotFoundException(
                             $"No {preference} accelerator found ({source}). ILGPU lists: " +
-                            string.Join("; ", devices.Select(d => $"{d.AcceleratorType} {d.Name}")) + ".");
+                            string.Join("; ", devices.Select(d => $"{d.AcceleratorType} {d.Name}")) + ".")
+                        {
+                            Requested = preference,
+                        };
                     reason = $"{source}: first {preference} device";
                     break;
             }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Per-kernel register, spill, shared-memory and SASS report of every GPU program the layer uses, made
+# offline: no GPU, no CUDA driver. The PTX comes from `ILGpuDeconv.Bench ptx` (ILGPU's CUDA backend);
+# NVIDIA's offline ptxas and cuobjdump (CUDA 11.8, fetched by ../shared/gpu/ptxas-setup.sh into
+# /var/tmp/cuda-tools/usr/bin) assemble it for sm_90 and disassemble the result.
+#
+#   tools/gpu/ptx-report.sh [--ptx DIR] [--arch sm_90] [--out DIR]
+#
+# --ptx DIR  use PTX files already written (default: build the Bench and write them into --out)
+# --out DIR  where the .ptx, .cubin, .sass and report.md go (default: TestResults/ptx-report)
+# Counts are static (instructions in the kernel's code, not executed instructions). LD is a generic
+# (non-global) load, which ILGPU emits at OptimizationLevel O1; LDG/LDS are global/shared loads.
+# Not part of CI: CI must not depend on NVIDIA's tools.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+ptx_dir='' arch=sm_90 out=TestResults/ptx-report
+while (($#)); do
+  case $1 in
+    --ptx) ptx_dir=$2; shift 2 ;;
+    --arch) arch=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) echo "ptx-report: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+tools=${CUDA_TOOLS:-/var/tmp/cuda-tools/usr/bin}
+if ! command -v ptxas >/dev/null; then
+  [[ -x $tools/ptxas ]] || { echo "ptx-report: no ptxas; run ../shared/gpu/ptxas-setup.sh (or set CUDA_TOOLS)" >&2; exit 2; }
+  PATH=$tools:$PATH
+fi
+
+mkdir -p "$out"
+if [[ -z $ptx_dir ]]; then
+  dotnet build ILGpuDeconv.Bench -c Release -nologo -v quiet >&2
+  dotnet ILGpuDeconv.Bench/bin/Release/net10.0/ILGpuDeconv.Bench.dll ptx --out "$out" --isa 7.8 >"$out/ptx.log"
+  ptx_dir=$out
+fi
+
+report=$out/report.md
+{
+  echo "# PTX report ($(ptxas --version | tail -n 1 | sed 's/^Build //'), $arch)"
+  echo
+  echo "| program | registers | spill stores B | spill loads B | stack B | shared B | FFMA | LDG | LDG.128 | LD (generic) | LDS | LDS.128 | STG | FFMA per load |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+} >"$report"
+
+failures=0
+for ptx in "$ptx_dir"/*.ptx; do
+  name=$(basename "$ptx" .ptx)
+  cubin=$out/$name.cubin
+  if ! ptxas -arch="$arch" -v "$ptx" -o "$cubin" 2>"$out/$name.ptxas.log"; then
+    echo "| $name | ptxas failed: $(grep -m1 -i error "$out/$name.ptxas.log" | tr '|' '/') |" >>"$report"
+    failures=$((failures + 1))
+    continue
+  fi
+  cuobjdump -sass "$cubin" >"$out/$name.sass"
+  log=$out/$name.ptxas.log
+  registers=$(sed -n 's/.*Used \([0-9]*\) registers.*/\1/p' "$log" | head -n 1)
+  smem=$(sed -n 's/.* \([0-9]*\) bytes smem.*/\1/p' "$log" | head -n 1)
+  read -r stack stores loads < <(sed -n 's/^ *\([0-9]*\) bytes stack frame, \([0-9]*\) bytes spill stores, \([0-9]*\) bytes spill loads.*/\1 \2 \3/p' "$log" | head -n 1)
+  # Opcodes are the first word after the address comment: /*0080*/  FFMA R4, ...
+  counts=$(awk '
+    match($0, /\/\*[0-9a-f]+\*\/[ \t]+(@!?U?P[0-9T] +)?[A-Z0-9_.]+/) {
+      s = substr($0, RSTART, RLENGTH); sub(/.*\*\/[ \t]+/, "", s); sub(/^@!?U?P[0-9T] +/, "", s); op = s
+      base = op; sub(/\..*/, "", base)
+      if (base == "FFMA") ffma++
+      if (base == "LDG") { ldg++; if (op ~ /\.128/) ldg128++ }
+      if (base == "LD") ld++
+      if (base == "LDS") { lds++; if (op ~ /\.128/) lds128++ }
+      if (base == "STG") stg++
+    }
+    END { printf "%d %d %d %d %d %d %d", ffma, ldg, ldg128, ld, lds, lds128, stg }' "$out/$name.sass")
+  read -r ffma ldg ldg128 ld lds lds128 stg <<<"$counts"
+  per_load=$(awk -v f="$ffma" -v l="$((ldg + ld + lds))" 'BEGIN { if (l > 0) printf "%.1f", f / l; else print "-" }')
+  echo "| $name | ${registers:-?} | ${stores:-?} | ${loads:-?} | ${stack:-?} | ${smem:-0} | $ffma | $ldg | $ldg128 | $ld | $lds | $lds128 | $stg | $per_load |" >>"$report"
+done
+
+cat "$report"
+echo
+echo "report: $report ($(ls "$ptx_dir"/*.ptx | wc -l) programs, $failures failed to assemble)"
+((failures == 0))
