@@ -1,9 +1,7 @@
 using System;
 using ILGPU;
 using ILGPU.Runtime;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Kernels;
-using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Programs;
 using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv;
@@ -82,8 +80,8 @@ public sealed partial class Conv2DTranspose
             var state = RequireSaved();
             DeviceTensor.CheckLength(outputGradient.Length, state.Geometry.OutputShape, nameof(outputGradient));
             DeviceTensor.CheckLength(inputGradient.Length, state.Geometry.InputShape, nameof(inputGradient));
-            var deviceOutputGradient = workspace.Get("host.backward.output-gradient", state.Geometry.OutputElements);
-            var deviceInputGradient = workspace.Get("host.backward.input-gradient", state.Geometry.InputElements);
+            var deviceOutputGradient = host.OutputGradient.Get(state.Geometry.OutputElements);
+            var deviceInputGradient = host.InputGradient.Get(state.Geometry.InputElements);
             var stream = Stream;
             deviceOutputGradient.CopyFromCPU(stream, outputGradient);
             LaunchBackward(state, deviceOutputGradient, deviceInputGradient, accumulate);
@@ -105,85 +103,6 @@ public sealed partial class Conv2DTranspose
         return state;
     }
 
-    private void LaunchBackward(SavedForward state, ArrayView<float> outputGradient, ArrayView<float>? inputGradient, bool accumulate)
-    {
-        var w = CurrentWeights!;
-        var p = state.Params;
-        var stream = Stream;
-        var geometry = state.Geometry;
-
-        // The gradient at the pre-activation; the output gradient itself when the activation is linear.
-        var dz = outputGradient;
-        if (NeedsPreActivation)
-        {
-            dz = workspace.Get("backward.pre-activation-gradient", geometry.OutputElements);
-            var pre = workspace.Get("forward.pre-activation", geometry.OutputElements);
-            var activity = Options.ActivityRegularizer;
-            var penalty = activity is null
-                ? default
-                : new ActivityPenalty(activity.L1 / geometry.Batch, activity.L2 / geometry.Batch);
-            if (Options.Activation is SoftmaxActivation softmax)
-            {
-                kernels.SoftmaxGradient(stream, RowsOf(geometry, softmax), penalty, outputGradient, pre, dz);
-            }
-            else
-            {
-                kernels.ActivationGradient(stream, (int)geometry.OutputElements, penalty, outputGradient, pre, dz);
-            }
-        }
-
-        if (inputGradient is ArrayView<float> dx)
-        {
-            kernels.InputGradient(stream, p, dz, Layouts(w, p).InputGradient, dx);
-        }
-
-        if (!Options.Trainable)
-        {
-            return;
-        }
-
-        bool accumulateNow = accumulate && w.HasGradients;
-        long kernelElements = w.KernelShape.ElementCount;
-        var kernelChunks = ChunkPlan.For(
-            geometry.Batch * geometry.InputHeight,
-            geometry.InputWidth,
-            p.KernelGradientItemsPerChunk,
-            TargetThreads,
-            oneThreadTerms: 0);
-        var biasChunks = Options.UseBias
-            ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, TargetThreads, oneThreadTerms: 16384)
-            : ChunkPlan.None;
-        var kernelPenalty = Options.KernelRegularizer;
-        var biasPenalty = Options.BiasRegularizer;
-
-        // One chunk each and nothing to add: the partial sums are the gradients, and one launch does it all.
-        bool direct = kernelChunks.Count == 1 && biasChunks.Count <= 1 && kernelPenalty is null && biasPenalty is null && !accumulateNow;
-        var kernelPartials = direct ? w.KernelGradient.View : workspace.Get("backward.kernel-partials", kernelChunks.Count * kernelElements);
-        var biasPartials = direct ? w.BiasGradient.View : workspace.Get("backward.bias-partials", Math.Max(1, (long)biasChunks.Count * geometry.Filters));
-        kernels.WeightGradients(stream, p, kernelChunks, biasChunks, state.Input, dz, kernelPartials, biasPartials);
-        if (!direct)
-        {
-            kernels.FinishGradients(
-                stream,
-                new GradientFinish((int)kernelElements, kernelChunks.Count, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, accumulateNow),
-                new GradientFinish(biasChunks.Count == 0 ? 0 : geometry.Filters, biasChunks.Count, biasPenalty?.L1 ?? 0f, biasPenalty?.L2 ?? 0f, accumulateNow),
-                (kernelPartials, w.Kernel.View, w.KernelGradient.View),
-                (biasPartials, w.Bias.View, w.BiasGradient.View));
-        }
-
-        w.HasGradients = true;
-    }
-
-    /// <summary>How many threads a split reduction aims for on this accelerator.</summary>
-    /// <remarks>
-    /// CPUs (ILGPU's CPU accelerator, and OpenCL CPU devices such as PoCL, whose "threads per
-    /// multiprocessor" are no hardware threads) need a few hundred items per core; GPUs need enough
-    /// resident threads to fill every multiprocessor several times.
-    /// </remarks>
-    private long TargetThreads => Device.Accelerator switch
-    {
-        _ when Device.Kind == AcceleratorKind.Cpu => 64L * Environment.ProcessorCount,
-        ILGPU.Runtime.OpenCL.CLAccelerator { DeviceType: ILGPU.Runtime.OpenCL.CLDeviceType.CL_DEVICE_TYPE_CPU } cl => 8192L * cl.NumMultiprocessors,
-        var gpu => 8L * gpu.NumMultiprocessors * gpu.MaxNumThreadsPerMultiprocessor,
-    };
+    private void LaunchBackward(SavedForward state, ArrayView<float> outputGradient, ArrayView<float>? inputGradient, bool accumulate) =>
+        backward.Run(CurrentWeights!, state.Geometry, state.Params, state.Input, outputGradient, inputGradient, accumulate);
 }

@@ -1,9 +1,8 @@
 using System;
 using ILGPU;
 using ILGPU.Runtime;
-using ILGpuDeconv.Activations;
 using ILGpuDeconv.Geometry;
-using ILGpuDeconv.Kernels;
+using ILGpuDeconv.Programs;
 using ILGpuDeconv.Runtime;
 using ILGpuDeconv.Tensors;
 
@@ -138,11 +137,8 @@ public sealed partial class Conv2DTranspose
             DeviceTensor.CheckLength(output.Length, geometry.OutputShape, nameof(output));
             var p = ParamsFor(geometry, nameof(inputShape));
 
-            // Host calls stage through the layer's own buffers; training and inference use separate
-            // ones so an inference call cannot overwrite the input a backward pass still needs.
-            string stage = keepForBackward ? "host.forward" : "host.predict";
-            var deviceInput = workspace.Get(stage + ".input", geometry.InputElements);
-            var deviceOutput = workspace.Get(stage + ".output", geometry.OutputElements);
+            var deviceInput = (keepForBackward ? host.ForwardInput : host.PredictInput).Get(geometry.InputElements);
+            var deviceOutput = (keepForBackward ? host.ForwardOutput : host.PredictOutput).Get(geometry.OutputElements);
             var stream = Stream;
             deviceInput.CopyFromCPU(stream, input);
             Launch(geometry, p, deviceInput, deviceOutput, keepForBackward);
@@ -157,30 +153,13 @@ public sealed partial class Conv2DTranspose
         }
     }
 
-    /// <summary>Builds the weights if needed and launches the forward kernel. Everything that can fail is checked before.</summary>
-    private void Launch(Conv2DTransposeGeometry geometry, in DeconvParams p, ArrayView<float> input, ArrayView<float> output, bool keepForBackward)
+    /// <summary>Builds the weights if needed and runs the forward pass. Everything that can fail is checked before.</summary>
+    private void Launch(Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> output, bool keepForBackward)
     {
         var w = EnsureBuilt(geometry.InputChannels, nameof(input));
-        bool storePre = keepForBackward && NeedsPreActivation;
-        var pre = storePre ? workspace.Get("forward.pre-activation", geometry.OutputElements) : workspace.Get("unused", 1);
-        kernels.Forward(Stream, p, input, Layouts(w, p).Forward, w.Bias.View, output, pre, storePre, Options.UseBias);
-        if (Options.Activation is SoftmaxActivation softmax)
-        {
-            // The fused kernel wrote the pre-activation; normalise it along the last axis.
-            kernels.Softmax(Stream, RowsOf(geometry, softmax), storePre ? pre : output, output);
-        }
+        forward.Run(w, geometry, p, input, output, keepForBackward);
     }
-
-    /// <summary>The rows of the last axis (Keras's softmax axis): the filters for channels_last, the width for channels_first.</summary>
-    private static SoftmaxRows RowsOf(Conv2DTransposeGeometry geometry, SoftmaxActivation softmax)
-    {
-        int length = geometry.DataFormat == DataFormat.ChannelsLast ? geometry.Filters : geometry.OutputWidth;
-        return new SoftmaxRows((int)(geometry.OutputElements / length), length, softmax.Log);
-    }
-
-    /// <summary>Gets a value indicating whether the backward pass needs the pre-activation (a non-linear activation or an activity penalty).</summary>
-    private bool NeedsPreActivation => !Options.Activation.IsLinear || Options.ActivityRegularizer is not null;
 
     /// <summary>What a training forward call leaves for the backward pass.</summary>
-    private sealed record SavedForward(Conv2DTransposeGeometry Geometry, DeconvParams Params, ArrayView<float> Input, DeviceTensor? InputTensor);
+    private sealed record SavedForward(Conv2DTransposeGeometry Geometry, Conv2DTransposeParams Params, ArrayView<float> Input, DeviceTensor? InputTensor);
 }

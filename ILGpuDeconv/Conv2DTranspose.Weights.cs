@@ -116,8 +116,8 @@ public sealed partial class Conv2DTranspose
 
             if (Options.ActivityRegularizer is { } activity && saved is { } state)
             {
-                var pre = Download(workspace.Get("forward.pre-activation", state.Geometry.OutputElements), state.Geometry.OutputElements);
-                Options.Activation.ApplyRows(pre, state.Geometry.DataFormat == DataFormat.ChannelsLast ? state.Geometry.Filters : state.Geometry.OutputWidth);
+                var pre = Download(forward.PreActivation(state.Geometry.OutputElements), state.Geometry.OutputElements);
+                Options.Activation.ApplyRows(pre, Passes.ForwardPass.LastAxisOf(state.Geometry).Length);
 
                 total += activity.Penalty(pre) / state.Geometry.Batch;
             }

@@ -1,7 +1,7 @@
 using System;
-using ILGPU;
 using ILGpuDeconv.Geometry;
-using ILGpuDeconv.Kernels;
+using ILGpuDeconv.Passes;
+using ILGpuDeconv.Programs;
 using ILGpuDeconv.Runtime;
 using ILGpuDeconv.Tensors;
 
@@ -28,11 +28,11 @@ namespace ILGpuDeconv;
 public sealed partial class Conv2DTranspose : IDisposable
 {
     private readonly LayerWeightRegistry.Entry registration;
-    private readonly LayerKernels kernels;
-    private readonly Workspace workspace;
+    private readonly ForwardPass forward;
+    private readonly BackwardPass backward;
+    private readonly HostStaging host;
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2213", Justification = "Weights may be shared (reuse); the device's registry frees them with the last layer.")]
     private LayerWeights? weights;
-    private long layoutVersion = -1;
     private bool disposed;
 
     /// <summary>Creates a layer on <see cref="DeconvDevice.Shared"/> (CUDA, else OpenCL, else CPU, or as <see cref="DeconvDevice.EnvironmentVariable"/> says).</summary>
@@ -56,7 +56,6 @@ public sealed partial class Conv2DTranspose : IDisposable
         options.Validate();
         Device = device;
         Options = options;
-        kernels = LayerKernels.Create(device, options.Activation);
         registration = device.Weights.Claim(options.Name, options.Reuse, nameof(options));
         if (registration.Weights is { } existing)
         {
@@ -71,7 +70,9 @@ public sealed partial class Conv2DTranspose : IDisposable
             }
         }
 
-        workspace = new Workspace(device);
+        forward = ForwardPass.Create(device, options);
+        backward = BackwardPass.Create(device, forward);
+        host = new HostStaging(device);
     }
 
     /// <summary>Gets the device the layer runs on.</summary>
@@ -156,7 +157,9 @@ public sealed partial class Conv2DTranspose : IDisposable
             }
 
             disposed = true;
-            workspace.Dispose();
+            forward.Dispose();
+            backward.Dispose();
+            host.Dispose();
             saved = null;
             weights = null;
             Device.Weights.Release(registration);
@@ -230,33 +233,45 @@ public sealed partial class Conv2DTranspose : IDisposable
     /// <summary>The stream every launch goes to.</summary>
     private ILGPU.Runtime.AcceleratorStream Stream => Device.Accelerator.DefaultStream;
 
-    /// <summary>Kernel parameters for a geometry, refusing launches whose thread counts would not fit 32 bits.</summary>
-    private static DeconvParams ParamsFor(Conv2DTransposeGeometry geometry, string argumentName)
+    /// <summary>Program parameters for a geometry, refusing launches whose item counts would not fit 32 bits.</summary>
+    private static Conv2DTransposeParams ParamsFor(Conv2DTransposeGeometry geometry, string argumentName)
     {
-        var p = new DeconvParams(geometry);
-        if (p.ForwardThreads > int.MaxValue || p.InputGradientThreads > int.MaxValue)
+        var p = new Conv2DTransposeParams(geometry);
+        if (p.ForwardItems > int.MaxValue || p.InputGradientItems > int.MaxValue)
         {
             throw new ArgumentException(
-                $"{argumentName} shape {geometry.InputShape} needs more than {int.MaxValue} GPU threads for one pass.", argumentName);
+                $"{argumentName} shape {geometry.InputShape} needs more than {int.MaxValue} GPU work items for one pass.", argumentName);
         }
 
         return p;
     }
 
     /// <summary>
-    /// Gets the derived weight layouts the passes read (forward: <c>[kh, kw, C, F padded]</c>; input gradient:
-    /// <c>[kh, kw, F, C padded]</c>), refreshing them first if the kernel changed since they were made.
+    /// The layer's own buffers for host calls: training and inference stage through separate ones, so an
+    /// inference call cannot overwrite the input a backward pass still needs.
     /// </summary>
-    private (ArrayView<float> Forward, ArrayView<float> InputGradient) Layouts(LayerWeights w, in DeconvParams p)
+    private sealed class HostStaging(DeconvDevice device) : IDisposable
     {
-        var forwardLayout = workspace.Get("weights.forward-layout", p.ForwardLayoutLength);
-        var inputGradientLayout = workspace.Get("weights.input-gradient-layout", p.InputGradientLayoutLength);
-        if (layoutVersion != w.Version)
-        {
-            kernels.WeightLayouts(Stream, p, w.Kernel.View, forwardLayout, inputGradientLayout);
-            layoutVersion = w.Version;
-        }
+        public ScratchBuffer ForwardInput { get; } = new(device, "host forward input");
 
-        return (forwardLayout, inputGradientLayout);
+        public ScratchBuffer ForwardOutput { get; } = new(device, "host forward output");
+
+        public ScratchBuffer PredictInput { get; } = new(device, "host predict input");
+
+        public ScratchBuffer PredictOutput { get; } = new(device, "host predict output");
+
+        public ScratchBuffer OutputGradient { get; } = new(device, "host output gradient");
+
+        public ScratchBuffer InputGradient { get; } = new(device, "host input gradient");
+
+        public void Dispose()
+        {
+            ForwardInput.Dispose();
+            ForwardOutput.Dispose();
+            PredictInput.Dispose();
+            PredictOutput.Dispose();
+            OutputGradient.Dispose();
+            InputGradient.Dispose();
+        }
     }
 }

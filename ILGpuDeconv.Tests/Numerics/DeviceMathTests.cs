@@ -5,6 +5,7 @@ using System.Linq;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGpuDeconv.Numerics;
+using ILGpuDeconv.Programs;
 using ILGpuDeconv.Runtime;
 using ILGpuDeconv.Tests.Infrastructure;
 using ILGpuDeconv.Tests.Reference;
@@ -208,48 +209,49 @@ public sealed class DeviceMathTests
     private static int FunctionIndex(string name) => Array.IndexOf(DeviceMathProgram.Names, name);
 }
 
-/// <summary>A grid-stride kernel that evaluates one <see cref="DeviceMath"/> function, so each backend's compiled code is measured.</summary>
-public static class DeviceMathProgram
+/// <summary>A GPU program that evaluates one <see cref="DeviceMath"/> function, so each backend's compiled code is measured.</summary>
+public readonly struct DeviceMathProgram : IGpuProgram
 {
-    /// <summary>The functions, in the order of the kernel's selector.</summary>
+    /// <summary>The functions, in the order of the program's selector.</summary>
     public static readonly string[] Names = ["exp", "expm1", "log", "log1p", "tanh", "erf", "sigmoid", "softplus"];
 
-    /// <summary>Runs the function on the device and copies the results back.</summary>
+    private readonly ArrayView<float> x;
+    private readonly ArrayView<float> y;
+    private readonly int function;
+
+    private DeviceMathProgram(ArrayView<float> x, ArrayView<float> y, int function)
+    {
+        this.x = x;
+        this.y = y;
+        this.function = function;
+    }
+
+    public long Items => x.Length;
+
+    /// <summary>Runs the function on the device through the library's launcher and copies the results back.</summary>
     public static float[] Evaluate(DeconvDevice device, int function, float[] inputs)
     {
         var accelerator = device.Accelerator;
         using var x = accelerator.Allocate1D(inputs);
         using var y = accelerator.Allocate1D<float>(inputs.Length);
-        bool cpu = accelerator.AcceleratorType == AcceleratorType.CPU;
-        int groupSize = cpu ? accelerator.MaxNumThreadsPerGroup : 128;
-        int groups = cpu ? Environment.ProcessorCount : Math.Min(4096, (inputs.Length + groupSize - 1) / groupSize);
-        lock (device.LaunchGate)
-        {
-            var kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int>(Run);
-            kernel(new KernelConfig(groups, groupSize), x.View, y.View, function);
-            accelerator.Synchronize();
-        }
-
+        device.Launcher.Launch(accelerator.DefaultStream, new DeviceMathProgram(x.View, y.View, function));
+        accelerator.Synchronize();
         return y.GetAsArray1D();
     }
 
-    /// <summary>The kernel.</summary>
-    public static void Run(ArrayView<float> x, ArrayView<float> y, int function)
+    public void Execute(int item)
     {
-        for (int i = Grid.GlobalIndex.X; i < x.IntLength; i += Grid.DimX * Group.DimX)
+        float v = x[item];
+        y[item] = function switch
         {
-            float v = x[i];
-            y[i] = function switch
-            {
-                0 => DeviceMath.Exp(v),
-                1 => DeviceMath.Expm1(v),
-                2 => DeviceMath.Log(v),
-                3 => DeviceMath.Log1p(v),
-                4 => DeviceMath.Tanh(v),
-                5 => DeviceMath.Erf(v),
-                6 => DeviceMath.Sigmoid(v),
-                _ => DeviceMath.Softplus(v),
-            };
-        }
+            0 => DeviceMath.Exp(v),
+            1 => DeviceMath.Expm1(v),
+            2 => DeviceMath.Log(v),
+            3 => DeviceMath.Log1p(v),
+            4 => DeviceMath.Tanh(v),
+            5 => DeviceMath.Erf(v),
+            6 => DeviceMath.Sigmoid(v),
+            _ => DeviceMath.Softplus(v),
+        };
     }
 }

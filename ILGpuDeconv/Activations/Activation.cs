@@ -4,10 +4,10 @@ using ILGpuDeconv.Numerics;
 namespace ILGpuDeconv.Activations;
 
 /// <summary>
-/// The Keras <c>activation</c> argument: an element-wise function fused into the layer's kernels, or
+/// The Keras <c>activation</c> argument: an element-wise function fused into the layer's GPU programs, or
 /// <c>softmax</c>/<c>log_softmax</c> along the output's last axis.
 /// Use a built-in (<see cref="Relu"/>, <see cref="FromName"/>, ...) or your own struct through
-/// <see cref="Custom{TFunction}(string, TFunction)"/>; ILGPU compiles one specialised kernel per function type.
+/// <see cref="Custom{TFunction}(string, TFunction)"/>; ILGPU compiles one specialised program per function type.
 /// </summary>
 public abstract class Activation
 {
@@ -112,11 +112,11 @@ public abstract class Activation
 
     /// <summary>
     /// Wraps a user-written activation struct. ILGPU compiles the struct's methods into the layer's
-    /// kernels (one specialisation per struct type), so it costs what a built-in costs.
+    /// GPU programs (one specialisation per struct type), so it costs what a built-in costs.
     /// </summary>
     /// <typeparam name="TFunction">An unmanaged struct implementing <see cref="IActivationFunction"/>.</typeparam>
     /// <param name="name">A name for messages and summaries.</param>
-    /// <param name="function">The instance; its fields (for example a slope) travel to the kernel by value.</param>
+    /// <param name="function">The instance; its fields (for example a slope) travel to the GPU by value.</param>
     /// <returns>The activation.</returns>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
     public static Activation Custom<TFunction>(string name, TFunction function = default)
@@ -169,13 +169,13 @@ public abstract class Activation
         };
     }
 
-    /// <summary>Evaluates an element-wise activation on the host, with the same code the kernels run.</summary>
+    /// <summary>Evaluates an element-wise activation on the host, with the same code the GPU programs run.</summary>
     /// <param name="x">The pre-activation value.</param>
     /// <returns>The activation.</returns>
     /// <exception cref="InvalidOperationException">The activation is not element-wise (softmax).</exception>
     public abstract float Apply(float x);
 
-    /// <summary>Evaluates an element-wise activation's derivative on the host, with the same code the kernels run.</summary>
+    /// <summary>Evaluates an element-wise activation's derivative on the host, with the same code the GPU programs run.</summary>
     /// <param name="x">The pre-activation value.</param>
     /// <returns>The derivative at <paramref name="x"/>.</returns>
     /// <exception cref="InvalidOperationException">The activation is not element-wise (softmax).</exception>
@@ -196,17 +196,23 @@ public abstract class Activation
     /// <returns>The name.</returns>
     public override string ToString() => Name;
 
-    /// <summary>Dispatches to a visitor with the concrete function type, so kernels can be specialised without reflection.</summary>
+    /// <summary>
+    /// Tells a visitor what kind of activation this is, with its concrete function type for element-wise ones,
+    /// so the device code is specialised without reflection or type tests.
+    /// </summary>
     internal abstract TResult Accept<TResult>(IActivationVisitor<TResult> visitor);
 }
 
-/// <summary>Receives an activation's concrete function type.</summary>
+/// <summary>Receives an activation: an element-wise function struct, or a normalisation along the last axis.</summary>
 /// <typeparam name="TResult">What the visit produces.</typeparam>
 internal interface IActivationVisitor<out TResult>
 {
-    /// <summary>Called with the function struct.</summary>
-    TResult Visit<TFunction>(TFunction function)
+    /// <summary>Called for an element-wise activation with its function struct.</summary>
+    TResult Elementwise<TFunction>(TFunction function)
         where TFunction : unmanaged, IActivationFunction;
+
+    /// <summary>Called for softmax (<paramref name="log"/> false) and log_softmax along the output's last axis.</summary>
+    TResult AlongLastAxis(bool log);
 }
 
 /// <summary>An activation backed by the function struct <typeparamref name="TFunction"/>.</summary>
@@ -224,12 +230,12 @@ internal sealed class Activation<TFunction> : Activation
 
     public override float Derivative(float x) => function.Derivative(x, function.Apply(x));
 
-    internal override TResult Accept<TResult>(IActivationVisitor<TResult> visitor) => visitor.Visit(function);
+    internal override TResult Accept<TResult>(IActivationVisitor<TResult> visitor) => visitor.Elementwise(function);
 }
 
 /// <summary>
-/// Keras <c>softmax</c> and <c>log_softmax</c> along the last axis. The fused kernel computes the
-/// pre-activation; a row-wise kernel then normalises it.
+/// Keras <c>softmax</c> and <c>log_softmax</c> along the last axis. The forward program computes the
+/// pre-activation; a row-wise program then normalises it.
 /// </summary>
 internal sealed class SoftmaxActivation(string name, bool log) : Activation(name)
 {
@@ -268,6 +274,5 @@ internal sealed class SoftmaxActivation(string name, bool log) : Activation(name
         }
     }
 
-    /// <summary>The fused kernel runs linear; normalisation is a separate row-wise launch.</summary>
-    internal override TResult Accept<TResult>(IActivationVisitor<TResult> visitor) => visitor.Visit(default(LinearFunction));
+    internal override TResult Accept<TResult>(IActivationVisitor<TResult> visitor) => visitor.AlongLastAxis(Log);
 }

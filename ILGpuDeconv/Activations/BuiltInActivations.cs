@@ -3,7 +3,7 @@ using ILGpuDeconv.Numerics;
 
 namespace ILGpuDeconv.Activations;
 
-// The built-in Keras activations as kernel-ready structs. Derivatives follow what TensorFlow's
+// The built-in Keras activations as structs the GPU programs take as type arguments. Derivatives follow what TensorFlow's
 // autodiff of the same formula gives, including its choice at the kinks (relu'(0) = 0). Transcendental
 // functions come from DeviceMath, never MathF, so every backend computes the same values.
 

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using ILGPU.Runtime;
+using ILGpuDeconv.Programs;
 
 namespace ILGpuDeconv.Constraints;
 
@@ -8,15 +10,16 @@ namespace ILGpuDeconv.Constraints;
 /// A Keras weight constraint (<c>kernel_constraint</c>, <c>bias_constraint</c>), applied to the weights
 /// after each optimizer update. Norms are taken over <see cref="Axes"/> of the weight tensor (Keras's
 /// <c>axis</c>; negative values count from the end), with Keras's <c>epsilon</c> of 1e-7.
+/// Made by the factories named after Keras's classes; each kind brings its own GPU program.
 /// </summary>
-public sealed class Constraint
+public abstract class Constraint
 {
     /// <summary>Keras's <c>backend.epsilon()</c>.</summary>
     public const float Epsilon = 1e-7f;
 
     private readonly int[] axes;
 
-    private Constraint(ConstraintKind kind, float minValue, float maxValue, float rate, IEnumerable<int> axes)
+    private protected Constraint(ConstraintKind kind, float minValue, float maxValue, float rate, IEnumerable<int> axes)
     {
         if (!(minValue >= 0f) || !(maxValue >= minValue))
         {
@@ -61,17 +64,17 @@ public sealed class Constraint
     /// <param name="axes">The axes of the norm (Keras default 0).</param>
     /// <returns>The constraint.</returns>
     public static Constraint MaxNorm(float maxValue = 2f, params int[] axes) =>
-        new(ConstraintKind.MaxNorm, 0f, maxValue, 1f, axes is { Length: > 0 } ? axes : [0]);
+        new Norm<MaxNormRule>(ConstraintKind.MaxNorm, 0f, maxValue, 1f, axes is { Length: > 0 } ? axes : [0], new MaxNormRule(maxValue));
 
     /// <summary>Keras <c>NonNeg()</c>: sets negative weights to zero.</summary>
     /// <returns>The constraint.</returns>
-    public static Constraint NonNeg() => new(ConstraintKind.NonNeg, 0f, 0f, 1f, [0]);
+    public static Constraint NonNeg() => new NonNegative();
 
     /// <summary>Keras <c>UnitNorm(axis=0)</c>: rescales every slice to unit L2 norm.</summary>
     /// <param name="axes">The axes of the norm (Keras default 0).</param>
     /// <returns>The constraint.</returns>
     public static Constraint UnitNorm(params int[] axes) =>
-        new(ConstraintKind.UnitNorm, 0f, 0f, 1f, axes is { Length: > 0 } ? axes : [0]);
+        new Norm<UnitNormRule>(ConstraintKind.UnitNorm, 0f, 0f, 1f, axes is { Length: > 0 } ? axes : [0], default);
 
     /// <summary>Keras <c>MinMaxNorm(min_value=0, max_value=1, rate=1, axis=0)</c>.</summary>
     /// <param name="minValue">The smallest norm.</param>
@@ -80,7 +83,7 @@ public sealed class Constraint
     /// <param name="axes">The axes of the norm (Keras default 0).</param>
     /// <returns>The constraint.</returns>
     public static Constraint MinMaxNorm(float minValue = 0f, float maxValue = 1f, float rate = 1f, params int[] axes) =>
-        new(ConstraintKind.MinMaxNorm, minValue, maxValue, rate, axes is { Length: > 0 } ? axes : [0]);
+        new Norm<MinMaxNormRule>(ConstraintKind.MinMaxNorm, minValue, maxValue, rate, axes is { Length: > 0 } ? axes : [0], new MinMaxNormRule(minValue, maxValue, rate));
 
     /// <summary>Resolves the axes against a rank (negative axes count from the end) and checks them.</summary>
     /// <param name="rank">The weight's rank.</param>
@@ -104,6 +107,10 @@ public sealed class Constraint
         return mask;
     }
 
+    /// <summary>Launches the constraint on a weight tensor of the given shape, in place.</summary>
+    internal abstract void Apply<TMem>(Launcher launcher, AcceleratorStream stream, TMem weights, int[] shape)
+        where TMem : struct, ITensorMemory;
+
     /// <inheritdoc/>
     public override string ToString() => Kind switch
     {
@@ -112,6 +119,31 @@ public sealed class Constraint
         ConstraintKind.MaxNorm => $"MaxNorm(max_value={MaxValue}, axis=[{string.Join(", ", axes)}])",
         _ => $"MinMaxNorm(min_value={MinValue}, max_value={MaxValue}, rate={Rate}, axis=[{string.Join(", ", axes)}])",
     };
+}
+
+/// <summary>Keras <c>NonNeg</c>.</summary>
+internal sealed class NonNegative() : Constraint(ConstraintKind.NonNeg, 0f, 0f, 1f, [0])
+{
+    internal override void Apply<TMem>(Launcher launcher, AcceleratorStream stream, TMem weights, int[] shape)
+    {
+        int length = 1;
+        foreach (int d in shape)
+        {
+            length *= d;
+        }
+
+        launcher.Launch(stream, new NonNegProgram<TMem>(length, weights));
+    }
+}
+
+/// <summary>The norm constraints: slices over <see cref="Constraint.Axes"/> rescaled by <typeparamref name="TRule"/>.</summary>
+/// <typeparam name="TRule">The norm a slice should have.</typeparam>
+internal sealed class Norm<TRule>(ConstraintKind kind, float minValue, float maxValue, float rate, IEnumerable<int> axes, TRule rule)
+    : Constraint(kind, minValue, maxValue, rate, axes)
+    where TRule : unmanaged, INormRule
+{
+    internal override void Apply<TMem>(Launcher launcher, AcceleratorStream stream, TMem weights, int[] shape) =>
+        launcher.Launch(stream, new NormProgram<TRule, TMem>(new NormSlices(shape, AxisMask(shape.Length, "constraint"), Epsilon), rule, weights));
 }
 
 /// <summary>The Keras constraint types.</summary>

@@ -3,15 +3,15 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
 using ILGpuDeconv.Activations;
-using ILGpuDeconv.Kernels;
+using ILGpuDeconv.Programs;
 
 namespace ILGpuDeconv.Diagnostics;
 
 /// <summary>
-/// Every GPU program (ILGPU kernel entry point) the layer can launch, closed over the memory accessor GPUs
-/// use and over each built-in activation. Entry points are found by their signature (a static method whose
-/// first parameter is the launch's <see cref="WorkGrid"/>) anywhere in the library, so a program cannot
-/// escape inspection by its name or its folder.
+/// Every GPU program the layer can launch: each type implementing <see cref="IGpuProgram"/>, closed over the
+/// memory accessor GPUs use, over each built-in activation (programs with an activation parameter) and
+/// each norm rule (the norm constraint), as the entry point <see cref="GridStrideLoop.Run{TProgram}"/> that
+/// <see cref="Launcher"/> compiles.
 /// </summary>
 internal static class GpuProgramCatalog
 {
@@ -22,50 +22,58 @@ internal static class GpuProgramCatalog
     public static IReadOnlyList<Entry> All()
     {
         var library = typeof(GpuProgramCatalog).Assembly;
-        var activations = BuiltInActivationTypes();
         var entries = new List<Entry>();
-        foreach (var type in library.GetTypes().Where(t => t.IsClass && !t.IsNested))
+        var run = typeof(GridStrideLoop).GetMethod(nameof(GridStrideLoop.Run))!;
+        foreach (var program in ProgramTypes())
         {
-            if (!type.GetMethods(BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static).Any(IsEntryPoint))
+            foreach (var arguments in Closings(program))
             {
-                continue;
-            }
-
-            foreach (var arguments in Closings(type, activations))
-            {
-                var closed = type.IsGenericTypeDefinition ? type.MakeGenericType(arguments) : type;
-                string suffix = arguments.Length == 2 ? $"<{arguments[0].Name}>" : string.Empty;
-                foreach (var method in closed.GetMethods(BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Static).Where(IsEntryPoint))
-                {
-                    entries.Add(new Entry($"{type.Name.Split('`')[0]}.{method.Name}{suffix}", method));
-                }
+                var closed = program.IsGenericTypeDefinition ? program.MakeGenericType(arguments) : program;
+                string suffix = arguments.Length > 1 ? $"<{string.Join(",", arguments[..^1].Select(a => a.Name))}>" : string.Empty;
+                entries.Add(new Entry($"{program.Name.Split('`')[0]}{suffix}", run.MakeGenericMethod(closed)));
             }
         }
 
         return [.. entries.OrderBy(e => e.Name, StringComparer.Ordinal)];
     }
 
-    /// <summary>The function structs of the built-in activations, as <see cref="Activation.FromName"/> knows them.</summary>
-    public static IReadOnlyList<Type> BuiltInActivationTypes() =>
-        [.. typeof(IActivationFunction).Assembly.GetTypes()
-            .Where(t => t.IsValueType && !t.IsGenericType && typeof(IActivationFunction).IsAssignableFrom(t))
+    /// <summary>The program types of the library: every struct implementing <see cref="IGpuProgram"/>.</summary>
+    public static IReadOnlyList<Type> ProgramTypes() =>
+        [.. typeof(IGpuProgram).Assembly.GetTypes()
+            .Where(t => t.IsValueType && typeof(IGpuProgram).IsAssignableFrom(t))
             .OrderBy(t => t.Name, StringComparer.Ordinal)];
 
-    private static bool IsEntryPoint(MethodInfo method) => method.GetParameters().FirstOrDefault()?.ParameterType == typeof(WorkGrid);
+    /// <summary>The function structs of the built-in activations.</summary>
+    public static IReadOnlyList<Type> BuiltInActivationTypes() => ImplementationsOf(typeof(IActivationFunction));
 
-    /// <summary>Kernel classes are generic over the memory accessor, and some also over the activation.</summary>
-    private static IEnumerable<Type[]> Closings(Type type, IReadOnlyList<Type> activations)
+    private static List<Type> ImplementationsOf(Type contract) =>
+        [.. contract.Assembly.GetTypes()
+            .Where(t => t.IsValueType && !t.IsGenericType && contract.IsAssignableFrom(t))
+            .OrderBy(t => t.Name, StringComparer.Ordinal)];
+
+    /// <summary>
+    /// The closings of a program's type parameters: the memory accessor last (<see cref="ViewMemory"/>, as on a
+    /// GPU), and before it an activation function or a norm rule, each built-in one in turn.
+    /// </summary>
+    private static IEnumerable<Type[]> Closings(Type program)
     {
-        if (!type.IsGenericTypeDefinition)
+        if (!program.IsGenericTypeDefinition)
         {
             return [[]];
         }
 
-        return type.GetGenericArguments().Length switch
+        var parameters = program.GetGenericArguments();
+        if (parameters.Length == 1)
         {
-            1 => [[typeof(ViewMemory)]],
-            2 => activations.Select(a => new[] { a, typeof(ViewMemory) }),
-            _ => throw new InvalidOperationException($"{type.Name}: a GPU program class with an unexpected number of type parameters."),
-        };
+            return [[typeof(ViewMemory)]];
+        }
+
+        if (parameters.Length != 2)
+        {
+            throw new InvalidOperationException($"{program.Name}: a GPU program with an unexpected number of type parameters.");
+        }
+
+        var contract = parameters[0].GetGenericParameterConstraints().Single(c => c.IsInterface);
+        return ImplementationsOf(contract).Select(a => new[] { a, typeof(ViewMemory) });
     }
 }

@@ -1,9 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using ILGPU;
 using ILGPU.Runtime;
-using ILGpuDeconv.Kernels;
+using ILGpuDeconv.Passes;
+using ILGpuDeconv.Programs;
+using ILGpuDeconv.Runtime;
 
 namespace ILGpuDeconv.Optimizers;
 
@@ -53,17 +54,18 @@ public abstract class Optimizer
             throw new ArgumentNullException(nameof(layers), "A layer in the list is null.");
         }
 
-        // Check every layer before changing any, so a refused step changes nothing.
-        var distinct = layers.DistinctBy(layer => layer.WeightsIdentity).ToList();
-        foreach (var layer in distinct)
-        {
-            layer.CheckReadyForStep();
-        }
-
+        // Check every weight set before changing any, so a refused step changes nothing.
+        var sets = layers.Select(layer => layer.WeightSetForStep()).DistinctBy(set => set.Weights).ToList();
         long step = Iterations + 1;
-        foreach (var layer in distinct)
+        foreach (var set in sets)
         {
-            layer.ApplyOptimizerStep(this, step);
+            if (set is { Trainable: true, Weights: { } weights })
+            {
+                lock (set.SyncRoot)
+                {
+                    WeightUpdate.Create(weights.Device).Apply(weights, this, step, set.KernelConstraint, set.BiasConstraint);
+                }
+            }
         }
 
         Iterations = step;
@@ -74,9 +76,9 @@ public abstract class Optimizer
 
     internal int Slots => SlotCount;
 
-    /// <summary>Launches the update of one weight tensor.</summary>
-    internal abstract void Update(
-        LayerKernels kernels, AcceleratorStream stream, int length, ArrayView<float> weights, ArrayView<float> gradient, IReadOnlyList<ArrayView<float>> slots, long step);
+    /// <summary>Launches the update of one weight tensor, with its state buffers (<see cref="Slots"/> of them).</summary>
+    internal abstract void Update<TMem>(Launcher launcher, AcceleratorStream stream, int length, TMem weights, TMem gradient, IReadOnlyList<TMem> slots, long step)
+        where TMem : struct, ITensorMemory;
 }
 
 /// <summary>Keras <c>SGD(learning_rate=0.01, momentum=0.0, nesterov=False)</c>.</summary>
@@ -109,9 +111,8 @@ public sealed class Sgd : Optimizer
 
     private protected override int SlotCount => momentum == 0f ? 0 : 1;
 
-    internal override void Update(
-        LayerKernels kernels, AcceleratorStream stream, int length, ArrayView<float> weights, ArrayView<float> gradient, IReadOnlyList<ArrayView<float>> slots, long step) =>
-        kernels.Sgd(stream, length, new SgdStep(LearningRate, momentum, Nesterov), weights, gradient, slots.Count > 0 ? slots[0] : gradient);
+    internal override void Update<TMem>(Launcher launcher, AcceleratorStream stream, int length, TMem weights, TMem gradient, IReadOnlyList<TMem> slots, long step) =>
+        launcher.Launch(stream, new SgdProgram<TMem>(length, new SgdStep(LearningRate, momentum, Nesterov), weights, gradient, slots.Count > 0 ? slots[0] : gradient));
 }
 
 /// <summary>Keras <c>Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)</c>.</summary>
@@ -157,10 +158,17 @@ public sealed class Adam : Optimizer
 
     private protected override int SlotCount => 2;
 
-    internal override void Update(
-        LayerKernels kernels, AcceleratorStream stream, int length, ArrayView<float> weights, ArrayView<float> gradient, IReadOnlyList<ArrayView<float>> slots, long step)
+    internal override void Update<TMem>(Launcher launcher, AcceleratorStream stream, int length, TMem weights, TMem gradient, IReadOnlyList<TMem> slots, long step)
     {
         double alpha = LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step));
-        kernels.Adam(stream, length, new AdamStep((float)alpha, Beta1, Beta2, Epsilon), weights, gradient, slots[0], slots[1]);
+        launcher.Launch(stream, new AdamProgram<TMem>(length, new AdamStep((float)alpha, Beta1, Beta2, Epsilon), weights, gradient, slots[0], slots[1]));
     }
 }
+
+/// <summary>What an optimizer step updates: one layer's weights (shared by the layers that reuse them), their lock, and their constraints.</summary>
+/// <param name="Weights">The weights; null while the layer is not built.</param>
+/// <param name="SyncRoot">The lock of the layers sharing them.</param>
+/// <param name="Trainable">Whether the layer is trainable.</param>
+/// <param name="KernelConstraint">Keras <c>kernel_constraint</c>.</param>
+/// <param name="BiasConstraint">Keras <c>bias_constraint</c>.</param>
+internal sealed record WeightSet(LayerWeights? Weights, object SyncRoot, bool Trainable, Constraints.Constraint? KernelConstraint, Constraints.Constraint? BiasConstraint);

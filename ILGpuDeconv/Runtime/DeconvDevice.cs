@@ -9,6 +9,8 @@ using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 
+using ILGpuDeconv.Programs;
+
 namespace ILGpuDeconv.Runtime;
 
 /// <summary>
@@ -40,7 +42,7 @@ public sealed partial class DeconvDevice : IDisposable
         Kind = KindOf(accelerator);
         Info = Describe(accelerator);
         SelectionReason = selectionReason;
-        Kernels = new KernelCache(this);
+        Launcher = new Launcher(accelerator);
     }
 
     /// <summary>
@@ -67,14 +69,8 @@ public sealed partial class DeconvDevice : IDisposable
     /// <summary>Gets a value indicating whether this device was disposed.</summary>
     public bool IsDisposed => Volatile.Read(ref disposed) != 0;
 
-    internal KernelCache Kernels { get; }
-
-    /// <summary>
-    /// Gets the lock held while a kernel is launched. OpenCL kernel objects keep their arguments between
-    /// <c>clSetKernelArg</c> and the enqueue, so two threads launching one compiled kernel at once corrupt
-    /// each other's launch (seen on PoCL as heap corruption); launches are serialised per device.
-    /// </summary>
-    internal object LaunchGate { get; } = new();
+    /// <summary>Gets the launcher of the library's GPU programs on this accelerator.</summary>
+    internal Launcher Launcher { get; }
 
     /// <summary>The weights of named layers, for TensorFlow's <c>reuse</c>.</summary>
     internal LayerWeightRegistry Weights { get; } = new();
@@ -148,7 +144,7 @@ public sealed partial class DeconvDevice : IDisposable
         Accelerator.Synchronize();
     }
 
-    /// <summary>Releases the kernels and, when this device created them, the accelerator and context.</summary>
+    /// <summary>Releases the accelerator and context when this device created them (their compiled programs go with them).</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
@@ -156,7 +152,6 @@ public sealed partial class DeconvDevice : IDisposable
             return;
         }
 
-        Kernels.Dispose();
         if (ownsAccelerator)
         {
             Accelerator.Dispose();

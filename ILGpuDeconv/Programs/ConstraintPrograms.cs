@@ -1,61 +1,43 @@
-using ILGPU;
-using ILGPU.Runtime;
+namespace ILGpuDeconv.Programs;
 
-namespace ILGpuDeconv.Kernels;
+/// <summary>Keras <c>NonNeg</c> in place: <c>w * (w &gt;= 0)</c>, so a NaN stays NaN. One item per weight.</summary>
+/// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
+internal readonly struct NonNegProgram<TMem>(int length, TMem w) : IGpuProgram
+    where TMem : struct, ITensorMemory
+{
+    private readonly int length = length;
+    private readonly TMem w = w;
+
+    public long Items => length;
+
+    public void Execute(int item)
+    {
+        float value = w.Load(item);
+        w.Store(item, value >= 0f ? value : 0f * value);
+    }
+}
 
 /// <summary>
-/// Keras's weight constraints applied in place. Norm constraints give one thread to each slice (the
-/// elements that share their coordinates on the axes not reduced): it sums the squares over the
-/// reduced axes in a fixed order, then rescales the slice. Shapes are padded to rank 4.
+/// A Keras norm constraint in place. One item per slice (the elements that share their coordinates on the
+/// axes not reduced): it sums the squares over the reduced axes in a fixed order, then rescales the slice
+/// to <c>rule.Desired(norm) / (epsilon + norm)</c>.
 /// </summary>
+/// <typeparam name="TRule">The norm the slice should have: <see cref="UnitNormRule"/>, <see cref="MaxNormRule"/>, <see cref="MinMaxNormRule"/>.</typeparam>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal sealed class ConstraintKernels<TMem>
-    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+internal readonly struct NormProgram<TRule, TMem>(NormSlices s, TRule rule, TMem w) : IGpuProgram
+    where TRule : unmanaged, INormRule
+    where TMem : struct, ITensorMemory
 {
-    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, TMem> nonNeg;
-    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, NormConstraint, TMem> norm;
-    private readonly Accelerator accelerator;
+    private readonly NormSlices s = s;
+    private readonly TRule rule = rule;
+    private readonly TMem w = w;
 
-    public ConstraintKernels(Accelerator accelerator)
-    {
-        this.accelerator = accelerator;
-        nonNeg = accelerator.LoadKernel<WorkGrid, TMem>(NonNeg);
-        norm = accelerator.LoadKernel<WorkGrid, NormConstraint, TMem>(Norm);
-    }
+    public long Items => s.Slices;
 
-    public void LaunchNonNeg(AcceleratorStream stream, int length, ArrayView<float> weights)
-    {
-        var grid = WorkGrid.For(length, accelerator);
-        nonNeg(stream, grid.Config, grid, TMem.Bind(weights));
-    }
-
-    public void LaunchNorm(AcceleratorStream stream, NormConstraint settings, ArrayView<float> weights)
-    {
-        var grid = WorkGrid.For(settings.Slices, accelerator);
-        norm(stream, grid.Config, grid, settings, TMem.Bind(weights));
-    }
-
-    private static void NonNeg(WorkGrid grid, TMem w)
-    {
-        for (int i = ILGPU.Grid.GlobalIndex.X; i < grid.Total; i += grid.Stride)
-        {
-            float value = w.Load(i);
-            w.Store(i, value >= 0f ? value : 0f * value); // Keras: w * (w >= 0), so NaN stays NaN
-        }
-    }
-
-    private static void Norm(WorkGrid grid, NormConstraint s, TMem w)
-    {
-        for (int slice = ILGPU.Grid.GlobalIndex.X; slice < grid.Total; slice += grid.Stride)
-        {
-            NormSlice(slice, s, w);
-        }
-    }
-
-    private static void NormSlice(int slice, in NormConstraint s, TMem w)
+    public void Execute(int item)
     {
         // Coordinates of this slice on the kept axes (reduced axes are 0 here).
-        int rest = slice;
+        int rest = item;
         int k3 = s.Keep3 != 0 ? rest % s.D3 : 0;
         rest = s.Keep3 != 0 ? rest / s.D3 : rest;
         int k2 = s.Keep2 != 0 ? rest % s.D2 : 0;
@@ -72,13 +54,7 @@ internal sealed class ConstraintKernels<TMem>
         }
 
         float norm = System.MathF.Sqrt(sum);
-        float desired = s.Kind switch
-        {
-            NormConstraint.UnitNormKind => 1f,
-            NormConstraint.MaxNormKind => norm < s.MaxValue ? norm : s.MaxValue,
-            _ => (s.Rate * (norm < s.MinValue ? s.MinValue : norm > s.MaxValue ? s.MaxValue : norm)) + ((1f - s.Rate) * norm),
-        };
-        float scale = desired / (s.Epsilon + norm);
+        float scale = rule.Desired(norm) / (s.Epsilon + norm);
         for (int r = 0; r < s.Reduced; r++)
         {
             int index = s.Index(k0, k1, k2, k3, r);
@@ -87,13 +63,39 @@ internal sealed class ConstraintKernels<TMem>
     }
 }
 
-/// <summary>A norm constraint on a weight of up to rank 4 (dimensions padded with leading 1s).</summary>
-internal readonly struct NormConstraint
+/// <summary>The norm a slice should have, given the norm it has.</summary>
+internal interface INormRule
 {
-    public const int MaxNormKind = 0;
-    public const int UnitNormKind = 1;
-    public const int MinMaxNormKind = 2;
+    float Desired(float norm);
+}
 
+/// <summary>Keras <c>UnitNorm</c>: 1.</summary>
+internal readonly struct UnitNormRule : INormRule
+{
+    public float Desired(float norm) => 1f;
+}
+
+/// <summary>Keras <c>MaxNorm</c>: the norm, clipped at the maximum.</summary>
+internal readonly struct MaxNormRule(float maxValue) : INormRule
+{
+    private readonly float maxValue = maxValue;
+
+    public float Desired(float norm) => norm < maxValue ? norm : maxValue;
+}
+
+/// <summary>Keras <c>MinMaxNorm</c>: <c>rate * clip(norm, min, max) + (1 - rate) * norm</c>.</summary>
+internal readonly struct MinMaxNormRule(float minValue, float maxValue, float rate) : INormRule
+{
+    private readonly float minValue = minValue;
+    private readonly float maxValue = maxValue;
+    private readonly float rate = rate;
+
+    public float Desired(float norm) => (rate * (norm < minValue ? minValue : norm > maxValue ? maxValue : norm)) + ((1f - rate) * norm);
+}
+
+/// <summary>The slices of a weight of up to rank 4 (dimensions padded with leading 1s) that a norm constraint rescales.</summary>
+internal readonly struct NormSlices
+{
     public readonly int D0;
     public readonly int D1;
     public readonly int D2;
@@ -104,14 +106,10 @@ internal readonly struct NormConstraint
     public readonly int Keep3; // 1 when axis 3 is kept (bool is not blittable for ILGPU)
     public readonly int Slices;
     public readonly int Reduced;
-    public readonly int Kind;
-    public readonly float MinValue;
-    public readonly float MaxValue;
-    public readonly float Rate;
     public readonly float Epsilon;
 
     /// <summary>Describes the constraint for a weight shape; <paramref name="reducedMask"/> has bit a set when axis a is reduced.</summary>
-    public NormConstraint(int[] dims, int reducedMask, int kind, float minValue, float maxValue, float rate, float epsilon)
+    public NormSlices(int[] dims, int reducedMask, float epsilon)
     {
         int pad = 4 - dims.Length;
         var d = new int[4];
@@ -140,10 +138,6 @@ internal readonly struct NormConstraint
 
         Slices = slices;
         Reduced = reduced;
-        Kind = kind;
-        MinValue = minValue;
-        MaxValue = maxValue;
-        Rate = rate;
         Epsilon = epsilon;
     }
 

@@ -1,21 +1,19 @@
-using ILGPU;
-using ILGPU.Runtime;
 using ILGpuDeconv.Activations;
 
-namespace ILGpuDeconv.Kernels;
+namespace ILGpuDeconv.Programs;
 
 /// <summary>
 /// The forward pass: <c>y = act(bias + x (*)^T K)</c>, bias and activation fused, optionally also storing
-/// the pre-activation for the backward pass. Each thread owns one output row, one stride phase of the
-/// columns, four of that phase's columns and four filters (a 4x4 register block). Because every output
-/// in a phase shares the same kernel taps, the thread visits only taps that contribute: no tap loop
-/// over positions the stride skips. No atomics: each output is written once, by one thread.
+/// the pre-activation for the backward pass. Each item is one output row, one stride phase of the columns,
+/// four of that phase's columns and four filters (a 4x4 register block). Because every output in a phase
+/// shares the same kernel taps, the item visits only taps that contribute: no tap loop over positions the
+/// stride skips. No atomics: each output is written once, by one item.
 /// </summary>
-/// <typeparam name="TAct">The activation function.</typeparam>
+/// <typeparam name="TAct">The activation function fused into the store.</typeparam>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal sealed class ForwardKernel<TAct, TMem>
+internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
     where TAct : unmanaged, IActivationFunction
-    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+    where TMem : struct, ITensorMemory
 {
     /// <summary>Flag: store the pre-activation too.</summary>
     public const int StorePreActivation = 1;
@@ -23,52 +21,32 @@ internal sealed class ForwardKernel<TAct, TMem>
     /// <summary>Flag: add the bias.</summary>
     public const int AddBias = 2;
 
-    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, TMem, TMem, TMem, TMem, TMem, TAct, int> kernel;
-    private readonly Accelerator accelerator;
+    private readonly Conv2DTransposeParams p;
+    private readonly TMem x;
+    private readonly TMem w;
+    private readonly TMem bias;
+    private readonly TMem y;
+    private readonly TMem pre;
+    private readonly TAct act;
+    private readonly int flags;
 
-    public ForwardKernel(Accelerator accelerator)
+    /// <summary>Describes the launch; <paramref name="w"/> is in the <c>[kh, kw, C, FiltersPadded]</c> layout.</summary>
+    public ForwardProgram(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
     {
-        this.accelerator = accelerator;
-        kernel = accelerator.LoadKernel<WorkGrid, DeconvParams, TMem, TMem, TMem, TMem, TMem, TAct, int>(Run);
+        this.p = p;
+        this.x = x;
+        this.w = w;
+        this.bias = bias;
+        this.y = y;
+        this.pre = pre;
+        this.act = act;
+        this.flags = flags;
     }
 
-    /// <summary>Launches the pass; <paramref name="weights"/> is in the <c>[kh, kw, C, FiltersPadded]</c> layout.</summary>
-    public void Launch(
-        AcceleratorStream stream,
-        in DeconvParams p,
-        ArrayView<float> input,
-        ArrayView<float> weights,
-        ArrayView<float> bias,
-        ArrayView<float> output,
-        ArrayView<float> preActivation,
-        TAct activation,
-        int flags)
-    {
-        var grid = WorkGrid.For(p.ForwardThreads, accelerator);
-        kernel(
-            stream,
-            grid.Config,
-            grid,
-            p,
-            TMem.Bind(input),
-            TMem.Bind(weights),
-            TMem.Bind(bias),
-            TMem.Bind(output),
-            TMem.Bind(preActivation),
-            activation,
-            flags);
-    }
+    public long Items => p.ForwardItems;
 
-    private static void Run(WorkGrid grid, DeconvParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
-    {
-        for (int item = ILGPU.Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
-        {
-            Block(item, p, x, w, bias, y, pre, act, flags);
-        }
-    }
-
-    private static void Block(int item, in DeconvParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
-    {
+    public void Execute(int item)
+{
         int rest = item;
         int filterBlock = rest % p.FilterBlocks;
         rest /= p.FilterBlocks;
@@ -87,13 +65,13 @@ internal sealed class ForwardKernel<TAct, TMem>
             firstInPhase += p.StrideW;
         }
 
-        int ow0 = firstInPhase + (columnBlock * DeconvParams.Block * p.StrideW);
+        int ow0 = firstInPhase + (columnBlock * Conv2DTransposeParams.Block * p.StrideW);
         if (ow0 >= p.OutWidth)
         {
             return;
         }
 
-        int f0 = filterBlock * DeconvParams.Block;
+        int f0 = filterBlock * Conv2DTransposeParams.Block;
         int rowPos = oh + p.CropTop;
         int qh = rowPos / p.StrideH;
         int phaseH = rowPos - (qh * p.StrideH);
@@ -113,7 +91,7 @@ internal sealed class ForwardKernel<TAct, TMem>
                 continue;
             }
 
-            for (int b = phaseW, j = qw0; b < p.KernelWidth && j + DeconvParams.Block - 1 >= 0; b += p.StrideW, j -= p.DilationW)
+            for (int b = phaseW, j = qw0; b < p.KernelWidth && j + Conv2DTransposeParams.Block - 1 >= 0; b += p.StrideW, j -= p.DilationW)
             {
                 bool v0 = j >= 0 && j < p.InWidth;
                 bool v1 = j + 1 >= 0 && j + 1 < p.InWidth;
@@ -189,7 +167,7 @@ internal sealed class ForwardKernel<TAct, TMem>
     }
 
     private static void StoreColumn(
-        in DeconvParams p, TMem y, TMem pre, TAct act, int flags, int rowBase, int ow, int f0, float v0, float v1, float v2, float v3)
+        in Conv2DTransposeParams p, TMem y, TMem pre, TAct act, int flags, int rowBase, int ow, int f0, float v0, float v1, float v2, float v3)
     {
         if (ow >= p.OutWidth)
         {
@@ -203,7 +181,7 @@ internal sealed class ForwardKernel<TAct, TMem>
         Store(p, y, pre, act, flags, o + (3 * p.YC), f0 + 3, v3);
     }
 
-    private static void Store(in DeconvParams p, TMem y, TMem pre, TAct act, int flags, int offset, int filter, float value)
+    private static void Store(in Conv2DTransposeParams p, TMem y, TMem pre, TAct act, int flags, int offset, int filter, float value)
     {
         if (filter >= p.Filters)
         {

@@ -1,49 +1,33 @@
-using ILGPU;
-using ILGPU.Runtime;
-
-namespace ILGpuDeconv.Kernels;
+namespace ILGpuDeconv.Programs;
 
 /// <summary>
 /// The input gradient: <c>dx[n,i,j,c] = sum_{a,b,f} dz[n, i*sh + a*dh - top, j*sw + b*dw - left, f] * K[a,b,f,c]</c>,
-/// a strided (dilated) convolution of the output gradient. Each thread owns one input row, four
+/// a strided (dilated) convolution of the output gradient. Each item is one input row, four
 /// consecutive input columns and four channels (a 4x4 register block); every tap it visits contributes
 /// unless it falls outside the output. Each element is written once: deterministic, no atomics.
 /// </summary>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal sealed class InputGradientKernel<TMem>
-    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+internal readonly struct InputGradientProgram<TMem> : IGpuProgram
+    where TMem : struct, ITensorMemory
 {
-    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, TMem, TMem, TMem> kernel;
-    private readonly Accelerator accelerator;
+    private readonly Conv2DTransposeParams p;
+    private readonly TMem dz;
+    private readonly TMem w;
+    private readonly TMem dx;
 
-    public InputGradientKernel(Accelerator accelerator)
+    /// <summary>Describes the launch; <paramref name="w"/> is in the <c>[kh, kw, F, ChannelsPadded]</c> layout.</summary>
+    public InputGradientProgram(in Conv2DTransposeParams p, TMem dz, TMem w, TMem dx)
     {
-        this.accelerator = accelerator;
-        kernel = accelerator.LoadKernel<WorkGrid, DeconvParams, TMem, TMem, TMem>(Run);
+        this.p = p;
+        this.dz = dz;
+        this.w = w;
+        this.dx = dx;
     }
 
-    /// <summary>Launches the pass; <paramref name="weights"/> is in the <c>[kh, kw, F, ChannelsPadded]</c> layout.</summary>
-    public void Launch(
-        AcceleratorStream stream,
-        in DeconvParams p,
-        ArrayView<float> outputGradient,
-        ArrayView<float> weights,
-        ArrayView<float> inputGradient)
-    {
-        var grid = WorkGrid.For(p.InputGradientThreads, accelerator);
-        kernel(stream, grid.Config, grid, p, TMem.Bind(outputGradient), TMem.Bind(weights), TMem.Bind(inputGradient));
-    }
+    public long Items => p.InputGradientItems;
 
-    private static void Run(WorkGrid grid, DeconvParams p, TMem dz, TMem w, TMem dx)
-    {
-        for (int item = ILGPU.Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
-        {
-            Block(item, p, dz, w, dx);
-        }
-    }
-
-    private static void Block(int item, in DeconvParams p, TMem dz, TMem w, TMem dx)
-    {
+    public void Execute(int item)
+{
         int rest = item;
         int channelBlock = rest % p.ChannelBlocks;
         rest /= p.ChannelBlocks;
@@ -51,8 +35,8 @@ internal sealed class InputGradientKernel<TMem>
         rest /= p.InColumnBlocks;
         int i = rest % p.InHeight;
         int n = rest / p.InHeight;
-        int c0 = channelBlock * DeconvParams.Block;
-        int j0 = columnBlock * DeconvParams.Block;
+        int c0 = channelBlock * Conv2DTransposeParams.Block;
+        int j0 = columnBlock * Conv2DTransposeParams.Block;
 
         float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
         float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
@@ -144,7 +128,7 @@ internal sealed class InputGradientKernel<TMem>
         StoreColumn(p, dx, rowBase, j0 + 3, c0, a30, a31, a32, a33);
     }
 
-    private static void StoreColumn(in DeconvParams p, TMem dx, int rowBase, int j, int c0, float v0, float v1, float v2, float v3)
+    private static void StoreColumn(in Conv2DTransposeParams p, TMem dx, int rowBase, int j, int c0, float v0, float v1, float v2, float v3)
     {
         if (j >= p.InWidth)
         {

@@ -1,49 +1,54 @@
-using ILGPU;
-using ILGPU.Runtime;
-
-namespace ILGpuDeconv.Kernels;
+namespace ILGpuDeconv.Programs;
 
 /// <summary>
 /// The weight gradients in one launch. The kernel gradient, split over chunks of input rows for parallelism:
 /// <c>partial[s,a,b,f,c] = sum over (n, i) in chunk s, j of x[n,i,j,c] * dz[n, i*sh + a*dh - top, j*sw + b*dw - left, f]</c>.
-/// Each thread owns one chunk, one tap and a 4x4 block of (filters, channels), and loops only over the
-/// input columns whose output column exists. The items after those are the bias gradient's:
+/// Each item is one chunk, one tap and a 4x4 block of (filters, channels), and loops only over the input
+/// columns whose output column exists. The items after those are the bias gradient's:
 /// <c>biasPartial[s, f] = sum over output rows (n, oh) in chunk s and columns ow of dz[n, oh, ow, f]</c>.
-/// <see cref="ReductionKernels{TMem}"/> then sums the chunks in a fixed order, so the result is bitwise
-/// reproducible (no atomics); with a single chunk each the partial sums are the gradients themselves.
+/// <see cref="GradientFinishProgram{TMem}"/> then sums the chunks in a fixed order, so the result is bitwise
+/// reproducible (no atomics); with a single chunk each, the partial sums are the gradients themselves.
 /// </summary>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal sealed class KernelGradientKernel<TMem>
-    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
+    where TMem : struct, ITensorMemory
 {
-    private readonly System.Action<AcceleratorStream, KernelConfig, WorkGrid, DeconvParams, ChunkPlan, ChunkPlan, TMem, TMem, TMem, TMem> kernel;
-    private readonly Accelerator accelerator;
-
-    public KernelGradientKernel(Accelerator accelerator)
-    {
-        this.accelerator = accelerator;
-        kernel = accelerator.LoadKernel<WorkGrid, DeconvParams, ChunkPlan, ChunkPlan, TMem, TMem, TMem, TMem>(Run);
-    }
+    private readonly Conv2DTransposeParams p;
+    private readonly ChunkPlan kernelChunks;
+    private readonly ChunkPlan biasChunks;
+    private readonly TMem x;
+    private readonly TMem dz;
+    private readonly TMem kernelPartial;
+    private readonly TMem biasPartial;
 
     /// <summary>
-    /// Launches the partial sums into <paramref name="kernelPartials"/> (<c>[chunks, kh, kw, F, C]</c>) and, unless
-    /// <paramref name="biasChunks"/> is empty, <paramref name="biasPartials"/> (<c>[chunks, F]</c>).
+    /// Describes the launch: partial sums into <paramref name="kernelPartial"/> (<c>[chunks, kh, kw, F, C]</c>) and,
+    /// unless <paramref name="biasChunks"/> is empty, <paramref name="biasPartial"/> (<c>[chunks, F]</c>).
     /// </summary>
-    public void Launch(
-        AcceleratorStream stream,
-        in DeconvParams p,
-        ChunkPlan kernelChunks,
-        ChunkPlan biasChunks,
-        ArrayView<float> input,
-        ArrayView<float> outputGradient,
-        ArrayView<float> kernelPartials,
-        ArrayView<float> biasPartials)
+    public WeightGradientProgram(in Conv2DTransposeParams p, ChunkPlan kernelChunks, ChunkPlan biasChunks, TMem x, TMem dz, TMem kernelPartial, TMem biasPartial)
     {
-        long kernelItems = (long)kernelChunks.Count * p.KernelGradientItemsPerChunk;
-        var grid = WorkGrid.For(kernelItems + ((long)biasChunks.Count * p.Filters), accelerator);
-        kernel(
-            stream, grid.Config, grid, p, kernelChunks, biasChunks,
-            TMem.Bind(input), TMem.Bind(outputGradient), TMem.Bind(kernelPartials), TMem.Bind(biasPartials));
+        this.p = p;
+        this.kernelChunks = kernelChunks;
+        this.biasChunks = biasChunks;
+        this.x = x;
+        this.dz = dz;
+        this.kernelPartial = kernelPartial;
+        this.biasPartial = biasPartial;
+    }
+
+    public long Items => ((long)kernelChunks.Count * p.KernelGradientItemsPerChunk) + ((long)biasChunks.Count * p.Filters);
+
+    public void Execute(int item)
+    {
+        int kernelItems = kernelChunks.Count * p.KernelGradientItemsPerChunk;
+        if (item < kernelItems)
+        {
+            KernelBlock(item);
+        }
+        else
+        {
+            BiasBlock(item - kernelItems);
+        }
     }
 
     /// <summary>Ceiling of a / b for b &gt; 0 and any sign of a.</summary>
@@ -52,30 +57,14 @@ internal sealed class KernelGradientKernel<TMem>
     /// <summary>Floor of a / b for b &gt; 0 and any sign of a.</summary>
     private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
-    private static void Run(WorkGrid grid, DeconvParams p, ChunkPlan kernelChunks, ChunkPlan biasChunks, TMem x, TMem dz, TMem kernelPartial, TMem biasPartial)
-    {
-        int kernelItems = kernelChunks.Count * p.KernelGradientItemsPerChunk;
-        for (int item = ILGPU.Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
-        {
-            if (item < kernelItems)
-            {
-                Block(item, p, kernelChunks, x, dz, kernelPartial);
-            }
-            else
-            {
-                BiasBlock(item - kernelItems, p, biasChunks, dz, biasPartial);
-            }
-        }
-    }
-
-    /// <summary>One (chunk, filter) of the bias gradient: the sum of dz over the chunk's output rows.</summary>
-    private static void BiasBlock(int item, in DeconvParams p, in ChunkPlan chunks, TMem dz, TMem partial)
-    {
+    /// <summary>One (chunk, filter) of the bias gradient: the compensated sum of dz over the chunk's output rows.</summary>
+    private void BiasBlock(int item)
+{
         int f = item % p.Filters;
         int chunk = item / p.Filters;
         KahanSum total = default;
-        int rowEnd = chunks.End(chunk);
-        for (int row = chunks.Start(chunk); row < rowEnd; row++)
+        int rowEnd = biasChunks.End(chunk);
+        for (int row = biasChunks.Start(chunk); row < rowEnd; row++)
         {
             int n = row / p.OutHeight;
             int oh = row - (n * p.OutHeight);
@@ -86,11 +75,11 @@ internal sealed class KernelGradientKernel<TMem>
             }
         }
 
-        partial.Store(item, total.Sum);
+        biasPartial.Store(item, total.Sum);
     }
 
-    private static void Block(int item, in DeconvParams p, in ChunkPlan chunks, TMem x, TMem dz, TMem partial)
-    {
+    private void KernelBlock(int item)
+{
         int rest = item;
         int channelBlock = rest % p.ChannelBlocks;
         rest /= p.ChannelBlocks;
@@ -100,8 +89,8 @@ internal sealed class KernelGradientKernel<TMem>
         int chunk = rest / p.KernelTaps;
         int a = tap / p.KernelWidth;
         int b = tap - (a * p.KernelWidth);
-        int c0 = channelBlock * DeconvParams.Block;
-        int f0 = filterBlock * DeconvParams.Block;
+        int c0 = channelBlock * Conv2DTransposeParams.Block;
+        int f0 = filterBlock * Conv2DTransposeParams.Block;
         bool c1v = c0 + 1 < p.InChannels;
         bool c2v = c0 + 2 < p.InChannels;
         bool c3v = c0 + 3 < p.InChannels;
@@ -122,15 +111,15 @@ internal sealed class KernelGradientKernel<TMem>
             jLast = p.InWidth - 1;
         }
 
-        // Each row's products are summed in registers, then added to compensated totals, so the error
-        // stays near float rounding however many rows the chunk has.
+        // Each row's products are summed in registers, then added to the chunk's totals: a sum of row sums,
+        // whose error grows with the rows of one chunk rather than with every product.
         float t00 = 0, t01 = 0, t02 = 0, t03 = 0;
         float t10 = 0, t11 = 0, t12 = 0, t13 = 0;
         float t20 = 0, t21 = 0, t22 = 0, t23 = 0;
         float t30 = 0, t31 = 0, t32 = 0, t33 = 0;
 
-        int rowEnd = chunks.End(chunk);
-        for (int row = chunks.Start(chunk); row < rowEnd; row++)
+        int rowEnd = kernelChunks.End(chunk);
+        for (int row = kernelChunks.Start(chunk); row < rowEnd; row++)
         {
             int n = row / p.InHeight;
             int i = row - (n * p.InHeight);
@@ -197,20 +186,20 @@ internal sealed class KernelGradientKernel<TMem>
         // partial[chunk][a][b][f][c]
         int kernelElements = p.KernelTaps * p.Filters * p.InChannels;
         int o = (chunk * kernelElements) + (((tap * p.Filters) + f0) * p.InChannels) + c0;
-        StoreRow(partial, o, c1v, c2v, c3v, t00, t01, t02, t03);
+        StoreRow(kernelPartial, o, c1v, c2v, c3v, t00, t01, t02, t03);
         if (f1v)
         {
-            StoreRow(partial, o + p.InChannels, c1v, c2v, c3v, t10, t11, t12, t13);
+            StoreRow(kernelPartial, o + p.InChannels, c1v, c2v, c3v, t10, t11, t12, t13);
         }
 
         if (f2v)
         {
-            StoreRow(partial, o + (2 * p.InChannels), c1v, c2v, c3v, t20, t21, t22, t23);
+            StoreRow(kernelPartial, o + (2 * p.InChannels), c1v, c2v, c3v, t20, t21, t22, t23);
         }
 
         if (f3v)
         {
-            StoreRow(partial, o + (3 * p.InChannels), c1v, c2v, c3v, t30, t31, t32, t33);
+            StoreRow(kernelPartial, o + (3 * p.InChannels), c1v, c2v, c3v, t30, t31, t32, t33);
         }
     }
 

@@ -1,15 +1,15 @@
 using ILGpuDeconv.Geometry;
 
-namespace ILGpuDeconv.Kernels;
+namespace ILGpuDeconv.Programs;
 
 /// <summary>
-/// The sizes one transposed convolution's kernels need, passed by value to every launch. Strides of the
-/// input-side (x, dx) and output-side (y, dy) tensors encode the data format, so one kernel serves both.
+/// The sizes the programs of one Conv2DTranspose call need, carried by value in every program. Strides of the
+/// input-side (x, dx) and output-side (y, dy) tensors encode the data format, so one program serves both.
 /// Index arithmetic fits 32 bits because <see cref="Conv2DTransposeGeometry.Create"/> refused larger tensors.
 /// </summary>
-internal readonly struct DeconvParams
+internal readonly struct Conv2DTransposeParams
 {
-    /// <summary>Every kernel works on blocks of this many columns by this many channels per thread.</summary>
+    /// <summary>The register-blocked programs work on blocks of this many columns by this many channels per item.</summary>
     public const int Block = 4;
 
     public readonly int Batch;
@@ -58,7 +58,7 @@ internal readonly struct DeconvParams
     /// <summary>Blocks of <see cref="Block"/> input columns.</summary>
     public readonly int InColumnBlocks;
 
-    public DeconvParams(Conv2DTransposeGeometry g)
+    public Conv2DTransposeParams(Conv2DTransposeGeometry g)
     {
         Batch = g.Batch;
         InHeight = g.InputHeight;
@@ -118,9 +118,9 @@ internal readonly struct DeconvParams
     /// <summary>Kernel-gradient work items per reduction chunk: one per (tap, filter block, channel block).</summary>
     public int KernelGradientItemsPerChunk => KernelTaps * FilterBlocks * ChannelBlocks;
 
-    /// <summary>Threads of the forward kernel: one per (n, output row, column phase, column block, filter block).</summary>
-    public long ForwardThreads => (long)Batch * OutHeight * StrideW * PhaseColumnBlocks * FilterBlocks;
+    /// <summary>Items of the forward program: one per (n, output row, column phase, column block, filter block).</summary>
+    public long ForwardItems => (long)Batch * OutHeight * StrideW * PhaseColumnBlocks * FilterBlocks;
 
-    /// <summary>Threads of the input-gradient kernel: one per (n, input row, column block, channel block).</summary>
-    public long InputGradientThreads => (long)Batch * InHeight * InColumnBlocks * ChannelBlocks;
+    /// <summary>Items of the input-gradient program: one per (n, input row, column block, channel block).</summary>
+    public long InputGradientItems => (long)Batch * InHeight * InColumnBlocks * ChannelBlocks;
 }

@@ -1,11 +1,12 @@
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace ILGpuDeconv.Kernels;
+namespace ILGpuDeconv.Programs;
 
 /// <summary>
-/// How a kernel reads and writes a float tensor. Kernels are generic over it so that each accelerator
-/// gets the access that is fastest there: views on GPUs, raw pointers on ILGPU's CPU accelerator.
+/// How a program reads and writes a float tensor. Programs are generic over it so that each accelerator
+/// gets the access that is fastest there: views on GPUs, raw pointers on ILGPU's CPU accelerator
+/// (<see cref="Launcher.UsesPointers"/>).
 /// </summary>
 internal interface ITensorMemory
 {
@@ -36,9 +37,9 @@ internal readonly struct ViewMemory : ITensorMemory, ITensorMemoryBinder<ViewMem
 }
 
 /// <summary>
-/// Access through the buffer's address, for ILGPU's CPU accelerator only. There the kernel runs as .NET
+/// Access through the buffer's address, for ILGPU's CPU accelerator only. There the program runs as .NET
 /// code and the view indexer's checks (two <c>Trace.Assert</c> calls per element) cost about 3x on a
-/// register-blocked kernel; indices are checked once, on the host, when the parameters are built.
+/// register-blocked program; indices are checked once, on the host, when the parameters are built.
 /// </summary>
 internal readonly unsafe struct PointerMemory : ITensorMemory, ITensorMemoryBinder<PointerMemory>
 {

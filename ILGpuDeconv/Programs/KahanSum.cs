@@ -1,4 +1,4 @@
-namespace ILGpuDeconv.Kernels;
+namespace ILGpuDeconv.Programs;
 
 /// <summary>
 /// A compensated (Kahan) float sum: long reductions (weight gradients over every pixel) stay within a

@@ -1,6 +1,6 @@
 using System;
 
-namespace ILGpuDeconv.Kernels;
+namespace ILGpuDeconv.Programs;
 
 /// <summary>
 /// How a long reduction (over rows) is split into chunks whose partial sums are added afterwards in a

@@ -1,0 +1,129 @@
+using System;
+using ILGPU;
+using ILGpuDeconv.Geometry;
+using ILGpuDeconv.Programs;
+using ILGpuDeconv.Runtime;
+
+namespace ILGpuDeconv.Passes;
+
+/// <summary>
+/// The backward pass of one layer: the gradient through the activation (its epilogue), the input gradient,
+/// and the kernel and bias gradients as chunked partial sums finished in a fixed order. Owns its chunk
+/// plans and scratch buffers.
+/// </summary>
+internal abstract class BackwardPass : IDisposable
+{
+    /// <summary>
+    /// Up to this many terms per filter, the bias gradient stays one chunk: one item sums it in less time than
+    /// the finishing launch a split would need.
+    /// </summary>
+    public const long SingleChunkBiasTerms = 16384;
+
+    private protected readonly DeconvDevice device;
+    private protected readonly ForwardPass forward;
+    private protected readonly ScratchBuffer preActivationGradient;
+    private protected readonly ScratchBuffer layout;
+    private protected readonly ScratchBuffer kernelPartials;
+    private protected readonly ScratchBuffer biasPartials;
+    private protected long layoutVersion = -1;
+
+    private protected BackwardPass(DeconvDevice device, ForwardPass forward)
+    {
+        this.device = device;
+        this.forward = forward;
+        preActivationGradient = new ScratchBuffer(device, "pre-activation gradient");
+        layout = new ScratchBuffer(device, "input-gradient weight layout");
+        kernelPartials = new ScratchBuffer(device, "kernel gradient partial sums");
+        biasPartials = new ScratchBuffer(device, "bias gradient partial sums");
+    }
+
+    /// <summary>Creates the pass with the memory access of the device's accelerator; it reads the pre-activation <paramref name="forward"/> stored.</summary>
+    public static BackwardPass Create(DeconvDevice device, ForwardPass forward) =>
+        device.Launcher.UsesPointers ? new BackwardPass<PointerMemory>(device, forward) : new BackwardPass<ViewMemory>(device, forward);
+
+    /// <summary>
+    /// Launches the pass for the forward call that read <paramref name="input"/>: the input gradient into
+    /// <paramref name="inputGradient"/> when given, and the weight gradients into <paramref name="weights"/> when
+    /// the layer is trainable (added to the stored ones when <paramref name="accumulate"/> and they exist).
+    /// </summary>
+    public abstract void Run(
+        LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float>? inputGradient, bool accumulate);
+
+    public void Dispose()
+    {
+        preActivationGradient.Dispose();
+        layout.Dispose();
+        kernelPartials.Dispose();
+        biasPartials.Dispose();
+    }
+}
+
+/// <inheritdoc/>
+internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forward) : BackwardPass(device, forward)
+    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+{
+    private readonly ActivationEpilogue<TMem> epilogue = ActivationEpilogue<TMem>.For(forward.Options.Activation);
+
+    public override void Run(
+        LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float>? inputGradient, bool accumulate)
+    {
+        var options = forward.Options;
+        var launcher = device.Launcher;
+        var stream = device.Accelerator.DefaultStream;
+
+        // Plans and buffers first: an allocation that fails leaves the device untouched.
+        bool trainable = options.Trainable;
+        bool accumulateNow = accumulate && weights.HasGradients;
+        var kernelChunks = ChunkPlan.For(
+            geometry.Batch * geometry.InputHeight, geometry.InputWidth, p.KernelGradientItemsPerChunk, launcher.ReductionThreads, oneThreadTerms: 0);
+        var biasChunks = options.UseBias
+            ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, launcher.ReductionThreads, SingleChunkBiasTerms)
+            : ChunkPlan.None;
+        var kernelPenalty = options.KernelRegularizer;
+        var biasPenalty = options.BiasRegularizer;
+
+        // One chunk each and nothing to add: the partial sums are the gradients, and one launch does it all.
+        bool direct = kernelChunks.Count == 1 && biasChunks.Count <= 1 && kernelPenalty is null && biasPenalty is null && !accumulateNow;
+        long kernelElements = weights.KernelShape.ElementCount;
+        var dz = forward.NeedsPreActivation ? preActivationGradient.Get(geometry.OutputElements) : outputGradient;
+        var inputGradientLayout = inputGradient is null ? default : layout.Get(p.InputGradientLayoutLength);
+        var kernelSums = !trainable ? default : direct ? weights.KernelGradient.View : kernelPartials.Get(kernelChunks.Count * kernelElements);
+        var biasSums = !trainable ? default : direct ? weights.BiasGradient.View : biasPartials.Get(Math.Max(1, (long)biasChunks.Count * geometry.Filters));
+
+        // The gradient at the pre-activation; the output gradient itself when the activation is linear.
+        if (forward.NeedsPreActivation)
+        {
+            var activity = options.ActivityRegularizer;
+            var penalty = activity is null ? default : new ActivityPenalty(activity.L1 / geometry.Batch, activity.L2 / geometry.Batch);
+            epilogue.Gradient(launcher, stream, ForwardPass.LastAxisOf(geometry), penalty, TMem.Bind(outputGradient), TMem.Bind(forward.PreActivation(geometry.OutputElements)), TMem.Bind(dz));
+        }
+
+        if (inputGradient is ArrayView<float> dx)
+        {
+            if (layoutVersion != weights.Version)
+            {
+                launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(inputGradientLayout)));
+                layoutVersion = weights.Version;
+            }
+
+            launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dz), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
+        }
+
+        if (!trainable)
+        {
+            return;
+        }
+
+        launcher.Launch(stream, new WeightGradientProgram<TMem>(p, kernelChunks, biasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+        if (!direct)
+        {
+            launcher.Launch(stream, new GradientFinishProgram<TMem>(
+                new GradientFinish((int)kernelElements, kernelChunks.Count, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, accumulateNow),
+                new GradientFinish(biasChunks.Count == 0 ? 0 : geometry.Filters, biasChunks.Count, biasPenalty?.L1 ?? 0f, biasPenalty?.L2 ?? 0f, accumulateNow),
+                TMem.Bind(kernelSums), TMem.Bind(weights.Kernel.View), TMem.Bind(weights.KernelGradient.View),
+                TMem.Bind(biasSums), TMem.Bind(weights.Bias.View), TMem.Bind(weights.BiasGradient.View)));
+        }
+
+        weights.HasGradients = true;
+    }
+}

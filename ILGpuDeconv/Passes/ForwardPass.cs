@@ -1,0 +1,85 @@
+using System;
+using ILGPU;
+using ILGpuDeconv.Geometry;
+using ILGpuDeconv.Programs;
+using ILGpuDeconv.Runtime;
+
+namespace ILGpuDeconv.Passes;
+
+/// <summary>
+/// The forward pass of one layer: refreshes the forward weight layout when the weights changed, then runs
+/// the forward program with the activation's epilogue. Owns its scratch buffers: the layout, and the
+/// pre-activation a training call keeps for the backward pass.
+/// </summary>
+internal abstract class ForwardPass : IDisposable
+{
+    private protected readonly DeconvDevice device;
+    private protected readonly ScratchBuffer layout;
+    private protected readonly ScratchBuffer preActivation;
+    private protected long layoutVersion = -1;
+
+    private protected ForwardPass(DeconvDevice device, Conv2DTransposeOptions options)
+    {
+        this.device = device;
+        Options = options;
+        layout = new ScratchBuffer(device, "forward weight layout");
+        preActivation = new ScratchBuffer(device, "pre-activation");
+    }
+
+    public Conv2DTransposeOptions Options { get; }
+
+    /// <summary>Gets a value indicating whether the backward pass needs the pre-activation (a non-linear activation or an activity penalty).</summary>
+    public bool NeedsPreActivation => !Options.Activation.IsLinear || Options.ActivityRegularizer is not null;
+
+    /// <summary>Creates the pass with the memory access of the device's accelerator.</summary>
+    public static ForwardPass Create(DeconvDevice device, Conv2DTransposeOptions options) =>
+        device.Launcher.UsesPointers ? new ForwardPass<PointerMemory>(device, options) : new ForwardPass<ViewMemory>(device, options);
+
+    /// <summary>The output as rows of its last axis (Keras's softmax axis): the filters for channels_last, the width for channels_first.</summary>
+    public static LastAxis LastAxisOf(Conv2DTransposeGeometry geometry)
+    {
+        int length = geometry.DataFormat == DataFormat.ChannelsLast ? geometry.Filters : geometry.OutputWidth;
+        return new LastAxis((int)(geometry.OutputElements / length), length);
+    }
+
+    /// <summary>Gets the pre-activation the last training call stored, <paramref name="length"/> elements.</summary>
+    public ArrayView<float> PreActivation(long length) => preActivation.Get(length);
+
+    /// <summary>
+    /// Launches the pass. Allocations (which may fail) come before any launch, so a refused call changes
+    /// nothing on the device.
+    /// </summary>
+    public abstract void Run(LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> output, bool keepForBackward);
+
+    public void Dispose()
+    {
+        layout.Dispose();
+        preActivation.Dispose();
+    }
+}
+
+/// <inheritdoc/>
+internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOptions options) : ForwardPass(device, options)
+    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+{
+    private readonly ActivationEpilogue<TMem> epilogue = ActivationEpilogue<TMem>.For(options.Activation);
+
+    public override void Run(LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> output, bool keepForBackward)
+    {
+        bool storePre = keepForBackward && NeedsPreActivation;
+        var pre = storePre ? preActivation.Get(geometry.OutputElements) : output; // not written without the flag
+        var forwardLayout = layout.Get(p.ForwardLayoutLength);
+        var stream = device.Accelerator.DefaultStream;
+        if (layoutVersion != weights.Version)
+        {
+            device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout)));
+            layoutVersion = weights.Version;
+        }
+
+        int flags = (storePre ? ForwardProgram<Activations.LinearFunction, TMem>.StorePreActivation : 0)
+            | (Options.UseBias ? ForwardProgram<Activations.LinearFunction, TMem>.AddBias : 0);
+        epilogue.Forward(
+            device.Launcher, stream, p, LastAxisOf(geometry),
+            TMem.Bind(input), TMem.Bind(forwardLayout), TMem.Bind(weights.Bias.View), TMem.Bind(output), TMem.Bind(pre), flags);
+    }
+}

@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Concurrent;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.OpenCL;
+
+namespace ILGpuDeconv.Programs;
+
+/// <summary>
+/// Launches programs on one accelerator: compiles each program type once (the cache is keyed by the
+/// program's closed type), sizes the launch, and serialises launches. Every per-device tuning knob lives
+/// here.
+/// </summary>
+internal sealed class Launcher
+{
+    /// <summary>Simulated threads per core on ILGPU's CPU accelerator: enough to balance uneven items, few enough to amortise their cost.</summary>
+    public const int CpuThreadsPerCore = 8;
+
+    /// <summary>Work items per group on OpenCL and CUDA devices.</summary>
+    public const int GpuGroupSize = 128;
+
+    private readonly Accelerator accelerator;
+    private readonly ConcurrentDictionary<Type, Lazy<Delegate>> compiled = new();
+
+    /// <summary>
+    /// The lock held while a program is launched. OpenCL kernel objects keep their arguments between
+    /// <c>clSetKernelArg</c> and the enqueue, so two threads launching one compiled program at once corrupt
+    /// each other's launch (seen on PoCL as heap corruption).
+    /// </summary>
+    private readonly object gate = new();
+
+    public Launcher(Accelerator accelerator)
+    {
+        this.accelerator = accelerator;
+        UsesPointers = accelerator.AcceleratorType == AcceleratorType.CPU;
+
+        // CPUs (ILGPU's CPU accelerator, and OpenCL CPU devices such as PoCL, whose "threads per
+        // multiprocessor" are no hardware threads) need a few hundred items per core; GPUs need enough
+        // resident threads to fill every multiprocessor several times.
+        ReductionThreads = accelerator switch
+        {
+            _ when UsesPointers => 64L * Environment.ProcessorCount,
+            CLAccelerator { DeviceType: CLDeviceType.CL_DEVICE_TYPE_CPU } cl => 8192L * cl.NumMultiprocessors,
+            _ => 8L * accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor,
+        };
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether programs read memory through raw pointers (<see cref="PointerMemory"/>):
+    /// on ILGPU's CPU accelerator, where the view indexer's checks cost about 3x; elsewhere views.
+    /// </summary>
+    public bool UsesPointers { get; }
+
+    /// <summary>Gets how many threads a reduction split into chunks aims for.</summary>
+    public long ReductionThreads { get; }
+
+    /// <summary>Launches a program over its <see cref="IGpuProgram.Items"/> work items (at least one) on a stream.</summary>
+    /// <typeparam name="TProgram">The program.</typeparam>
+    /// <param name="stream">The stream.</param>
+    /// <param name="program">The program with its tensors and parameters.</param>
+    public void Launch<TProgram>(AcceleratorStream stream, in TProgram program)
+        where TProgram : struct, IGpuProgram
+    {
+        var run = (Action<AcceleratorStream, KernelConfig, WorkGrid, TProgram>)compiled.GetOrAdd(
+            typeof(TProgram),
+            _ => new Lazy<Delegate>(() => accelerator.LoadKernel<WorkGrid, TProgram>(GridStrideLoop.Run)))
+            .Value;
+        var grid = GridFor(program.Items);
+        lock (gate)
+        {
+            run(stream, grid.Config, grid, program);
+        }
+    }
+
+    /// <summary>
+    /// The launch for a number of items: on ILGPU's CPU accelerator a few threads per core that loop over
+    /// many items (each simulated thread costs a few hundred nanoseconds); elsewhere groups of
+    /// <see cref="GpuGroupSize"/>, explicit because ILGPU's automatic size on PoCL is one group of up to 4096
+    /// work items, which runs on a single core.
+    /// </summary>
+    private WorkGrid GridFor(long items)
+    {
+        int total = Math.Max(1, checked((int)items));
+        if (UsesPointers)
+        {
+            int size = accelerator.MaxNumThreadsPerGroup;
+            int threads = Math.Min(total, CpuThreadsPerCore * Environment.ProcessorCount);
+            return new WorkGrid(total, (threads + size - 1) / size, size);
+        }
+
+        int group = Math.Min(GpuGroupSize, accelerator.MaxNumThreadsPerGroup);
+        return new WorkGrid(total, (total + group - 1) / group, group);
+    }
+}

@@ -1,0 +1,49 @@
+namespace ILGpuDeconv.Programs;
+
+/// <summary>
+/// Copies the Keras-layout kernel <c>[kh, kw, F, C]</c> into the layout the forward program reads with unit
+/// stride and no bounds checks: <c>[kh, kw, C, F padded to 4]</c>, zeros in the padding.
+/// </summary>
+/// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
+internal readonly struct ForwardLayoutProgram<TMem>(Conv2DTransposeParams p, TMem kernel, TMem layout) : IGpuProgram
+    where TMem : struct, ITensorMemory
+{
+    private readonly Conv2DTransposeParams p = p;
+    private readonly TMem kernel = kernel;
+    private readonly TMem layout = layout;
+
+    public long Items => p.ForwardLayoutLength;
+
+    public void Execute(int item)
+    {
+        int f = item % p.FiltersPadded;
+        int rest = item / p.FiltersPadded;
+        int c = rest % p.InChannels;
+        int tap = rest / p.InChannels;
+        layout.Store(item, f < p.Filters ? kernel.Load((((tap * p.Filters) + f) * p.InChannels) + c) : 0f);
+    }
+}
+
+/// <summary>
+/// Copies the Keras-layout kernel <c>[kh, kw, F, C]</c> into the layout the input-gradient program reads:
+/// <c>[kh, kw, F, C padded to 4]</c>, zeros in the padding.
+/// </summary>
+/// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
+internal readonly struct InputGradientLayoutProgram<TMem>(Conv2DTransposeParams p, TMem kernel, TMem layout) : IGpuProgram
+    where TMem : struct, ITensorMemory
+{
+    private readonly Conv2DTransposeParams p = p;
+    private readonly TMem kernel = kernel;
+    private readonly TMem layout = layout;
+
+    public long Items => p.InputGradientLayoutLength;
+
+    public void Execute(int item)
+    {
+        int c = item % p.ChannelsPadded;
+        int rest = item / p.ChannelsPadded;
+        int f = rest % p.Filters;
+        int tap = rest / p.Filters;
+        layout.Store(item, c < p.InChannels ? kernel.Load((((tap * p.Filters) + f) * p.InChannels) + c) : 0f);
+    }
+}
