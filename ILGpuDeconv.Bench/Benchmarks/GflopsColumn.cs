@@ -35,7 +35,7 @@ public sealed class GflopsColumn : IColumn
         }
 
         double seconds = statistics.Mean / 1e9;
-        return (DeconvBenchmarks.FlopsOf(name) / seconds / 1e9).ToString("F2", CultureInfo.InvariantCulture);
+        return (Conv2DTransposeBenchmarks.FlopsOf(name) / seconds / 1e9).ToString("F2", CultureInfo.InvariantCulture);
     }
 
     public bool IsAvailable(Summary summary) => true;

@@ -36,7 +36,7 @@ internal static class BenchCommand
             .Select(a => "ilgpu-" + a.ToLowerInvariant())
             .Concat((args.Value("peers") ?? "naive,onnxruntime").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .ToList();
-        DeconvBenchmarks.Selection = new BenchmarkSelection(shapes, passes, implementations);
+        Conv2DTransposeBenchmarks.Selection = new BenchmarkSelection(shapes, passes, implementations);
 
         var job = (args.Value("job") == "default" ? Job.Default : Job.ShortRun)
             .WithToolchain(InProcessEmitToolchain.Instance)
@@ -49,7 +49,7 @@ internal static class BenchCommand
             .AddLogger(ConsoleLogger.Default)
             .AddExporter(MarkdownExporter.GitHub)
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
-        var summary = BenchmarkRunner.Run<DeconvBenchmarks>(config);
+        var summary = BenchmarkRunner.Run<Conv2DTransposeBenchmarks>(config);
         return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
     }
 }

@@ -59,7 +59,7 @@ internal static class DemoCommand
 
         var actual = y.ToArray();
         var (kernel, bias) = layer.GetWeights();
-        var plain = new PlainLoopDeconv(geometry, kernel, bias, relu: true);
+        var plain = new PlainLoopConv2DTranspose(geometry, kernel, bias, relu: true);
         var expected = new float[actual.Length];
         plain.Forward(input, expected);
         double worst = 0;

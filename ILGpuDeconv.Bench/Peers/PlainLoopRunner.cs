@@ -3,10 +3,10 @@ using ILGpuDeconv.Geometry;
 
 namespace ILGpuDeconv.Bench.Peers;
 
-/// <summary>The plain C# loop (<see cref="PlainLoopDeconv"/>), buffers allocated once.</summary>
+/// <summary>The plain C# loop (<see cref="PlainLoopConv2DTranspose"/>), buffers allocated once.</summary>
 public sealed class PlainLoopRunner : IPassRunner
 {
-    private readonly PlainLoopDeconv loop;
+    private readonly PlainLoopConv2DTranspose loop;
     private readonly BenchmarkPass pass;
     private readonly float[] x;
     private readonly float[] y;
@@ -20,7 +20,7 @@ public sealed class PlainLoopRunner : IPassRunner
         System.ArgumentNullException.ThrowIfNull(shape);
         var g = Conv2DTransposeGeometry.Create(shape.Options, shape.InputShape);
         this.pass = pass;
-        loop = new PlainLoopDeconv(g, kernel, bias, relu: false);
+        loop = new PlainLoopConv2DTranspose(g, kernel, bias, relu: false);
         x = HostData.Uniform(g.InputElements, 3);
         dy = HostData.Uniform(g.OutputElements, 4);
         y = new float[g.OutputElements];

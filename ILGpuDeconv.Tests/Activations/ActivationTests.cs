@@ -120,14 +120,14 @@ public sealed class ActivationTests
         layer.SetWeights(kernel, bias);
 
         var geometry = layer.GetGeometry(shape);
-        var z = new ReferenceDeconv(geometry).PreActivation(x, kernel, bias);
+        var z = new ReferenceConv2DTranspose(geometry).PreActivation(x, kernel, bias);
         var output = layer.Forward(x, shape);
         Tolerance.AssertClose(output, z.Select(v => 0.5 * v * v * v).ToArray(), "output");
 
         var gradInput = layer.Backward(upstream);
         // With a linear-activation reference, the custom derivative enters through the upstream gradient.
         var scaledUpstream = upstream.Select((u, i) => (float)(u * 1.5 * z[i] * z[i])).ToArray();
-        var expected = new ReferenceDeconv(geometry).Gradients(x, kernel, bias, "linear", scaledUpstream);
+        var expected = new ReferenceConv2DTranspose(geometry).Gradients(x, kernel, bias, "linear", scaledUpstream);
         Tolerance.AssertClose(gradInput, expected.Input, "grad_input", 1e-4, 1e-4);
     }
 }

@@ -41,7 +41,7 @@ public sealed class GoldenCaseTests
     }
 
     [Test]
-    public void The_golden_files_cover_what_the_issue_lists()
+    public void The_golden_files_cover_paddings_formats_strides_kernels_and_activations()
     {
         var all = CaseFiles().SelectMany(ConformanceCase.Load).ToList();
         Assert.Multiple(() =>

@@ -48,7 +48,7 @@ public sealed class GradientTests
     {
         using var layer = new Conv2DTranspose(device, options);
         var geometry = layer.GetGeometry(shape);
-        var reference = new ReferenceDeconv(geometry);
+        var reference = new ReferenceConv2DTranspose(geometry);
         var random = new Random(seed);
         var x = RandomTensors.Uniform(random, geometry.InputElements);
         var kernel = RandomTensors.Uniform(random, geometry.KernelShape.ElementCount, 0.5f);

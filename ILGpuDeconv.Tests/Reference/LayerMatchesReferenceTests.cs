@@ -107,7 +107,7 @@ public sealed class LayerMatchesReferenceTests
         var upstream = RandomTensors.Uniform(random, geometry.OutputElements);
         layer.SetWeights(kernel, bias);
 
-        var reference = new ReferenceDeconv(geometry);
+        var reference = new ReferenceConv2DTranspose(geometry);
         var output = layer.Forward(x, c.InputShape);
         Tolerance.AssertClose(output, reference.Forward(x, kernel, bias, c.Activation), $"output of {c}");
 

@@ -141,7 +141,7 @@ public sealed class FuzzTests
             layer.SetWeights(kernel, bias);
             var y = layer.Predict(x, shape);
             Assert.That(y, Has.Length.EqualTo(expectedShape.Aggregate(1, (a, b) => a * b)), c.ToString());
-            Tolerance.AssertClose(y, new ReferenceDeconv(geometry).Forward(x, kernel, bias, c.Activation), c.ToString());
+            Tolerance.AssertClose(y, new ReferenceConv2DTranspose(geometry).Forward(x, kernel, bias, c.Activation), c.ToString());
             return true;
         }
         catch (ArgumentException) when (expectedShape is null && layer is null)

@@ -76,7 +76,7 @@ public sealed class DeconvDeviceTests
         using var owner = DeconvDevice.Create(AcceleratorPreference.Cpu);
         var borrowed = DeconvDevice.FromAccelerator(owner.Accelerator);
         borrowed.Dispose();
-        using var tensor = Tensors.DeviceTensor.Allocate(owner, new Tensors.TensorShape(4));
+        using var tensor = ILGpuDeconv.Tensors.DeviceTensor.Allocate(owner, new ILGpuDeconv.Tensors.TensorShape(4));
         Assert.That(() => tensor.CopyFromHost(new float[4]), Throws.Nothing, "the owner's accelerator still works");
     }
 

@@ -99,11 +99,11 @@ public sealed record Conv2DTransposeGeometry
         var k = options.KernelSize;
         var s = options.Strides;
         var d = options.DilationRate;
-        long outH = TransposedConvolutionRules.OutputLength(h, k.Height, s.Height, d.Height, options.Padding, options.OutputPadding?.Height);
-        long outW = TransposedConvolutionRules.OutputLength(w, k.Width, s.Width, d.Width, options.Padding, options.OutputPadding?.Width);
-        string? problem = TransposedConvolutionRules.CheckAxis(h, outH, k.Height, s.Height, d.Height, options.Padding)
+        long outH = Conv2DTransposeRules.OutputLength(h, k.Height, s.Height, d.Height, options.Padding, options.OutputPadding?.Height);
+        long outW = Conv2DTransposeRules.OutputLength(w, k.Width, s.Width, d.Width, options.Padding, options.OutputPadding?.Width);
+        string? problem = Conv2DTransposeRules.CheckAxis(h, outH, k.Height, s.Height, d.Height, options.Padding)
             is string hp ? "height: " + hp
-            : TransposedConvolutionRules.CheckAxis(w, outW, k.Width, s.Width, d.Width, options.Padding) is string wp ? "width: " + wp : null;
+            : Conv2DTransposeRules.CheckAxis(w, outW, k.Width, s.Width, d.Width, options.Padding) is string wp ? "width: " + wp : null;
         if (problem is not null)
         {
             throw new ArgumentException(
@@ -126,8 +126,8 @@ public sealed record Conv2DTransposeGeometry
             Strides = s,
             DilationRate = d,
             CropBegin = new Size2D(
-                (int)TransposedConvolutionRules.CropBegin(h, outH, k.Height, s.Height, d.Height, options.Padding),
-                (int)TransposedConvolutionRules.CropBegin(w, outW, k.Width, s.Width, d.Width, options.Padding)),
+                (int)Conv2DTransposeRules.CropBegin(h, outH, k.Height, s.Height, d.Height, options.Padding),
+                (int)Conv2DTransposeRules.CropBegin(w, outW, k.Width, s.Width, d.Width, options.Padding)),
             DataFormat = options.DataFormat,
         };
 

@@ -4,7 +4,7 @@ using ILGpuDeconv.Tensors;
 namespace ILGpuDeconv.Initializers;
 
 /// <summary>Keras <c>constant</c>, <c>zeros</c>, <c>ones</c>.</summary>
-public sealed class ConstantInitializer : Initializer
+internal sealed class ConstantInitializer : Initializer
 {
     internal ConstantInitializer(string name, float value)
         : base(name, null) => Value = value;
@@ -16,7 +16,7 @@ public sealed class ConstantInitializer : Initializer
 }
 
 /// <summary>Keras <c>random_uniform</c>.</summary>
-public sealed class RandomUniformInitializer : Initializer
+internal sealed class RandomUniformInitializer : Initializer
 {
     internal RandomUniformInitializer(float minValue, float maxValue, int? seed)
         : base("random_uniform", seed)
@@ -46,7 +46,7 @@ public sealed class RandomUniformInitializer : Initializer
 }
 
 /// <summary>Keras <c>random_normal</c> and <c>truncated_normal</c>.</summary>
-public sealed class RandomNormalInitializer : Initializer
+internal sealed class RandomNormalInitializer : Initializer
 {
     internal RandomNormalInitializer(string name, float mean, float stddev, bool truncated, int? seed)
         : base(name, seed)
@@ -81,7 +81,7 @@ public sealed class RandomNormalInitializer : Initializer
 }
 
 /// <summary>Keras <c>variance_scaling</c> and the Glorot, He and LeCun initializers built on it.</summary>
-public sealed class VarianceScalingInitializer : Initializer
+internal sealed class VarianceScalingInitializer : Initializer
 {
     /// <summary>The stddev of a standard normal truncated to [-2, 2], by which Keras divides.</summary>
     private const double TruncatedNormalStddev = 0.87962566103423978;
@@ -157,7 +157,7 @@ public sealed class VarianceScalingInitializer : Initializer
 }
 
 /// <summary>Keras <c>orthogonal</c>.</summary>
-public sealed class OrthogonalInitializer : Initializer
+internal sealed class OrthogonalInitializer : Initializer
 {
     internal OrthogonalInitializer(double gain, int? seed)
         : base("orthogonal", seed) => Gain = gain;

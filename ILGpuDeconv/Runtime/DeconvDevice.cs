@@ -22,7 +22,7 @@ namespace ILGpuDeconv.Runtime;
 /// Thread safety: creating layers and tensors and launching work from several threads is safe; kernels
 /// run in launch order on the accelerator's default stream.
 /// </remarks>
-public sealed partial class DeconvDevice : IDisposable
+public sealed class DeconvDevice : IDisposable
 {
     /// <summary>The environment variable that picks the accelerator when the code does not: <c>auto|cuda|opencl|cpu</c>.</summary>
     public const string EnvironmentVariable = "ILGPUDECONV_ACCELERATOR";

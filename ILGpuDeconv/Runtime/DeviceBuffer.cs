@@ -31,9 +31,9 @@ internal sealed class DeviceBuffer : IDisposable
     public static DeviceBuffer Allocate(DeconvDevice device, long length, string purpose)
     {
         device.ThrowIfDisposed();
-        long bytes = checked(Math.Max(1, length) * sizeof(float));
         long capacity = device.Accelerator.MemorySize;
-        if (bytes > capacity)
+        long bytes = Math.Max(1, length) > long.MaxValue / sizeof(float) ? long.MaxValue : Math.Max(1, length) * sizeof(float);
+        if (bytes > capacity || bytes == long.MaxValue)
         {
             throw new InsufficientMemoryException(
                 $"Allocating {bytes} bytes for {purpose} on {device.Info.Name} is impossible: the device has {capacity} bytes.");

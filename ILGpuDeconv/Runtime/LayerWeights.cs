@@ -6,9 +6,10 @@ using ILGpuDeconv.Tensors;
 namespace ILGpuDeconv.Runtime;
 
 /// <summary>
-/// The variables of one named layer on one device: kernel and bias, their gradients, the derived
-/// layouts the kernels read, and optimizer state. Layers created with TensorFlow's <c>reuse</c> share one
-/// instance; <see cref="LayerWeightRegistry"/> frees it when the last of them is disposed.
+/// The weight set of one named layer on one device: kernel and bias, their gradients, a version the
+/// passes compare to know when to refresh the weight layouts they keep, and optimizer state. Layers created
+/// with TensorFlow's <c>reuse</c> share one instance; <see cref="LayerWeightRegistry"/> frees it when the last
+/// of them is disposed.
 /// </summary>
 internal sealed class LayerWeights : IDisposable
 {

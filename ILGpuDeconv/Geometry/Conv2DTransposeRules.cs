@@ -8,7 +8,7 @@ namespace ILGpuDeconv.Geometry;
 /// forward convolution's padding), and which sizes TensorFlow refuses. Pure integer functions, shared
 /// by the layer, the kernels' parameters, the tests and the benchmarks.
 /// </summary>
-public static class TransposedConvolutionRules
+public static class Conv2DTransposeRules
 {
     /// <summary>The kernel's extent once dilated: <c>(k - 1) * d + 1</c>.</summary>
     /// <param name="kernelSize">The kernel size <c>k</c> (at least 1).</param>

@@ -10,7 +10,7 @@ namespace ILGpuDeconv.Bench.Peers;
 /// transposed once so the innermost loop runs over contiguous filters, buffers allocated once. It is the
 /// speed baseline of the benchmarks and the check of the demo.
 /// </summary>
-public sealed class PlainLoopDeconv
+public sealed class PlainLoopConv2DTranspose
 {
     private readonly Conv2DTransposeGeometry g;
     private readonly float[] kernelCf;   // [kh, kw, C, F]
@@ -18,7 +18,7 @@ public sealed class PlainLoopDeconv
     private readonly float[]? bias;
     private readonly bool relu;
 
-    public PlainLoopDeconv(Conv2DTransposeGeometry geometry, float[] kernel, float[]? bias, bool relu)
+    public PlainLoopConv2DTranspose(Conv2DTransposeGeometry geometry, float[] kernel, float[]? bias, bool relu)
     {
         ArgumentNullException.ThrowIfNull(geometry);
         ArgumentNullException.ThrowIfNull(kernel);
@@ -54,7 +54,7 @@ public sealed class PlainLoopDeconv
     /// <summary>dK and db from x and dy (no activation).</summary>
     public void KernelGradient(float[] x, float[] dy, float[] dk, float[] db)
     {
-        int kh = g.KernelSize.Height, kw = g.KernelSize.Width, f = g.Filters, c = g.InputChannels;
+        int kh = g.KernelSize.Height, kw = g.KernelSize.Width, f = g.Filters;
         Parallel.For(0, kh * kw, tap => KernelGradientTap(x, dy, dk, tap));
         Array.Clear(db);
         int pixels = g.Batch * g.OutputHeight * g.OutputWidth;
@@ -66,8 +66,6 @@ public sealed class PlainLoopDeconv
                 db[fi] += row[fi];
             }
         }
-
-        _ = c;
     }
 
     private void ForwardRow(float[] x, float[] y, int row)

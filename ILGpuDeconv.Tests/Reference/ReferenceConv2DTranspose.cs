@@ -10,12 +10,12 @@ namespace ILGpuDeconv.Tests.Reference;
 /// only the output-size and crop rules (<see cref="Conv2DTransposeGeometry"/>) with the library, and
 /// those are tested separately against TensorFlow's values.
 /// </summary>
-public sealed class ReferenceDeconv
+public sealed class ReferenceConv2DTranspose
 {
     private readonly Conv2DTransposeGeometry g;
     private readonly bool channelsLast;
 
-    public ReferenceDeconv(Conv2DTransposeGeometry geometry)
+    public ReferenceConv2DTranspose(Conv2DTransposeGeometry geometry)
     {
         g = geometry;
         channelsLast = geometry.DataFormat == DataFormat.ChannelsLast;

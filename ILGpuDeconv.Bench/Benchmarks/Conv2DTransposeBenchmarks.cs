@@ -12,7 +12,7 @@ namespace ILGpuDeconv.Bench.Benchmarks;
 /// (<c>shape/pass/implementation</c>), with a GFLOP/s column and allocated memory.
 /// </summary>
 [MemoryDiagnoser]
-public class DeconvBenchmarks
+public class Conv2DTransposeBenchmarks
 {
     private IPassRunner? runner;
     private DeconvDevice? device;

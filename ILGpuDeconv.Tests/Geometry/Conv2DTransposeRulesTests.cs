@@ -9,7 +9,7 @@ using NUnit.Framework;
 namespace ILGpuDeconv.Tests.Geometry;
 
 /// <summary>The shape rules against values worked out by hand from Keras's and TensorFlow's definitions, and against TF.js.</summary>
-public sealed class TransposedConvolutionRulesTests
+public sealed class Conv2DTransposeRulesTests
 {
     // (n, k, s, d, padding, output_padding) -> output length, each worked out from Keras's deconv_output_length.
     [TestCase(5, 3, 2, 1, Padding.Valid, null, 11)]   // 5*2 + max(3-2, 0)
@@ -21,7 +21,7 @@ public sealed class TransposedConvolutionRulesTests
     [TestCase(4, 4, 2, 1, Padding.Same, 1, 7)]        // (4-1)*2 + 4 - 2*2 + 1
     [TestCase(3, 2, 3, 1, Padding.Valid, 2, 10)]      // (3-1)*3 + 2 + 2
     public void Output_length_follows_Keras(int n, int k, int s, int d, Padding padding, int? outputPadding, int expected) =>
-        Assert.That(TransposedConvolutionRules.OutputLength(n, k, s, d, padding, outputPadding), Is.EqualTo(expected));
+        Assert.That(Conv2DTransposeRules.OutputLength(n, k, s, d, padding, outputPadding), Is.EqualTo(expected));
 
     // FORMAT.md's examples: k=4,s=2 crops 1 and 1; k=3,s=2 crops 0 and 1; k=5,s=2 crops 1 and 2.
     [TestCase(4, 2, 1, 1)]
@@ -30,9 +30,9 @@ public sealed class TransposedConvolutionRulesTests
     public void Same_crops_the_odd_remainder_at_the_end(int k, int s, int begin, int end)
     {
         const int n = 6;
-        long outLength = TransposedConvolutionRules.OutputLength(n, k, s, 1, Padding.Same, null);
+        long outLength = Conv2DTransposeRules.OutputLength(n, k, s, 1, Padding.Same, null);
         long full = ((n - 1) * s) + k;
-        long cropBegin = TransposedConvolutionRules.CropBegin(n, outLength, k, s, 1, Padding.Same);
+        long cropBegin = Conv2DTransposeRules.CropBegin(n, outLength, k, s, 1, Padding.Same);
         Assert.Multiple(() =>
         {
             Assert.That(cropBegin, Is.EqualTo(begin));
@@ -42,7 +42,7 @@ public sealed class TransposedConvolutionRulesTests
 
     [Test]
     public void Valid_never_crops() =>
-        Assert.That(TransposedConvolutionRules.CropBegin(5, 11, 3, 2, 1, Padding.Valid), Is.Zero);
+        Assert.That(Conv2DTransposeRules.CropBegin(5, 11, 3, 2, 1, Padding.Valid), Is.Zero);
 
     [TestCase(4, 2, 1, 1, Padding.Same, 0)]    // even k_eff, same, output_padding 0: maps back to 3, not 4
     [TestCase(3, 2, 3, 1, Padding.Same, 0)]    // out 6 maps back to 2
@@ -50,8 +50,8 @@ public sealed class TransposedConvolutionRulesTests
     [TestCase(4, 2, 1, 3, Padding.Same, 0)]    // dilated even k_eff (4)
     public void TensorFlow_refuses_outputs_that_do_not_map_back(int n, int k, int s, int d, Padding padding, int outputPadding)
     {
-        long length = TransposedConvolutionRules.OutputLength(n, k, s, d, padding, outputPadding);
-        Assert.That(TransposedConvolutionRules.CheckAxis(n, length, k, s, d, padding), Is.Not.Null);
+        long length = Conv2DTransposeRules.OutputLength(n, k, s, d, padding, outputPadding);
+        Assert.That(Conv2DTransposeRules.CheckAxis(n, length, k, s, d, padding), Is.Not.Null);
     }
 
     [Test]
