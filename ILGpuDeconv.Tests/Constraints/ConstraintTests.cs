@@ -44,6 +44,20 @@ public sealed class ConstraintTests
         }
     }
 
+    [TestCase("max_norm", ConstraintKind.MaxNorm, 2f)]
+    [TestCase("MaxNorm", ConstraintKind.MaxNorm, 2f)]
+    [TestCase("non_neg", ConstraintKind.NonNeg, 0f)]
+    [TestCase("unit_norm", ConstraintKind.UnitNorm, 0f)]
+    [TestCase("min_max_norm", ConstraintKind.MinMaxNorm, 1f)]
+    public void Keras_identifiers_give_Keras_defaults(string name, ConstraintKind kind, float maxValue)
+    {
+        var constraint = Constraint.FromName(name);
+        Assert.That(constraint.Kind, Is.EqualTo(kind));
+        Assert.That(constraint.MaxValue, Is.EqualTo(maxValue));
+        Assert.That(constraint.Axes, Is.EqualTo(new[] { 0 }));
+        Assert.That(Assert.Throws<System.ArgumentException>(() => Constraint.FromName("max"))!.Message, Does.Contain("max"));
+    }
+
     [Test]
     public void A_bias_constraint_applies_to_the_bias()
     {

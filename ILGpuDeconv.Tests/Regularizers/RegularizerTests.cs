@@ -28,6 +28,17 @@ public sealed class RegularizerTests
         });
     }
 
+    [TestCase("l1", 0.01f, 0f)]
+    [TestCase("L2", 0f, 0.01f)]
+    [TestCase("l1_l2", 0f, 0f)]
+    [TestCase("L1L2", 0f, 0f)]
+    public void Keras_identifiers_give_Keras_defaults(string name, float l1, float l2)
+    {
+        var regularizer = Regularizer.FromName(name);
+        Assert.That((regularizer.L1, regularizer.L2), Is.EqualTo((l1, l2)));
+        Assert.That(Assert.Throws<System.ArgumentException>(() => Regularizer.FromName("l3"))!.Message, Does.Contain("l3"));
+    }
+
     [Test]
     public void Negative_factors_are_refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => Regularizer.L1L2(-0.1f, 0f));

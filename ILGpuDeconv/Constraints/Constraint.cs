@@ -85,6 +85,26 @@ public abstract class Constraint
     public static Constraint MinMaxNorm(float minValue = 0f, float maxValue = 1f, float rate = 1f, params int[] axes) =>
         new Norm<MinMaxNormRule>(ConstraintKind.MinMaxNorm, minValue, maxValue, rate, axes is { Length: > 0 } ? axes : [0], new MinMaxNormRule(minValue, maxValue, rate));
 
+    /// <summary>
+    /// Looks a constraint up by its Keras identifier (<c>keras.constraints.get</c>), case-insensitively, in
+    /// snake_case or CamelCase: <c>max_norm</c>, <c>non_neg</c>, <c>unit_norm</c>, <c>min_max_norm</c>, with Keras's defaults.
+    /// </summary>
+    /// <param name="name">The Keras identifier.</param>
+    /// <returns>The constraint.</returns>
+    /// <exception cref="ArgumentException">The name is not a Keras constraint.</exception>
+    public static Constraint FromName(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return name.Trim().Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant() switch
+        {
+            "MAXNORM" => MaxNorm(),
+            "NONNEG" => NonNeg(),
+            "UNITNORM" => UnitNorm(),
+            "MINMAXNORM" => MinMaxNorm(),
+            _ => throw new ArgumentException($"constraint \"{name}\" is not a Keras constraint (max_norm, non_neg, unit_norm, min_max_norm).", nameof(name)),
+        };
+    }
+
     /// <summary>Resolves the axes against a rank (negative axes count from the end) and checks them.</summary>
     /// <param name="rank">The weight's rank.</param>
     /// <param name="argumentName">The argument to name in an error.</param>

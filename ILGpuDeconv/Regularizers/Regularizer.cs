@@ -47,6 +47,25 @@ public sealed class Regularizer
     /// <returns>The regularizer.</returns>
     public static Regularizer L1L2(float l1 = 0f, float l2 = 0f) => new("l1_l2", l1, l2);
 
+    /// <summary>
+    /// Looks a regularizer up by its Keras identifier (<c>keras.regularizers.get</c>), case-insensitively:
+    /// <c>l1</c>, <c>l2</c> and <c>l1_l2</c> (also <c>L1L2</c>) with Keras's default factors.
+    /// </summary>
+    /// <param name="name">The Keras identifier.</param>
+    /// <returns>The regularizer.</returns>
+    /// <exception cref="ArgumentException">The name is not a Keras regularizer.</exception>
+    public static Regularizer FromName(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return name.Trim().Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant() switch
+        {
+            "L1" => L1Penalty(),
+            "L2" => L2Penalty(),
+            "L1L2" => L1L2(),
+            _ => throw new ArgumentException($"regularizer \"{name}\" is not a Keras regularizer (l1, l2, l1_l2).", nameof(name)),
+        };
+    }
+
     /// <summary>Computes the penalty on the host, in double: <c>l1 * sum(|w|) + l2 * sum(w^2)</c>.</summary>
     /// <param name="values">The weights or activations.</param>
     /// <returns>The penalty.</returns>
