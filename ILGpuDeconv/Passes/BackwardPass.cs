@@ -13,12 +13,6 @@ namespace ILGpuDeconv.Passes;
 /// </summary>
 internal abstract class BackwardPass : IDisposable
 {
-    /// <summary>
-    /// Up to this many terms per filter, the bias gradient stays one chunk: one item sums it in less time than
-    /// the finishing launch a split would need.
-    /// </summary>
-    public const long SingleChunkBiasTerms = 16384;
-
     private protected readonly DeconvDevice device;
     private protected readonly ForwardPass forward;
     private protected readonly ScratchBuffer preActivationGradient;
@@ -77,7 +71,7 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         var kernelChunks = ChunkPlan.For(
             geometry.Batch * geometry.InputHeight, geometry.InputWidth, p.KernelGradientItemsPerChunk, launcher.ReductionThreads, oneThreadTerms: 0);
         var biasChunks = options.UseBias
-            ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, launcher.ReductionThreads, SingleChunkBiasTerms)
+            ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, launcher.ReductionThreads, Launcher.SingleChunkBiasTerms)
             : ChunkPlan.None;
         var kernelPenalty = options.KernelRegularizer;
         var biasPenalty = options.BiasRegularizer;

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.OpenCL;
 
 namespace ILGpuDeconv.Programs;
@@ -53,6 +54,20 @@ internal sealed class Launcher
 
     /// <summary>Gets how many threads a reduction split into chunks aims for.</summary>
     public long ReductionThreads { get; }
+
+    /// <summary>
+    /// Up to this many terms per filter, the bias gradient stays one chunk: one item sums it in less time than
+    /// the finishing launch a split would need.
+    /// </summary>
+    public const long SingleChunkBiasTerms = 16384;
+
+    /// <summary>
+    /// ILGPU's CPU accelerator as the library configures it. It runs one OS thread per simulated thread: two
+    /// threads per warp and one multiprocessor per two cores measured faster than ILGPU's default simulation
+    /// of 16 threads.
+    /// </summary>
+    public static CPUDevice CpuAcceleratorDevice() =>
+        new(numThreadsPerWarp: 2, numWarpsPerMultiprocessor: 1, numMultiprocessors: Math.Max(1, Environment.ProcessorCount / 2));
 
     /// <summary>Launches a program over its <see cref="IGpuProgram.Items"/> work items (at least one) on a stream.</summary>
     /// <typeparam name="TProgram">The program.</typeparam>

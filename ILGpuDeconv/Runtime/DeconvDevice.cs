@@ -223,13 +223,7 @@ public sealed class DeconvDevice : IDisposable
     {
         NativeLibraryResolver.Install();
 
-        // The CPU accelerator runs one OS thread per simulated thread: two threads per warp, one
-        // multiprocessor per two cores, measured faster than ILGPU's default simulation of 16 threads.
-        var cpu = new CPUDevice(
-            numThreadsPerWarp: 2,
-            numWarpsPerMultiprocessor: 1,
-            numMultiprocessors: Math.Max(1, Environment.ProcessorCount / 2));
-        return Context.Create(builder => ConfigureContext(builder.Cuda().OpenCL().CPU(cpu)));
+        return Context.Create(builder => ConfigureContext(builder.Cuda().OpenCL().CPU(Launcher.CpuAcceleratorDevice())));
     }
 
     /// <summary>The compiler settings every context of the library uses (devices aside), so offline inspection sees what runs.</summary>
