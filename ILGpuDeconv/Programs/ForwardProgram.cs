@@ -46,7 +46,7 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
     public long Items => p.ForwardItems;
 
     public void Execute(int item)
-{
+    {
         int rest = item;
         int filterBlock = rest % p.FilterBlocks;
         rest /= p.FilterBlocks;

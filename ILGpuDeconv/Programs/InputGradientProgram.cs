@@ -27,7 +27,7 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
     public long Items => p.InputGradientItems;
 
     public void Execute(int item)
-{
+    {
         int rest = item;
         int channelBlock = rest % p.ChannelBlocks;
         rest /= p.ChannelBlocks;

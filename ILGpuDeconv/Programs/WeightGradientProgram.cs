@@ -59,7 +59,7 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
 
     /// <summary>One (chunk, filter) of the bias gradient: the compensated sum of dz over the chunk's output rows.</summary>
     private void BiasBlock(int item)
-{
+    {
         int f = item % p.Filters;
         int chunk = item / p.Filters;
         KahanSum total = default;
@@ -79,7 +79,7 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
     }
 
     private void KernelBlock(int item)
-{
+    {
         int rest = item;
         int channelBlock = rest % p.ChannelBlocks;
         rest /= p.ChannelBlocks;
