@@ -40,10 +40,6 @@ public static class TestAccelerators
         return device!;
     }
 
-    /// <summary>Gets the devices that are selected and present (for tests that loop over all of them).</summary>
-    public static IEnumerable<DeconvDevice> Available() =>
-        All.Where(k => Selected(k) && Present.Value.Any(i => i.Kind == k)).Select(Require);
-
     /// <summary>
     /// Gets the first selected device (CPU on a plain host, OpenCL inside the PoCL root), for tests about
     /// the API rather than about one accelerator; ignores the test when none is selected.

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using ILGpuDeconv.Initializers;
 using ILGpuDeconv.Optimizers;
@@ -12,18 +13,23 @@ namespace ILGpuDeconv.Tests.Optimizers;
 /// <summary>Optimizer updates against Keras 3's update rules, and training end to end.</summary>
 public sealed class OptimizerTests
 {
-    public static TestCaseData[] Rules =>
-    [
-        new TestCaseData(new Func<Optimizer>(() => new Sgd(0.1f)), "sgd").SetName("SGD"),
-        new TestCaseData(new Func<Optimizer>(() => new Sgd(0.1f, momentum: 0.9f)), "momentum").SetName("SGD with momentum"),
-        new TestCaseData(new Func<Optimizer>(() => new Sgd(0.1f, momentum: 0.9f, nesterov: true)), "nesterov").SetName("SGD with Nesterov momentum"),
-        new TestCaseData(new Func<Optimizer>(() => new Adam(0.01f)), "adam").SetName("Adam"),
-    ];
+    /// <summary>Each rule on each accelerator: a missing accelerator is reported as ignored, never as passed.</summary>
+    public static IEnumerable<TestCaseData> Rules() =>
+        from r in new (string Name, Func<Optimizer> Create, string Rule)[]
+        {
+            ("SGD", () => new Sgd(0.1f), "sgd"),
+            ("SGD with momentum", () => new Sgd(0.1f, momentum: 0.9f), "momentum"),
+            ("SGD with Nesterov momentum", () => new Sgd(0.1f, momentum: 0.9f, nesterov: true), "nesterov"),
+            ("Adam", () => new Adam(0.01f), "adam"),
+            ("Adam with other betas and epsilon", () => new Adam(0.02f, beta1: 0.5f, beta2: 0.9f, epsilon: 1e-3f), "adam-0.5-0.9-1e-3"),
+        }
+        from kind in TestAccelerators.All
+        select new TestCaseData(r.Create, r.Rule, kind).SetName($"{r.Name} on {kind}");
 
     [TestCaseSource(nameof(Rules))]
-    public void Three_steps_follow_the_Keras_update_rule(Func<Optimizer> create, string rule)
+    public void Three_steps_follow_the_Keras_update_rule(Func<Optimizer> create, string rule, AcceleratorKind kind)
     {
-        foreach (var device in TestAccelerators.Available())
+        var device = TestAccelerators.Require(kind);
         {
             var optimizer = create();
             var (layer, x, shape) = Layers.Random(device, new Conv2DTransposeOptions(2, 2) { Strides = 2 }, new TensorShape(2, 2, 2, 3), seed: 51);
@@ -71,13 +77,22 @@ public sealed class OptimizerTests
                 m = (0.9 * m) - (0.1 * g);
                 w += (0.9 * m) - (0.1 * g);
                 break;
-            default:
-                double alpha = 0.01 * Math.Sqrt(1 - Math.Pow(0.999, step)) / (1 - Math.Pow(0.9, step));
-                m += (g - m) * (1 - 0.9);
-                v += ((g * g) - v) * (1 - 0.999);
-                w -= m * alpha / (Math.Sqrt(v) + 1e-7);
+            case "adam":
+                Adam(0.01, 0.9, 0.999, 1e-7, step, ref w, g, ref m, ref v);
+                break;
+            default: // "adam-0.5-0.9-1e-3"
+                Adam(0.02, 0.5, 0.9, 1e-3, step, ref w, g, ref m, ref v);
                 break;
         }
+    }
+
+    /// <summary>Keras 3's Adam step (with its bias-corrected rate), in double.</summary>
+    private static void Adam(double lr, double beta1, double beta2, double epsilon, int step, ref double w, double g, ref double m, ref double v)
+    {
+        double alpha = lr * Math.Sqrt(1 - Math.Pow(beta2, step)) / (1 - Math.Pow(beta1, step));
+        m += (g - m) * (1 - beta1);
+        v += ((g * g) - v) * (1 - beta2);
+        w -= m * alpha / (Math.Sqrt(v) + epsilon);
     }
 
     [Test]

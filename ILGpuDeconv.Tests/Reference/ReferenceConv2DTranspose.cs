@@ -92,6 +92,22 @@ public sealed class ReferenceConv2DTranspose
     /// <summary>Gradients of <c>sum(act(z) * upstream)</c> for input, kernel and bias.</summary>
     public (double[] Input, double[] Kernel, double[] Bias) Gradients(float[] x, float[] kernel, float[]? bias, string activation, float[] upstream)
     {
+        var dz = PreActivationGradient(x, kernel, bias, activation, upstream);
+        return Backpropagate(dz, x, kernel, absolute: false);
+    }
+
+    /// <summary>
+    /// The sums of the absolute values of the terms each gradient adds up (<c>sum |dz * K|</c>, <c>sum |dz * x|</c>,
+    /// <c>sum |dz|</c>): the scale of the rounding error a float sum of those terms may carry, however much they cancel.
+    /// </summary>
+    public (double[] Input, double[] Kernel, double[] Bias) GradientMagnitudes(float[] x, float[] kernel, float[]? bias, string activation, float[] upstream)
+    {
+        var dz = PreActivationGradient(x, kernel, bias, activation, upstream);
+        return Backpropagate(dz, x, kernel, absolute: true);
+    }
+
+    private double[] PreActivationGradient(float[] x, float[] kernel, float[]? bias, string activation, float[] upstream)
+    {
         var z = PreActivation(x, kernel, bias);
         var dz = new double[z.Length];
         if (activation is "softmax" or "log_softmax")
@@ -121,18 +137,24 @@ public sealed class ReferenceConv2DTranspose
             }
         }
 
+        return dz;
+    }
+
+    private (double[] Input, double[] Kernel, double[] Bias) Backpropagate(double[] dz, float[] x, float[] kernel, bool absolute)
+    {
         var dx = new double[g.InputElements];
         var dk = new double[kernel.Length];
         var db = new double[g.Filters];
         foreach (var (input, weight, output) in Products())
         {
-            dx[input] += dz[output] * kernel[weight];
-            dk[weight] += dz[output] * x[input];
+            double toInput = dz[output] * kernel[weight], toKernel = dz[output] * x[input];
+            dx[input] += absolute ? Math.Abs(toInput) : toInput;
+            dk[weight] += absolute ? Math.Abs(toKernel) : toKernel;
         }
 
         for (int o = 0; o < dz.Length; o++)
         {
-            db[FilterOf(o)] += dz[o];
+            db[FilterOf(o)] += absolute ? Math.Abs(dz[o]) : dz[o];
         }
 
         return (dx, dk, db);

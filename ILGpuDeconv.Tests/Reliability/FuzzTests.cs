@@ -13,8 +13,12 @@ namespace ILGpuDeconv.Tests.Reliability;
 
 /// <summary>
 /// Random configurations, valid and invalid: nothing crashes or hangs, invalid ones are refused with an
-/// argument exception, valid ones have TensorFlow's output shape (computed here, independently) and the
-/// reference's values.
+/// argument exception, valid ones have TensorFlow's output shape and crop (both written again here from
+/// Keras's and TensorFlow's rules, not taken from the library) and the double-precision reference's output
+/// and input, kernel and bias gradients. One case in forty is large enough (at least 1024 input pixels) for the
+/// weight gradients to be summed in several chunks. <see cref="SeedVariable"/> = <c>random</c> (or a CsCheck seed) and
+/// <see cref="IterationsVariable"/> change the run; the seed is printed, and CsCheck reports the seed of a
+/// failing case.
 /// </summary>
 public sealed class FuzzTests
 {
@@ -42,13 +46,16 @@ public sealed class FuzzTests
         from format in Gen.Enum<DataFormat>()
         from useBias in Gen.Bool
         from activation in Gen.OneOf(ReferenceActivations.Names)
-        from dims in Gen.Int[1, 5].Array[4]
+        from large in Gen.Int[0, 39]
+        from dims in Gen.Int[1, 6].Array[4]
+        from big in Gen.Select(Gen.Int[4, 5], Gen.Int[16, 22], Gen.Int[16, 22], Gen.Int[1, 3])
         from mutation in Gen.Int[0, 19]
         from seed in Gen.Int[0, int.MaxValue]
         let s = dilated ? (1, 1) : strides
         let d = dilated ? dilation : (1, 1)
         let op = outputPadding.Item1 ? ((int, int)?)(outputPadding.Item2 % s.Item1, outputPadding.Item3 % s.Item2) : null
-        select Mutate(new FuzzCase(filters, kernel, s, d, op, padding, format, useBias, activation, dims, seed), mutation);
+        let shape = large != 0 ? dims : format == DataFormat.ChannelsLast ? [big.Item1, big.Item2, big.Item3, big.Item4] : new[] { big.Item1, big.Item4, big.Item2, big.Item3 }
+        select Mutate(new FuzzCase(filters, kernel, s, d, op, padding, format, useBias, activation, shape, seed), mutation);
 
     private static FuzzCase Mutate(FuzzCase c, int mutation) => mutation switch
     {
@@ -65,6 +72,14 @@ public sealed class FuzzTests
         _ => c,                                                                         // left valid (TF may still refuse its sizes)
     };
 
+    /// <summary>The CsCheck seed to use, or <c>random</c> for a fresh one each run; unset: the fixed seed below.</summary>
+    public const string SeedVariable = "ILGPUDECONV_FUZZ_SEED";
+
+    /// <summary>How many configurations to draw, instead of each test's default.</summary>
+    public const string IterationsVariable = "ILGPUDECONV_FUZZ_ITERATIONS";
+
+    private const string FixedSeed = "0N0XIzNsQ0O2";
+
     [Test]
     public void Ten_thousand_random_configurations_on_the_CPU_accelerator() => Fuzz(AcceleratorKind.Cpu, 10_000);
 
@@ -74,33 +89,79 @@ public sealed class FuzzTests
     [Test]
     public void Random_configurations_on_CUDA() => Fuzz(AcceleratorKind.Cuda, 10_000);
 
-    private static void Fuzz(AcceleratorKind kind, int iterations)
+    [Test]
+    public void The_independent_shape_and_crop_rules_match_TensorFlows_examples()
+    {
+        // FORMAT.md's examples of TensorFlow's same padding: k=4,s=2 crops 1 and 1; k=3,s=2 crops 0 and 1; k=5,s=2 crops 1 and 2.
+        Assert.That(Crop(5, 4, 2, 1, 10, Padding.Same), Is.EqualTo(1));
+        Assert.That(Crop(5, 3, 2, 1, 10, Padding.Same), Is.EqualTo(0));
+        Assert.That(Crop(5, 5, 2, 1, 10, Padding.Same), Is.EqualTo(1));
+        Assert.That(Crop(5, 5, 2, 1, 13, Padding.Valid), Is.Zero);
+        Assert.That(Length(5, 4, 2, 1, null, Padding.Same), Is.EqualTo(10));
+        Assert.That(Length(5, 3, 2, 1, null, Padding.Valid), Is.EqualTo(11));
+        Assert.That(Length(4, 4, 2, 1, 0, Padding.Same), Is.Null, "TensorFlow refuses: the output maps back to 3 rows, not 4");
+    }
+
+    private static void Fuzz(AcceleratorKind kind, int defaultIterations)
     {
         var device = TestAccelerators.Require(kind);
-        int valid = 0, refused = 0;
+        string? seedSetting = Environment.GetEnvironmentVariable(SeedVariable);
+        string? seed = string.IsNullOrWhiteSpace(seedSetting) ? FixedSeed : seedSetting == "random" ? null : seedSetting;
+        int iterations = int.TryParse(Environment.GetEnvironmentVariable(IterationsVariable), out int n) && n > 0 ? n : defaultIterations;
+        TestContext.Out.WriteLine($"fuzz seed: {seed ?? "random (CsCheck prints a failing case's seed)"}, {iterations} iterations");
+        int valid = 0, refused = 0, chunked = 0;
         var clock = Stopwatch.StartNew();
         Cases.Sample(c =>
         {
-            if (Run(device, c))
+            switch (Run(device, c))
             {
-                valid++;
+                case Outcome.Refused:
+                    refused++;
+                    break;
+                case Outcome.ValidChunked:
+                    valid++;
+                    chunked++;
+                    break;
+                default:
+                    valid++;
+                    break;
             }
-            else
-            {
-                refused++;
-            }
-        }, iter: iterations, threads: 1, seed: "0N0XIzNsQ0O2");
-        TestContext.Out.WriteLine($"fuzz on {kind}: {valid + refused} configurations ({valid} valid and checked against the reference, {refused} refused) in {clock.Elapsed.TotalSeconds:F1} s");
+        }, iter: iterations, threads: 1, seed: seed);
+        TestContext.Out.WriteLine($"fuzz on {kind}: {valid + refused} configurations ({valid} valid and checked against the reference, forward and backward, {chunked} of them large; {refused} refused) in {clock.Elapsed.TotalSeconds:F1} s");
         Assert.Multiple(() =>
         {
             Assert.That(valid + refused, Is.EqualTo(iterations));
             Assert.That(valid, Is.GreaterThan(iterations / 5), "enough valid configurations");
             Assert.That(refused, Is.GreaterThan(iterations / 5), "enough invalid configurations");
+            Assert.That(chunked, Is.GreaterThan(iterations / 200), "enough large configurations");
         });
     }
 
-    /// <summary>Runs one configuration; returns whether it was valid.</summary>
-    private static bool Run(DeconvDevice device, FuzzCase c)
+    /// <summary>
+    /// A gradient against the reference, allowing float rounding on the scale of the terms it sums (which may
+    /// cancel far below their size): <c>|a - b| &lt;= 1e-5 |b| + 2e-5 sum|terms| + 1e-6</c>.
+    /// </summary>
+    private static void AssertWithinRounding(float[] actual, double[] expected, double[] magnitude, string what)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
+        for (int i = 0; i < actual.Length; i++)
+        {
+            if (Tolerance.Mismatch(actual[i], expected[i], (2e-5 * magnitude[i]) + 1e-6, 1e-5) is { } reason)
+            {
+                Assert.Fail($"{what}[{i}]: {reason} (terms summing to {magnitude[i]:G3} in absolute value)");
+            }
+        }
+    }
+
+    private enum Outcome
+    {
+        Refused,
+        Valid,
+        ValidChunked,
+    }
+
+    /// <summary>Runs one configuration: refused, or valid and checked forward and backward.</summary>
+    private static Outcome Run(DeconvDevice device, FuzzCase c)
     {
         var options = new Conv2DTransposeOptions(c.Filters, c.Kernel)
         {
@@ -121,7 +182,7 @@ public sealed class FuzzTests
             {
                 Assert.That(expectedShape, Is.Null, c.ToString());
                 Assert.Throws<ArgumentException>(() => _ = new TensorShape(c.Shape), c.ToString());
-                return false;
+                return Outcome.Refused;
             }
 
             var shape = new TensorShape(c.Shape);
@@ -131,22 +192,41 @@ public sealed class FuzzTests
             {
                 var ex = Assert.Catch<ArgumentException>(() => layer.Predict(x, shape), c.ToString());
                 Assert.That(ex!.ParamName, Is.EqualTo("inputShape"), c.ToString());
-                return false;
+                return Outcome.Refused;
             }
 
             var geometry = layer.GetGeometry(shape);
             Assert.That(geometry.OutputShape.ToArray(), Is.EqualTo(expectedShape), c.ToString());
+            Assert.That(
+                (geometry.CropBegin.Height, geometry.CropBegin.Width),
+                Is.EqualTo(ExpectedCrop(c, geometry.OutputHeight, geometry.OutputWidth)),
+                $"crop, {c}");
             var kernel = RandomTensors.Uniform(random, geometry.KernelShape.ElementCount);
             var bias = c.UseBias ? RandomTensors.Uniform(random, c.Filters) : null;
             layer.SetWeights(kernel, bias);
-            var y = layer.Predict(x, shape);
+            var y = layer.Forward(x, shape);
             Assert.That(y, Has.Length.EqualTo(expectedShape.Aggregate(1, (a, b) => a * b)), c.ToString());
-            Tolerance.AssertClose(y, new ReferenceConv2DTranspose(geometry).Forward(x, kernel, bias, c.Activation), c.ToString());
-            return true;
+            var reference = new ReferenceConv2DTranspose(geometry);
+            Tolerance.AssertClose(y, reference.Forward(x, kernel, bias, c.Activation), c.ToString());
+
+            var upstream = RandomTensors.Uniform(random, y.Length);
+            var dx = layer.Backward(upstream);
+            var (dk, db) = layer.GetGradients();
+            var expected = reference.Gradients(x, kernel, bias, c.Activation, upstream);
+            var scale = reference.GradientMagnitudes(x, kernel, bias, c.Activation, upstream);
+            AssertWithinRounding(dx, expected.Input, scale.Input, $"input gradient, {c}");
+            AssertWithinRounding(dk, expected.Kernel, scale.Kernel, $"kernel gradient, {c}");
+            if (db is not null)
+            {
+                AssertWithinRounding(db, expected.Bias, scale.Bias, $"bias gradient, {c}");
+            }
+
+            // Enough terms for the CPU accelerator's reductions to split into chunks (ChunkPlan: 512 terms a chunk at least).
+            return (long)geometry.Batch * geometry.InputHeight * geometry.InputWidth >= 1024 ? Outcome.ValidChunked : Outcome.Valid;
         }
         catch (ArgumentException) when (expectedShape is null && layer is null)
         {
-            return false; // invalid options, refused at construction
+            return Outcome.Refused; // invalid options, refused at construction
         }
         finally
         {
@@ -185,6 +265,23 @@ public sealed class FuzzTests
         }
 
         return last ? [n, oh.Value, ow.Value, c.Filters] : [n, c.Filters, oh.Value, ow.Value];
+    }
+
+    /// <summary>
+    /// TensorFlow's crop at the start, written again: as a forward SAME convolution of the output would pad,
+    /// <c>need = max(0, (n-1)*s + k_eff - out)</c>, <c>need // 2</c> at the start; nothing for VALID.
+    /// </summary>
+    private static (int Top, int Left) ExpectedCrop(FuzzCase c, int outHeight, int outWidth)
+    {
+        bool last = c.Format == DataFormat.ChannelsLast;
+        int h = last ? c.Shape[1] : c.Shape[2], w = last ? c.Shape[2] : c.Shape[3];
+        return (Crop(h, c.Kernel.Item1, c.Strides.Item1, c.Dilation.Item1, outHeight, c.Padding), Crop(w, c.Kernel.Item2, c.Strides.Item2, c.Dilation.Item2, outWidth, c.Padding));
+    }
+
+    private static int Crop(int n, int k, int s, int d, int outLength, Padding padding)
+    {
+        int kEff = ((k - 1) * d) + 1;
+        return padding == Padding.Valid ? 0 : Math.Max(0, ((n - 1) * s) + kEff - outLength) / 2;
     }
 
     private static int? Length(int n, int k, int s, int d, int? outputPadding, Padding padding)
