@@ -27,7 +27,7 @@ internal static class Program
           help           this text
 
         The accelerator defaults to auto (CUDA, else OpenCL, else CPU) or the ILGPUDECONV_ACCELERATOR variable.
-        Exit status: 0 success, 1 a check failed, 2 bad arguments, 3 the accelerator asked for is not here.
+        Exit status: 0 success, 1 a check failed, 2 bad arguments or a malformed file, 3 the accelerator asked for is not here.
         """;
 
     /// <summary>The exit status when the accelerator asked for is not on this machine.</summary>
@@ -57,6 +57,12 @@ internal static class Program
         catch (ArgumentException ex)
         {
             return Fail(ex.Message);
+        }
+        catch (System.IO.InvalidDataException ex)
+        {
+            // A malformed input file (a conformance case file, a weight file): say which and where.
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 2;
         }
         catch (ILGpuDeconv.Runtime.AcceleratorNotFoundException ex)
         {

@@ -1,7 +1,9 @@
 using System;
+using System.Linq;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGpuDeconv.Programs;
+using ILGpuDeconv.Runtime;
 using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv;
@@ -44,6 +46,7 @@ public sealed partial class Conv2DTranspose
                 }
             }
 
+            GrowForBackward(state, inputGradient is not null, accumulate);
             LaunchBackward(state, outputGradient.View, inputGradient?.View, accumulate);
         }
     }
@@ -80,6 +83,7 @@ public sealed partial class Conv2DTranspose
             var state = RequireSaved();
             DeviceTensor.CheckLength(outputGradient.Length, state.Geometry.OutputShape, nameof(outputGradient));
             DeviceTensor.CheckLength(inputGradient.Length, state.Geometry.InputShape, nameof(inputGradient));
+            GrowForBackward(state, inputGradient: true, accumulate, (host.OutputGradient, state.Geometry.OutputElements), (host.InputGradient, state.Geometry.InputElements));
             var deviceOutputGradient = host.OutputGradient.Get(state.Geometry.OutputElements);
             var deviceInputGradient = host.InputGradient.Get(state.Geometry.InputElements);
             var stream = Stream;
@@ -101,6 +105,13 @@ public sealed partial class Conv2DTranspose
         }
 
         return state;
+    }
+
+    /// <summary>Grows the scratch space the backward pass needs (and <paramref name="staging"/>), all or nothing, before anything launches.</summary>
+    private void GrowForBackward(SavedForward state, bool inputGradient, bool accumulate, params (ScratchBuffer Buffer, long Length)[] staging)
+    {
+        using var growth = ScratchBuffer.GrowAll(staging.Concat(backward.ScratchNeeds(CurrentWeights!, state.Geometry, state.Params, inputGradient, accumulate)));
+        growth.Commit();
     }
 
     private void LaunchBackward(SavedForward state, ArrayView<float> outputGradient, ArrayView<float>? inputGradient, bool accumulate) =>

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGpuDeconv.Geometry;
@@ -118,7 +119,8 @@ public sealed partial class Conv2DTranspose
             var geometry = GetGeometry(input.Shape);
             CheckShape(output.Shape, geometry.OutputShape, nameof(output), $"the output for input shape {input.Shape}");
             var p = ParamsFor(geometry, nameof(input));
-            Launch(geometry, p, input.View, output.View, keepForBackward);
+            var w = Prepare(geometry, p, keepForBackward, nameof(input));
+            forward.Run(w, geometry, p, input.View, output.View, keepForBackward);
             if (keepForBackward)
             {
                 saved = new SavedForward(geometry, p, input.View, input);
@@ -137,11 +139,13 @@ public sealed partial class Conv2DTranspose
             DeviceTensor.CheckLength(output.Length, geometry.OutputShape, nameof(output));
             var p = ParamsFor(geometry, nameof(inputShape));
 
-            var deviceInput = (keepForBackward ? host.ForwardInput : host.PredictInput).Get(geometry.InputElements);
-            var deviceOutput = (keepForBackward ? host.ForwardOutput : host.PredictOutput).Get(geometry.OutputElements);
+            var (inputStage, outputStage) = keepForBackward ? (host.ForwardInput, host.ForwardOutput) : (host.PredictInput, host.PredictOutput);
+            var w = Prepare(geometry, p, keepForBackward, nameof(input), (inputStage, geometry.InputElements), (outputStage, geometry.OutputElements));
+            var deviceInput = inputStage.Get(geometry.InputElements);
+            var deviceOutput = outputStage.Get(geometry.OutputElements);
             var stream = Stream;
             deviceInput.CopyFromCPU(stream, input);
-            Launch(geometry, p, deviceInput, deviceOutput, keepForBackward);
+            forward.Run(w, geometry, p, deviceInput, deviceOutput, keepForBackward);
             if (keepForBackward)
             {
                 saved = new SavedForward(geometry, p, deviceInput, null);
@@ -153,11 +157,17 @@ public sealed partial class Conv2DTranspose
         }
     }
 
-    /// <summary>Builds the weights if needed and runs the forward pass. Everything that can fail is checked before.</summary>
-    private void Launch(Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> output, bool keepForBackward)
+    /// <summary>
+    /// Grows the scratch space the call needs (and <paramref name="staging"/>) and builds the weights if needed,
+    /// all or nothing: when memory runs out, the grown buffers and new weights are released again, and the
+    /// layer (including what the last Forward saved for Backward) is as it was.
+    /// </summary>
+    private LayerWeights Prepare(Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, bool keepForBackward, string argumentName, params (ScratchBuffer Buffer, long Length)[] staging)
     {
-        var w = EnsureBuilt(geometry.InputChannels, nameof(input));
-        forward.Run(w, geometry, p, input, output, keepForBackward);
+        using var growth = ScratchBuffer.GrowAll(staging.Concat(forward.ScratchNeeds(geometry, p, keepForBackward)));
+        var w = EnsureBuilt(geometry.InputChannels, argumentName);
+        growth.Commit();
+        return w;
     }
 
     /// <summary>What a training forward call leaves for the backward pass.</summary>

@@ -64,7 +64,7 @@ public sealed class ConformanceCase
     public static IReadOnlyList<ConformanceCase> Load(string path)
     {
         using var stream = System.IO.File.OpenRead(path);
-        using var document = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true });
+        using var document = ParseJson(stream, path);
         if (document.RootElement.ValueKind != JsonValueKind.Array)
         {
             throw new InvalidDataException($"{path}: a conformance file is a JSON array of cases.");
@@ -78,7 +78,7 @@ public sealed class ConformanceCase
             {
                 cases.Add(Parse(element, path, index));
             }
-            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
+            catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or IndexOutOfRangeException)
             {
                 throw new InvalidDataException($"{path}: case at index {index} is malformed: {ex.Message}", ex);
             }
@@ -89,7 +89,42 @@ public sealed class ConformanceCase
         return cases;
     }
 
+    private static JsonDocument ParseJson(Stream stream, string path)
+    {
+        try
+        {
+            return JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true });
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path} is not valid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine + 1}): {ex.Message}", ex);
+        }
+    }
+
     private static ConformanceCase Parse(JsonElement e, string path, int index)
+    {
+        var parsed = ParseFields(e, path, index);
+        int filters = parsed.Options.Filters;
+        Check(parsed.Input, "input", parsed.InputShape.ElementCount, $"input_shape {parsed.InputShape}");
+        Check(parsed.Kernel, "kernel", parsed.KernelShape.ElementCount, $"kernel_shape {parsed.KernelShape}");
+        Check(parsed.Bias, "bias", filters, $"filters={filters}");
+        Check(parsed.Output, "output", parsed.OutputShape.ElementCount, $"output_shape {parsed.OutputShape}");
+        Check(parsed.Upstream, "upstream", parsed.OutputShape.ElementCount, $"output_shape {parsed.OutputShape}");
+        Check(parsed.GradInput, "grad_input", parsed.InputShape.ElementCount, $"input_shape {parsed.InputShape}");
+        Check(parsed.GradKernel, "grad_kernel", parsed.KernelShape.ElementCount, $"kernel_shape {parsed.KernelShape}");
+        Check(parsed.GradBias, "grad_bias", filters, $"filters={filters}");
+        return parsed;
+
+        void Check(float[]? values, string field, long expected, string because)
+        {
+            if (values is not null && values.Length != expected)
+            {
+                throw new ArgumentException($"field '{field}' holds {values.Length} values; {because} needs {expected}.");
+            }
+        }
+    }
+
+    private static ConformanceCase ParseFields(JsonElement e, string path, int index)
     {
         var config = e.GetProperty("config");
         string activation = config.TryGetProperty("activation", out var act) && act.ValueKind == JsonValueKind.String

@@ -27,7 +27,12 @@ internal static class LayerWeightFiles
         NumPyFormat.WriteNpz(file, arrays);
     }
 
-    /// <summary>Reads the kernel (and bias) and sets them; see <see cref="Conv2DTranspose.LoadWeights"/> for the names looked for.</summary>
+    /// <summary>
+    /// Reads the kernel (and bias) and sets them; see <see cref="Conv2DTranspose.LoadWeights"/> for the names looked
+    /// for. Headers are read and shapes checked against the layer first; only the arrays chosen are then read,
+    /// each no larger than its header says (so memory stays bounded by the weights asked for), and nothing is
+    /// set unless everything was read.
+    /// </summary>
     public static void Load(Conv2DTranspose layer, string path, WeightLayout layout)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -37,84 +42,108 @@ internal static class LayerWeightFiles
         {
             if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
             {
-                kernel = NumPyFormat.ReadNpy(file, path);
+                var (_, shape) = NumPyFormat.ReadNpyHeader(file, path);
+                long count = CheckKernelShape(layer, shape, layout, path);
+                file.Position = 0;
+                kernel = NumPyFormat.ReadNpy(file, path, count);
             }
             else
             {
-                var arrays = NumPyFormat.ReadNpz(file, path);
+                var listed = NumPyFormat.ListNpz(file, path).ToDictionary(a => a.Name, a => a.Shape, StringComparer.Ordinal);
                 string kernelName = layout == WeightLayout.PyTorch ? "weight" : "kernel";
-                kernel = Find(arrays, kernelName, "arr_0")
-                    ?? throw new InvalidDataException($"{path} has no kernel array (looked for '{kernelName}', '*{kernelName}' and 'arr_0'; found: {string.Join(", ", arrays.Keys)}).");
-                bias = Find(arrays, "bias", "arr_1");
-                if (layer.Options.UseBias && bias is null)
+                string kernelEntry = Find(listed.Keys, kernelName, "arr_0")
+                    ?? throw new InvalidDataException($"{path} has no kernel array (looked for '{kernelName}', '*{kernelName}' and 'arr_0'; found: {string.Join(", ", listed.Keys)}).");
+                string? biasEntry = Find(listed.Keys.Where(k => k != kernelEntry), "bias", "arr_1");
+                if (layer.Options.UseBias && biasEntry is null)
                 {
                     throw new InvalidDataException($"{path} has no bias array (looked for 'bias', '*bias' and 'arr_1'), and layer '{layer.Name}' uses a bias.");
                 }
 
-                if (!layer.Options.UseBias && bias is not null)
+                if (!layer.Options.UseBias && biasEntry is not null)
                 {
-                    throw new InvalidDataException($"{path} holds a bias, but layer '{layer.Name}' has use_bias=False.");
+                    throw new InvalidDataException($"{path} holds a bias ('{biasEntry}'), but layer '{layer.Name}' has use_bias=False.");
                 }
+
+                long count = CheckKernelShape(layer, listed[kernelEntry], layout, $"{path}:{kernelEntry}");
+                if (biasEntry is not null && (listed[biasEntry].Length != 1 || listed[biasEntry][0] != layer.Options.Filters))
+                {
+                    throw new InvalidDataException(
+                        $"{path}:{biasEntry}: the bias has shape [{string.Join(", ", listed[biasEntry])}]; layer '{layer.Name}' needs [{layer.Options.Filters}].");
+                }
+
+                file.Position = 0;
+                var arrays = NumPyFormat.ReadNpz(file, path, name => name == kernelEntry || name == biasEntry, Math.Max(count, layer.Options.Filters));
+                kernel = arrays[kernelEntry];
+                bias = biasEntry is null ? null : arrays[biasEntry];
             }
         }
 
-        var keras = ToKerasKernel(layer, kernel, layout, path);
-        if (bias is not null && (bias.Shape.Rank != 1 || bias.Shape[0] != layer.Options.Filters))
-        {
-            throw new InvalidDataException($"{path}: the bias has shape {bias.Shape}; layer '{layer.Name}' needs [{layer.Options.Filters}].");
-        }
-
+        var keras = ToKeras(kernel, layout);
         if (bias is null && layer.Options.UseBias)
         {
             // An .npy holds the kernel only: keep the current bias (the caller holds the layer's lock).
             var current = layer.IsBuilt ? layer.GetWeights().Bias! : new float[layer.Options.Filters];
             layer.SetWeights(keras.Values, current);
-
             return;
         }
 
         layer.SetWeights(keras.Values, bias?.Values ?? ReadOnlySpan<float>.Empty);
     }
 
-    private static NumPyArray? Find(IReadOnlyDictionary<string, NumPyArray> arrays, string name, string positional)
+    /// <summary>The entry named exactly, else the one name ending so (<c>deconv.weight</c>, <c>kernel:0</c>), else the positional one.</summary>
+    private static string? Find(IEnumerable<string> names, string name, string positional)
     {
-        if (arrays.TryGetValue(name, out var exact))
+        var all = names.ToList();
+        if (all.Contains(name))
         {
-            return exact;
+            return name;
         }
 
-        var suffixed = arrays.Where(a => a.Key.EndsWith(name, StringComparison.Ordinal) || a.Key.EndsWith(name + ":0", StringComparison.Ordinal)).ToList();
+        var suffixed = all.Where(n => n.EndsWith(name, StringComparison.Ordinal) || n.EndsWith(name + ":0", StringComparison.Ordinal)).ToList();
         if (suffixed.Count == 1)
         {
-            return suffixed[0].Value;
+            return suffixed[0];
         }
 
-        return arrays.TryGetValue(positional, out var byPosition) ? byPosition : null;
+        return all.Contains(positional) ? positional : null;
     }
 
-    /// <summary>Checks the kernel's shape against the layer and converts a PyTorch kernel to Keras's layout.</summary>
-    private static NumPyArray ToKerasKernel(Conv2DTranspose layer, NumPyArray kernel, WeightLayout layout, string path)
+    /// <summary>Checks a kernel's shape against the layer (before its data is read); returns its element count.</summary>
+    private static long CheckKernelShape(Conv2DTranspose layer, int[] s, WeightLayout layout, string source)
     {
         int kh = layer.Options.KernelSize.Height, kw = layer.Options.KernelSize.Width, f = layer.Options.Filters;
         int? channels = layer.InputChannels;
-        var s = kernel.Shape;
         string expected = layout == WeightLayout.Keras
             ? $"[{kh}, {kw}, {f}, {channels?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "in_channels"}]"
             : $"[{channels?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "in_channels"}, {f}, {kh}, {kw}]";
-        bool fits = s.Rank == 4 && (layout == WeightLayout.Keras
+        bool fits = s.Length == 4 && (layout == WeightLayout.Keras
             ? s[0] == kh && s[1] == kw && s[2] == f && (channels is null || s[3] == channels)
             : s[2] == kh && s[3] == kw && s[1] == f && (channels is null || s[0] == channels));
         if (!fits)
         {
-            throw new InvalidDataException($"{path}: the kernel has shape {s}; layer '{layer.Name}' needs {expected} ({layout} layout).");
+            throw new InvalidDataException($"{source}: the kernel has shape [{string.Join(", ", s)}]; layer '{layer.Name}' needs {expected} ({layout} layout).");
         }
 
+        long count = (long)s[0] * s[1] * s[2] * s[3];
+        if (count > NumPyFormat.DefaultMaxElements)
+        {
+            throw new InvalidDataException(
+                $"{source}: the kernel has shape [{string.Join(", ", s)}], {count} elements, more than the {NumPyFormat.DefaultMaxElements} a load accepts.");
+        }
+
+        return count;
+    }
+
+    /// <summary>A kernel in Keras's layout: as it is, or permuted from PyTorch's <c>[in, filters, kh, kw]</c>.</summary>
+    private static NumPyArray ToKeras(NumPyArray kernel, WeightLayout layout)
+    {
         if (layout == WeightLayout.Keras)
         {
             return kernel;
         }
 
-        int c = s[0];
+        var s = kernel.Shape;
+        int c = s[0], f = s[1], kh = s[2], kw = s[3];
         var values = new float[kernel.Values.Length];
         for (int ci = 0; ci < c; ci++)
         {

@@ -56,14 +56,51 @@ public static partial class NumPyFormat
         stream.Write(buffer);
     }
 
-    /// <summary>Reads one <c>.npy</c> array.</summary>
+    /// <summary>The most elements one array may have unless the caller allows more: 2^28 floats, 1 GiB.</summary>
+    public const long DefaultMaxElements = 1L << 28;
+
+    /// <summary>The longest header read, as NumPy's own reader allows by default (<c>max_header_size</c>).</summary>
+    public const int MaxHeaderLength = 10_000;
+
+    /// <summary>
+    /// Reads one <c>.npy</c> array. Memory stays bounded: the header may not exceed <see cref="MaxHeaderLength"/>
+    /// bytes, the array <paramref name="maxElements"/> elements, and values are allocated as the data arrives,
+    /// so a short file cannot make the reader allocate what its header promises.
+    /// </summary>
     /// <param name="stream">The data.</param>
     /// <param name="source">A name for messages (a file name).</param>
+    /// <param name="maxElements">The most elements to accept.</param>
     /// <returns>The array.</returns>
-    /// <exception cref="InvalidDataException">The data is not a float <c>.npy</c> array in C order, or is truncated.</exception>
-    public static NumPyArray ReadNpy(Stream stream, string source = "the .npy data")
+    /// <exception cref="InvalidDataException">The data is not a float <c>.npy</c> array in C order, is truncated, or is larger than allowed; the message names <paramref name="source"/> and the field.</exception>
+    public static NumPyArray ReadNpy(Stream stream, string source = "the .npy data", long maxElements = DefaultMaxElements)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        var header = ReadHeader(stream, source);
+        if (header.Count > maxElements)
+        {
+            throw new InvalidDataException(
+                $"{source}: field 'shape' ({string.Join(", ", header.Shape)}) holds {header.Count} elements, more than the {maxElements} this load allows.");
+        }
+
+        return new NumPyArray(ReadValues(stream, header, source), new TensorShape(header.Shape));
+    }
+
+    /// <summary>Reads the header of a <c>.npy</c> array (its dtype and shape) and leaves the stream at the data.</summary>
+    /// <param name="stream">The data.</param>
+    /// <param name="source">A name for messages.</param>
+    /// <returns>The dtype descriptor and the shape.</returns>
+    /// <exception cref="InvalidDataException">The header is malformed, too long, or describes no float array in C order.</exception>
+    public static (string Dtype, int[] Shape) ReadNpyHeader(Stream stream, string source = "the .npy data")
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var header = ReadHeader(stream, source);
+        return (header.Descr, header.Shape);
+    }
+
+    private sealed record Header(string Descr, int[] Shape, long Count, int ItemSize, bool BigEndian);
+
+    private static Header ReadHeader(Stream stream, string source)
+    {
         var prefix = ReadExactly(stream, Magic.Length + 2, source, "the magic string and version");
         if (!prefix.AsSpan(0, Magic.Length).SequenceEqual(Magic))
         {
@@ -71,63 +108,91 @@ public static partial class NumPyFormat
         }
 
         int major = prefix[Magic.Length];
-        int headerLength = major switch
+        long headerLength = major switch
         {
             1 => BinaryPrimitives.ReadUInt16LittleEndian(ReadExactly(stream, 2, source, "the header length")),
-            2 or 3 => checked((int)BinaryPrimitives.ReadUInt32LittleEndian(ReadExactly(stream, 4, source, "the header length"))),
+            2 or 3 => BinaryPrimitives.ReadUInt32LittleEndian(ReadExactly(stream, 4, source, "the header length")),
             _ => throw new InvalidDataException($"{source} has .npy format version {major}.{prefix[Magic.Length + 1]}; versions 1.0 to 3.0 are known."),
         };
-        string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(ReadExactly(stream, headerLength, source, "the header"));
-        var (descr, fortranOrder, shape) = ParseHeader(header, source);
+        if (headerLength > MaxHeaderLength)
+        {
+            throw new InvalidDataException($"{source}: the header length is {headerLength} bytes; NumPy writes and reads at most {MaxHeaderLength}.");
+        }
+
+        string text = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(ReadExactly(stream, (int)headerLength, source, "the header"));
+        var (descr, fortranOrder, shape) = ParseHeader(text, source);
         if (fortranOrder)
         {
             throw new InvalidDataException(
                 $"{source} stores its array in Fortran (column-major) order; save it in C order (numpy.ascontiguousarray) first.");
         }
 
-        int itemSize;
-        bool bigEndian;
-        switch (descr)
+        var (itemSize, bigEndian) = descr switch
         {
-            case "<f4" or "|f4" or "=f4":
-                (itemSize, bigEndian) = (4, false);
-                break;
-            case ">f4":
-                (itemSize, bigEndian) = (4, true);
-                break;
-            case "<f8" or "=f8":
-                (itemSize, bigEndian) = (8, false);
-                break;
-            case ">f8":
-                (itemSize, bigEndian) = (8, true);
-                break;
-            default:
-                throw new InvalidDataException($"{source} holds dtype '{descr}'; only float32 ('<f4', '>f4') and float64 ('<f8', '>f8') are supported.");
-        }
+            "<f4" or "|f4" or "=f4" => (4, false),
+            ">f4" => (4, true),
+            "<f8" or "=f8" => (8, false),
+            ">f8" => (8, true),
+            _ => throw new InvalidDataException($"{source}: field 'descr' holds dtype '{descr}'; only float32 ('<f4', '>f4') and float64 ('<f8', '>f8') are supported."),
+        };
 
         if (shape.Length == 0 || shape.Any(d => d < 1))
         {
             throw new InvalidDataException(
-                $"{source} has shape ({string.Join(", ", shape)}); a weight needs at least one dimension and no empty ones.");
+                $"{source}: field 'shape' is ({string.Join(", ", shape)}); a weight needs at least one dimension and no empty ones.");
         }
 
-        long count = shape.Aggregate(1L, (a, d) => a * d);
-        if (count > Array.MaxLength / itemSize)
+        // The product saturates instead of wrapping, so a shape of huge dimensions cannot pass as small.
+        long count = 1;
+        foreach (int d in shape)
         {
-            throw new InvalidDataException($"{source} has shape ({string.Join(", ", shape)}): {count} elements are too many to load.");
+            count = count > long.MaxValue / d ? long.MaxValue : count * d;
         }
 
-        var data = ReadExactly(stream, (int)(count * itemSize), source, $"{count} elements of '{descr}' ({count * itemSize} bytes)");
-        var values = new float[count];
-        for (int i = 0; i < values.Length; i++)
+        if (count > Array.MaxLength)
         {
-            var bytes = data.AsSpan(i * itemSize, itemSize);
-            values[i] = itemSize == 4
-                ? (bigEndian ? BinaryPrimitives.ReadSingleBigEndian(bytes) : BinaryPrimitives.ReadSingleLittleEndian(bytes))
-                : (float)(bigEndian ? BinaryPrimitives.ReadDoubleBigEndian(bytes) : BinaryPrimitives.ReadDoubleLittleEndian(bytes));
+            throw new InvalidDataException($"{source}: field 'shape' ({string.Join(", ", shape)}) holds {count} elements, too many for one array.");
         }
 
-        return new NumPyArray(values, new TensorShape(shape));
+        return new Header(descr, shape, count, itemSize, bigEndian);
+    }
+
+    /// <summary>Reads the values in chunks, growing the array as data arrives (at most twice what the stream really holds).</summary>
+    private static float[] ReadValues(Stream stream, Header header, string source)
+    {
+        const int ChunkBytes = 1 << 20;
+        var values = new float[(int)Math.Min(header.Count, ChunkBytes)];
+        var chunk = new byte[ChunkBytes];
+        long done = 0;
+        while (done < header.Count)
+        {
+            int items = (int)Math.Min(header.Count - done, ChunkBytes / header.ItemSize);
+            int bytes = items * header.ItemSize;
+            int read = stream.ReadAtLeast(chunk.AsSpan(0, bytes), bytes, throwOnEndOfStream: false);
+            if (read < bytes)
+            {
+                long have = (done * header.ItemSize) + read;
+                throw new InvalidDataException(
+                    $"{source} is truncated: it ends after {have} of the {header.Count * header.ItemSize} bytes of {header.Count} elements of '{header.Descr}'.");
+            }
+
+            if (done + items > values.Length)
+            {
+                Array.Resize(ref values, (int)Math.Min(header.Count, Math.Max(done + items, 2L * values.Length)));
+            }
+
+            for (int i = 0; i < items; i++)
+            {
+                var b = chunk.AsSpan(i * header.ItemSize, header.ItemSize);
+                values[done + i] = header.ItemSize == 4
+                    ? (header.BigEndian ? BinaryPrimitives.ReadSingleBigEndian(b) : BinaryPrimitives.ReadSingleLittleEndian(b))
+                    : (float)(header.BigEndian ? BinaryPrimitives.ReadDoubleBigEndian(b) : BinaryPrimitives.ReadDoubleLittleEndian(b));
+            }
+
+            done += items;
+        }
+
+        return values;
     }
 
     /// <summary>Writes named arrays as <c>.npz</c>: a zip holding <c>NAME.npy</c> for each, as <c>numpy.savez</c> does.</summary>
@@ -146,41 +211,83 @@ public static partial class NumPyFormat
         }
     }
 
-    /// <summary>Reads every array of an <c>.npz</c> file (stored or deflated, as <c>savez</c> and <c>savez_compressed</c> write).</summary>
+    /// <summary>
+    /// Reads the arrays of an <c>.npz</c> file (stored or deflated, as <c>savez</c> and <c>savez_compressed</c> write).
+    /// Only the entries <paramref name="include"/> accepts are inflated, each within <paramref name="maxElements"/>.
+    /// </summary>
     /// <param name="stream">The data.</param>
     /// <param name="source">A name for messages.</param>
-    /// <returns>The arrays by name (the entry names without <c>.npy</c>).</returns>
-    /// <exception cref="InvalidDataException">The data is not a zip of valid <c>.npy</c> files.</exception>
-    public static IReadOnlyDictionary<string, NumPyArray> ReadNpz(Stream stream, string source = "the .npz data")
+    /// <param name="include">Which arrays to read, by name (the entry name without <c>.npy</c>); null reads all.</param>
+    /// <param name="maxElements">The most elements any one array may have.</param>
+    /// <returns>The arrays read, by name.</returns>
+    /// <exception cref="InvalidDataException">The data is not a zip of valid <c>.npy</c> files, two entries share a name, or an array is too large; the message names the file and the entry.</exception>
+    public static IReadOnlyDictionary<string, NumPyArray> ReadNpz(
+        Stream stream, string source = "the .npz data", Func<string, bool>? include = null, long maxElements = DefaultMaxElements)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ZipArchive zip;
+        using var zip = OpenZip(stream, source);
+        var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
+        foreach (var (name, entry) in Entries(zip, source))
+        {
+            if (include is null || include(name))
+            {
+                using var data = entry.Open();
+                result[name] = ReadNpy(data, $"{source}:{entry.FullName}", maxElements);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Lists the arrays of an <c>.npz</c> file with their dtypes and shapes, reading only their headers.</summary>
+    /// <param name="stream">The data.</param>
+    /// <param name="source">A name for messages.</param>
+    /// <returns>Name, dtype and shape of every array, in the archive's order.</returns>
+    /// <exception cref="InvalidDataException">The data is not a zip of valid <c>.npy</c> headers, or two entries share a name.</exception>
+    public static IReadOnlyList<(string Name, string Dtype, int[] Shape)> ListNpz(Stream stream, string source = "the .npz data")
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var zip = OpenZip(stream, source);
+        var result = new List<(string, string, int[])>();
+        foreach (var (name, entry) in Entries(zip, source))
+        {
+            using var data = entry.Open();
+            var (dtype, shape) = ReadNpyHeader(data, $"{source}:{entry.FullName}");
+            result.Add((name, dtype, shape));
+        }
+
+        return result;
+    }
+
+    private static ZipArchive OpenZip(Stream stream, string source)
+    {
         try
         {
-            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            return new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
         }
         catch (InvalidDataException ex)
         {
             throw new InvalidDataException($"{source} is not a .npz file (not a zip archive): {ex.Message}", ex);
         }
+    }
 
-        using (zip)
+    /// <summary>The <c>.npy</c> entries by array name; a name twice is an error (NumPy would silently keep one).</summary>
+    private static List<(string Name, ZipArchiveEntry Entry)> Entries(ZipArchive zip, string source)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<(string, ZipArchiveEntry)>();
+        foreach (var entry in zip.Entries.Where(e => e.FullName.EndsWith(".npy", StringComparison.Ordinal)))
         {
-            var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
-            foreach (var entry in zip.Entries)
+            string name = entry.FullName[..^4];
+            if (!seen.Add(name))
             {
-                if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal))
-                {
-                    continue;
-                }
-
-                using var data = entry.Open();
-                string name = entry.FullName[..^4];
-                result[name] = ReadNpy(data, $"{source}:{entry.FullName}");
+                throw new InvalidDataException($"{source} holds two entries named '{entry.FullName}'.");
             }
 
-            return result;
+            entries.Add((name, entry));
         }
+
+        return entries;
     }
 
     private static byte[] ReadExactly(Stream stream, int count, string source, string what)
@@ -214,7 +321,7 @@ public static partial class NumPyFormat
         var dims = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(d => int.TryParse(d.TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out int v)
                 ? v
-                : throw new InvalidDataException($"{source} has a malformed shape '({shape.Groups[1].Value})'."))
+                : throw new InvalidDataException($"{source}: field 'shape' holds a malformed shape '({shape.Groups[1].Value})'."))
             .ToArray();
         return (descr.Groups[1].Value, fortran.Groups[1].Value == "True", dims);
     }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using ILGPU;
 using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Programs;
@@ -35,6 +36,50 @@ internal abstract class BackwardPass : IDisposable
     public static BackwardPass Create(DeconvDevice device, ForwardPass forward) =>
         device.Launcher.UsesPointers ? new BackwardPass<PointerMemory>(device, forward) : new BackwardPass<ViewMemory>(device, forward);
 
+    /// <summary>How one call reduces the weight gradients, decided before anything is allocated or launched.</summary>
+    private protected readonly record struct Plan(ChunkPlan KernelChunks, ChunkPlan BiasChunks, bool AccumulateNow, bool Direct, long KernelElements);
+
+    /// <summary>The scratch space a call needs, for <see cref="ScratchBuffer.GrowAll"/> before anything launches.</summary>
+    public IEnumerable<(ScratchBuffer Buffer, long Length)> ScratchNeeds(
+        LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, bool inputGradient, bool accumulate)
+    {
+        var plan = PlanFor(weights, geometry, p, accumulate);
+        var needs = new List<(ScratchBuffer, long)>();
+        if (forward.NeedsPreActivation)
+        {
+            needs.Add((preActivationGradient, geometry.OutputElements));
+        }
+
+        if (inputGradient)
+        {
+            needs.Add((layout, p.InputGradientLayoutLength));
+        }
+
+        if (forward.Options.Trainable && !plan.Direct)
+        {
+            needs.Add((kernelPartials, plan.KernelChunks.Count * plan.KernelElements));
+            needs.Add((biasPartials, Math.Max(1, (long)plan.BiasChunks.Count * geometry.Filters)));
+        }
+
+        return needs;
+    }
+
+    private protected Plan PlanFor(LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, bool accumulate)
+    {
+        var options = forward.Options;
+        var launcher = device.Launcher;
+        bool accumulateNow = accumulate && weights.HasGradients;
+        var kernelChunks = ChunkPlan.For(
+            geometry.Batch * geometry.InputHeight, geometry.InputWidth, p.KernelGradientItemsPerChunk, launcher.ReductionThreads, oneThreadTerms: 0);
+        var biasChunks = options.UseBias
+            ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, launcher.ReductionThreads, Launcher.SingleChunkBiasTerms)
+            : ChunkPlan.None;
+
+        // One chunk each and nothing to add: the partial sums are the gradients, and one launch does it all.
+        bool direct = kernelChunks.Count == 1 && biasChunks.Count <= 1 && options.KernelRegularizer is null && options.BiasRegularizer is null && !accumulateNow;
+        return new Plan(kernelChunks, biasChunks, accumulateNow, direct, weights.KernelShape.ElementCount);
+    }
+
     /// <summary>
     /// Launches the pass for the forward call that read <paramref name="input"/>: the input gradient into
     /// <paramref name="inputGradient"/> when given, and the weight gradients into <paramref name="weights"/> when
@@ -65,20 +110,11 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         var launcher = device.Launcher;
         var stream = device.Accelerator.DefaultStream;
 
-        // Plans and buffers first: an allocation that fails leaves the device untouched.
+        // The plan and the buffers (grown by the caller through ScratchNeeds) before any launch.
         bool trainable = options.Trainable;
-        bool accumulateNow = accumulate && weights.HasGradients;
-        var kernelChunks = ChunkPlan.For(
-            geometry.Batch * geometry.InputHeight, geometry.InputWidth, p.KernelGradientItemsPerChunk, launcher.ReductionThreads, oneThreadTerms: 0);
-        var biasChunks = options.UseBias
-            ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, launcher.ReductionThreads, Launcher.SingleChunkBiasTerms)
-            : ChunkPlan.None;
+        var (kernelChunks, biasChunks, accumulateNow, direct, kernelElements) = PlanFor(weights, geometry, p, accumulate);
         var kernelPenalty = options.KernelRegularizer;
         var biasPenalty = options.BiasRegularizer;
-
-        // One chunk each and nothing to add: the partial sums are the gradients, and one launch does it all.
-        bool direct = kernelChunks.Count == 1 && biasChunks.Count <= 1 && kernelPenalty is null && biasPenalty is null && !accumulateNow;
-        long kernelElements = weights.KernelShape.ElementCount;
         var dz = forward.NeedsPreActivation ? preActivationGradient.Get(geometry.OutputElements) : outputGradient;
         var inputGradientLayout = inputGradient is null ? default : layout.Get(p.InputGradientLayoutLength);
         var kernelSums = !trainable ? default : direct ? weights.KernelGradient.View : kernelPartials.Get(kernelChunks.Count * kernelElements);

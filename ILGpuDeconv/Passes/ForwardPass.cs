@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using ILGPU;
 using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Programs;
@@ -40,6 +41,18 @@ internal abstract class ForwardPass : IDisposable
     {
         int length = geometry.DataFormat == DataFormat.ChannelsLast ? geometry.Filters : geometry.OutputWidth;
         return new LastAxis((int)(geometry.OutputElements / length), length);
+    }
+
+    /// <summary>The scratch space a call needs, for <see cref="ScratchBuffer.GrowAll"/> before anything launches.</summary>
+    public IEnumerable<(ScratchBuffer Buffer, long Length)> ScratchNeeds(Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, bool keepForBackward)
+    {
+        var needs = new List<(ScratchBuffer, long)> { (layout, p.ForwardLayoutLength) };
+        if (keepForBackward && NeedsPreActivation)
+        {
+            needs.Add((preActivation, geometry.OutputElements));
+        }
+
+        return needs;
     }
 
     /// <summary>Gets the pre-activation the last training call stored, <paramref name="length"/> elements.</summary>

@@ -32,6 +32,7 @@ public sealed class DeconvDevice : IDisposable
     private readonly Context? ownedContext;
     private readonly bool ownsAccelerator;
     private long allocatedBytes;
+    private long memoryLimit = -1;
     private int disposed;
 
     private DeconvDevice(Context? ownedContext, Accelerator accelerator, bool ownsAccelerator, string selectionReason)
@@ -65,6 +66,27 @@ public sealed class DeconvDevice : IDisposable
 
     /// <summary>Gets the bytes of device memory currently held by buffers this library allocated on this device.</summary>
     public long AllocatedBytes => Interlocked.Read(ref allocatedBytes);
+
+    /// <summary>
+    /// Gets or sets the most bytes of device memory the library may hold on this device (weights, gradients,
+    /// optimizer state, scratch space, tensors it allocates), or null for no limit but the device's own. An
+    /// allocation past it is an <see cref="InsufficientMemoryException"/>, and the call that needed it changes
+    /// nothing. Useful to share a GPU with other work.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public long? MemoryLimit
+    {
+        get => Interlocked.Read(ref memoryLimit) is var v && v >= 0 ? v : null;
+        set
+        {
+            if (value < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "MemoryLimit must be null or non-negative.");
+            }
+
+            Interlocked.Exchange(ref memoryLimit, value ?? -1);
+        }
+    }
 
     /// <summary>Gets a value indicating whether this device was disposed.</summary>
     public bool IsDisposed => Volatile.Read(ref disposed) != 0;

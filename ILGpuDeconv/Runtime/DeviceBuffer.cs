@@ -39,6 +39,12 @@ internal sealed class DeviceBuffer : IDisposable
                 $"Allocating {bytes} bytes for {purpose} on {device.Info.Name} is impossible: the device has {capacity} bytes.");
         }
 
+        if (device.MemoryLimit is long limit && device.AllocatedBytes + bytes > limit)
+        {
+            throw new InsufficientMemoryException(
+                $"Allocating {bytes} bytes for {purpose} on {device.Info.Name} would exceed the device's MemoryLimit of {limit} bytes ({device.AllocatedBytes} already held by ILGpuDeconv).");
+        }
+
         try
         {
             return new DeviceBuffer(device, device.Accelerator.Allocate1D<float>(Math.Max(1, length)));
