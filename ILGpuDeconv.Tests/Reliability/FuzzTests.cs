@@ -16,9 +16,9 @@ namespace ILGpuDeconv.Tests.Reliability;
 /// argument exception, valid ones have TensorFlow's output shape and crop (both written again here from
 /// Keras's and TensorFlow's rules, not taken from the library) and the double-precision reference's output
 /// and input, kernel and bias gradients. One case in forty is large enough (at least 1024 input pixels) for the
-/// weight gradients to be summed in several chunks. <see cref="SeedVariable"/> = <c>random</c> (or a CsCheck seed) and
-/// <see cref="IterationsVariable"/> change the run; the seed is printed, and CsCheck reports the seed of a
-/// failing case.
+/// weight gradients to be summed in several chunks. The cases come from one seeded generator, so a run is
+/// repeatable: the seed is printed, and a failure names it with the case's index. <see cref="SeedVariable"/> =
+/// <c>random</c> (or a printed seed) and <see cref="IterationsVariable"/> change the run.
 /// </summary>
 public sealed class FuzzTests
 {
@@ -72,7 +72,7 @@ public sealed class FuzzTests
         _ => c,                                                                         // left valid (TF may still refuse its sizes)
     };
 
-    /// <summary>The CsCheck seed to use, or <c>random</c> for a fresh one each run; unset: the fixed seed below.</summary>
+    /// <summary>The generator's seed (as a run prints it), or <c>random</c> for a fresh one; unset: the fixed seed below.</summary>
     public const string SeedVariable = "ILGPUDECONV_FUZZ_SEED";
 
     /// <summary>How many configurations to draw, instead of each test's default.</summary>
@@ -106,14 +106,28 @@ public sealed class FuzzTests
     {
         var device = TestAccelerators.Require(kind);
         string? seedSetting = Environment.GetEnvironmentVariable(SeedVariable);
-        string? seed = string.IsNullOrWhiteSpace(seedSetting) ? FixedSeed : seedSetting == "random" ? null : seedSetting;
+        var pcg = string.IsNullOrWhiteSpace(seedSetting) ? PCG.Parse(FixedSeed)
+            : seedSetting == "random" ? new PCG((uint)Random.Shared.Next(), (ulong)Random.Shared.NextInt64())
+            : PCG.Parse(seedSetting);
+        string seed = pcg.ToString();
         int iterations = int.TryParse(Environment.GetEnvironmentVariable(IterationsVariable), out int n) && n > 0 ? n : defaultIterations;
-        TestContext.Out.WriteLine($"fuzz seed: {seed ?? "random (CsCheck prints a failing case's seed)"}, {iterations} iterations");
+        TestContext.Out.WriteLine($"fuzz seed: {seed} ({SeedVariable}={seed} repeats this run), {iterations} iterations");
         int valid = 0, refused = 0, chunked = 0;
         var clock = Stopwatch.StartNew();
-        Cases.Sample(c =>
+        for (int i = 0; i < iterations; i++)
         {
-            switch (Run(device, c))
+            var c = Cases.Generate(pcg, null, out _);
+            Outcome outcome;
+            try
+            {
+                outcome = Run(device, c);
+            }
+            catch (Exception ex) when (ex is not IgnoreException)
+            {
+                throw new AssertionException($"fuzz case {i} of the run with {SeedVariable}={seed}: {c}{Environment.NewLine}{ex.Message}", ex);
+            }
+
+            switch (outcome)
             {
                 case Outcome.Refused:
                     refused++;
@@ -126,7 +140,8 @@ public sealed class FuzzTests
                     valid++;
                     break;
             }
-        }, iter: iterations, threads: 1, seed: seed);
+        }
+
         TestContext.Out.WriteLine($"fuzz on {kind}: {valid + refused} configurations ({valid} valid and checked against the reference, forward and backward, {chunked} of them large; {refused} refused) in {clock.Elapsed.TotalSeconds:F1} s");
         Assert.Multiple(() =>
         {
