@@ -33,6 +33,8 @@ fi
 
 mkdir -p "$out"
 if [[ -z $ptx_dir ]]; then
+  # A fresh set: files of programs that no longer exist must not stay in the report.
+  rm -f "$out"/*.ptx "$out"/*.cubin "$out"/*.sass "$out"/*.ptxas.log
   dotnet build ILGpuDeconv.Bench -c Release -nologo -v quiet >&2
   dotnet ILGpuDeconv.Bench/bin/Release/net10.0/ILGpuDeconv.Bench.dll ptx --out "$out" --isa 7.8 >"$out/ptx.log"
   ptx_dir=$out
