@@ -120,6 +120,7 @@ public sealed partial class Conv2DTranspose
             CheckShape(output.Shape, geometry.OutputShape, nameof(output), $"the output for input shape {input.Shape}");
             var p = ParamsFor(geometry, nameof(input));
             var w = Prepare(geometry, p, keepForBackward, nameof(input));
+            ForgetSavedIf(keepForBackward);
             forward.Run(w, geometry, p, input.View, output.View, keepForBackward);
             if (keepForBackward)
             {
@@ -144,6 +145,7 @@ public sealed partial class Conv2DTranspose
             var deviceInput = inputStage.Get(geometry.InputElements);
             var deviceOutput = outputStage.Get(geometry.OutputElements);
             var stream = Stream;
+            ForgetSavedIf(keepForBackward);
             deviceInput.CopyFromCPU(stream, input);
             forward.Run(w, geometry, p, deviceInput, deviceOutput, keepForBackward);
             if (keepForBackward)
@@ -168,6 +170,18 @@ public sealed partial class Conv2DTranspose
         var w = EnsureBuilt(geometry.InputChannels, argumentName);
         growth.Commit();
         return w;
+    }
+
+    /// <summary>
+    /// Drops what the last Forward saved once a training call has committed its buffers: they may have replaced
+    /// the saved ones, so a launch that then fails must not leave a Backward reading them.
+    /// </summary>
+    private void ForgetSavedIf(bool keepForBackward)
+    {
+        if (keepForBackward)
+        {
+            saved = null;
+        }
     }
 
     /// <summary>What a training forward call leaves for the backward pass.</summary>

@@ -9,7 +9,7 @@ namespace ILGpuDeconv.Bench.Commands;
 
 /// <summary>
 /// <c>ptx --out DIR [--arch 80] [--isa 7.8]</c>: writes the PTX of every GPU program specialisation the layer
-/// uses, one file each, without a GPU. <c>tools/gpu/ptx-report.sh DIR</c> then assembles them with NVIDIA's
+/// uses, one file each, without a GPU. <c>tools/gpu/ptx-report.sh --ptx DIR</c> then assembles them with NVIDIA's
 /// offline <c>ptxas</c> for registers, spills, shared memory and SASS counts. The default ISA, 7.8, is the
 /// newest that CUDA 11.8's <c>ptxas</c> reads.
 /// </summary>
@@ -36,7 +36,7 @@ internal static class PtxCommand
         return 0;
     }
 
-    /// <summary><c>ForwardKernel.Run&lt;TanhFunction&gt;</c> becomes <c>ForwardKernel.Run.TanhFunction.ptx</c>.</summary>
+    /// <summary><c>ForwardProgram&lt;TanhFunction&gt;</c> becomes <c>ForwardProgram.TanhFunction.ptx</c>.</summary>
     public static string FileName(string programName) => programName.Replace('<', '.').Replace(">", string.Empty, StringComparison.Ordinal) + ".ptx";
 
     private static CudaArchitecture ParseArchitecture(string text)

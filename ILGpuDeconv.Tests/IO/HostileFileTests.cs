@@ -142,6 +142,24 @@ public sealed class HostileFileTests
         }
     }
 
+    [Test]
+    public void An_npy_kernel_loaded_into_an_unbuilt_layer_keeps_the_initial_bias()
+    {
+        var kernel = Floats(Enumerable.Range(0, 2 * 2 * 3 * 1).Select(i => (float)i));
+        string path = TempFile(Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 3, 1), }", kernel), ".npy");
+        try
+        {
+            using var layer = new Conv2DTranspose(TestAccelerators.Any(), new Conv2DTransposeOptions(3, 2) { BiasInitializer = ILGpuDeconv.Initializers.Initializer.Constant(0.5f) });
+            layer.LoadWeights(path);
+            Assert.That(layer.GetWeights().Bias, Is.EqualTo(new[] { 0.5f, 0.5f, 0.5f }), "the bias the initializer gives, not zeros");
+            Assert.That(layer.GetWeights().Kernel, Is.EqualTo(Enumerable.Range(0, 12).Select(i => (float)i).ToArray()));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static InvalidDataException AssertRefusedCheaply(Action call)
     {
         long before = GC.GetAllocatedBytesForCurrentThread();

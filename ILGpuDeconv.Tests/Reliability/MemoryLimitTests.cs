@@ -112,4 +112,39 @@ public sealed class MemoryLimitTests
         Assert.Throws<ArgumentOutOfRangeException>(() => device.MemoryLimit = -1);
         Assert.That(device.MemoryLimit, Is.Null);
     }
+
+    [Test]
+    public void An_optimizer_step_that_runs_out_of_memory_changes_no_weight()
+    {
+        // Adam's state for the first layer fits, the second's does not: no layer may be updated, and the state
+        // made for the first is released again.
+        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        var (first, x, _) = Layers.Random(device, Options, Small, seed: 66);
+        var (second, _, _) = Layers.Random(device, Options, Small, seed: 67);
+        using (first)
+        using (second)
+        {
+            var upstream = RandomTensors.Uniform(new Random(68), first.ComputeOutputShape(Small).ElementCount);
+            foreach (var layer in new[] { first, second })
+            {
+                layer.Forward(x, Small);
+                layer.Backward(upstream);
+            }
+
+            var before = (first.GetWeights().Kernel, second.GetWeights().Kernel);
+            long held = device.AllocatedBytes;
+            long oneLayerState = 2L * ((3 * 3 * 4 * 2) + 4) * sizeof(float); // Adam's two slots for kernel and bias
+            device.MemoryLimit = held + oneLayerState;
+            var optimizer = new ILGpuDeconv.Optimizers.Adam();
+            Assert.Throws<InsufficientMemoryException>(() => optimizer.Step(first, second));
+            Assert.That(device.AllocatedBytes, Is.EqualTo(held));
+            Assert.That((first.GetWeights().Kernel, second.GetWeights().Kernel), Is.EqualTo(before));
+            Assert.That(optimizer.Iterations, Is.Zero);
+
+            device.MemoryLimit = null;
+            optimizer.Step(first, second);
+            Assert.That(optimizer.Iterations, Is.EqualTo(1));
+            Assert.That(first.GetWeights().Kernel, Is.Not.EqualTo(before.Item1));
+        }
+    }
 }

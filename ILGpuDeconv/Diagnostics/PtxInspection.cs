@@ -79,7 +79,7 @@ public static class PtxInspection
 }
 
 /// <summary>The PTX of one GPU program specialisation.</summary>
-/// <param name="Name">The program and, for programs specialised per activation, the activation's function struct, e.g. <c>ForwardKernel.Run&lt;TanhFunction&gt;</c>.</param>
+/// <param name="Name">The program and, for programs specialised per activation, the activation's function struct, e.g. <c>ForwardProgram&lt;TanhFunction&gt;</c>.</param>
 /// <param name="Ptx">The PTX text, as ILGPU's CUDA backend writes it.</param>
 public sealed partial record GpuProgramPtx(string Name, string Ptx)
 {

@@ -81,9 +81,10 @@ internal static class LayerWeightFiles
         var keras = ToKeras(kernel, layout);
         if (bias is null && layer.Options.UseBias)
         {
-            // An .npy holds the kernel only: keep the current bias (the caller holds the layer's lock).
-            var current = layer.IsBuilt ? layer.GetWeights().Bias! : new float[layer.Options.Filters];
-            layer.SetWeights(keras.Values, current);
+            // An .npy holds the kernel only: keep the current bias, building the layer first (with its bias
+            // initializer) when needed. The caller holds the layer's lock.
+            layer.Build(keras.Shape[3]);
+            layer.SetWeights(keras.Values, layer.GetWeights().Bias!);
             return;
         }
 

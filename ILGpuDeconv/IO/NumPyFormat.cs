@@ -161,7 +161,7 @@ public static partial class NumPyFormat
     private static float[] ReadValues(Stream stream, Header header, string source)
     {
         const int ChunkBytes = 1 << 20;
-        var values = new float[(int)Math.Min(header.Count, ChunkBytes)];
+        var values = new float[(int)Math.Min(header.Count, ChunkBytes / header.ItemSize)];
         var chunk = new byte[ChunkBytes];
         long done = 0;
         while (done < header.Count)

@@ -63,7 +63,8 @@ public static class DeviceMath
             return -1f; // e^x < 2.6e-8: -1 + e^x rounds to -1
         }
 
-        // e^x - 1 = 2^k (e^r - 1) + (2^k - 1): both products and 2^k - 1 are exact for |k| <= 24.
+        // e^x - 1 = 2^k (e^r - 1) + (2^k - 1): the product is exact, and so is 2^k - 1 for -24 <= k <= 24 (k is
+        // -25 just above x = -17.5, where 2^k - 1 rounds by half an ulp; the sweep bounds the total).
         // A NaN reaches here and stays NaN through r, whatever k it gives.
         int k = Nearest(x * Log2E);
         float r = Reduce(x, k);

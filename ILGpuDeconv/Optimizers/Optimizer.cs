@@ -54,22 +54,59 @@ public abstract class Optimizer
             throw new ArgumentNullException(nameof(layers), "A layer in the list is null.");
         }
 
-        // Check every weight set before changing any, so a refused step changes nothing.
-        var sets = layers.Select(layer => layer.WeightSetForStep()).DistinctBy(set => set.Weights).ToList();
-        long step = Iterations + 1;
-        foreach (var set in sets)
+        lock (stepGate)
         {
-            if (set is { Trainable: true, Weights: { } weights })
+            // Check every weight set before changing any, so a refused step changes nothing. Layers sharing one
+            // weight set (reuse) update it once, if any of them is trainable, with the first trainable one's constraints.
+            var sets = layers.Select(layer => layer.WeightSetForStep())
+                .Where(set => set is { Trainable: true, Weights: not null })
+                .DistinctBy(set => set.Weights)
+                .ToList();
+
+            // Optimizer state first, for every set: when memory runs out, the state made here is released again
+            // and no weight has changed.
+            var created = new List<WeightSet>();
+            try
+            {
+                foreach (var set in sets)
+                {
+                    lock (set.SyncRoot)
+                    {
+                        if (set.Weights!.EnsureSlots(this, Slots))
+                        {
+                            created.Add(set);
+                        }
+                    }
+                }
+            }
+            catch
+            {
+                foreach (var set in created)
+                {
+                    lock (set.SyncRoot)
+                    {
+                        set.Weights!.RemoveSlots(this);
+                    }
+                }
+
+                throw;
+            }
+
+            long step = Iterations + 1;
+            foreach (var set in sets)
             {
                 lock (set.SyncRoot)
                 {
-                    WeightUpdate.Create(weights.Device).Apply(weights, this, step, set.KernelConstraint, set.BiasConstraint);
+                    WeightUpdate.Create(set.Weights!.Device).Apply(set.Weights, this, step, set.KernelConstraint, set.BiasConstraint);
                 }
             }
-        }
 
-        Iterations = step;
+            Iterations = step;
+        }
     }
+
+    /// <summary>Serialises steps of this optimizer, so each takes its own step number.</summary>
+    private readonly object stepGate = new();
 
     /// <summary>How many state buffers the rule keeps per weight tensor.</summary>
     private protected abstract int SlotCount { get; }

@@ -23,7 +23,8 @@ internal static class GridStrideLoop
 {
     /// <summary>
     /// Each thread takes items <c>first, first + stride, ...</c>: the launch may have fewer threads than items
-    /// (few on ILGPU's CPU accelerator, where each simulated thread has a fixed cost).
+    /// (few on ILGPU's CPU accelerator, where each simulated thread has a fixed cost). The counter is 64-bit:
+    /// with more than 2^30 items, <c>item + stride</c> could pass <see cref="int.MaxValue"/> and wrap.
     /// </summary>
     /// <typeparam name="TProgram">The program.</typeparam>
     /// <param name="grid">The launch's item count and stride.</param>
@@ -31,9 +32,9 @@ internal static class GridStrideLoop
     public static void Run<TProgram>(WorkGrid grid, TProgram program)
         where TProgram : struct, IGpuProgram
     {
-        for (int item = Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
+        for (long item = Grid.GlobalIndex.X; item < grid.Total; item += grid.Stride)
         {
-            program.Execute(item);
+            program.Execute((int)item);
         }
     }
 }

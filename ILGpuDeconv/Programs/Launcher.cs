@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -76,10 +77,20 @@ internal sealed class Launcher
     public void Launch<TProgram>(AcceleratorStream stream, in TProgram program)
         where TProgram : struct, IGpuProgram
     {
-        var run = (Action<AcceleratorStream, KernelConfig, WorkGrid, TProgram>)compiled.GetOrAdd(
+        var entry = compiled.GetOrAdd(
             typeof(TProgram),
-            _ => new Lazy<Delegate>(() => accelerator.LoadKernel<WorkGrid, TProgram>(GridStrideLoop.Run)))
-            .Value;
+            _ => new Lazy<Delegate>(() => accelerator.LoadKernel<WorkGrid, TProgram>(GridStrideLoop.Run)));
+        Action<AcceleratorStream, KernelConfig, WorkGrid, TProgram> run;
+        try
+        {
+            run = (Action<AcceleratorStream, KernelConfig, WorkGrid, TProgram>)entry.Value;
+        }
+        catch
+        {
+            compiled.TryRemove(new KeyValuePair<Type, Lazy<Delegate>>(typeof(TProgram), entry)); // a failed compilation is not cached
+            throw;
+        }
+
         var grid = GridFor(program.Items);
         lock (gate)
         {

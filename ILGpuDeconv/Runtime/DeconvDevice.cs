@@ -189,6 +189,25 @@ public sealed class DeconvDevice : IDisposable
 
     internal void TrackAllocation(long bytes) => Interlocked.Add(ref allocatedBytes, bytes);
 
+    /// <summary>Counts <paramref name="bytes"/> as allocated unless that would pass <see cref="MemoryLimit"/> (then <paramref name="limit"/> says which).</summary>
+    internal bool TryReserve(long bytes, out long limit)
+    {
+        while (true)
+        {
+            limit = Interlocked.Read(ref memoryLimit);
+            long held = Interlocked.Read(ref allocatedBytes);
+            if (limit >= 0 && held + bytes > limit)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref allocatedBytes, held + bytes, held) == held)
+            {
+                return true;
+            }
+        }
+    }
+
     private static DeconvDevice Create(AcceleratorPreference preference, bool fromEnvironment)
     {
         var context = CreateContext();

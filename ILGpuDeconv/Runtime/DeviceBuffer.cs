@@ -19,7 +19,6 @@ internal sealed class DeviceBuffer : IDisposable
         this.device = device;
         this.buffer = buffer;
         Length = buffer.Length;
-        device.TrackAllocation(Length * sizeof(float));
     }
 
     public long Length { get; }
@@ -39,7 +38,9 @@ internal sealed class DeviceBuffer : IDisposable
                 $"Allocating {bytes} bytes for {purpose} on {device.Info.Name} is impossible: the device has {capacity} bytes.");
         }
 
-        if (device.MemoryLimit is long limit && device.AllocatedBytes + bytes > limit)
+        // The bytes are counted before the allocation, atomically against the limit, so threads allocating
+        // side by side cannot pass MemoryLimit together; a failed allocation gives them back.
+        if (!device.TryReserve(bytes, out long limit))
         {
             throw new InsufficientMemoryException(
                 $"Allocating {bytes} bytes for {purpose} on {device.Info.Name} would exceed the device's MemoryLimit of {limit} bytes ({device.AllocatedBytes} already held by ILGpuDeconv).");
@@ -51,6 +52,7 @@ internal sealed class DeviceBuffer : IDisposable
         }
         catch (Exception ex) when (ex is OutOfMemoryException or AcceleratorException or InvalidOperationException)
         {
+            device.TrackAllocation(-bytes);
             throw new InsufficientMemoryException(
                 $"Allocating {bytes} bytes for {purpose} on {device.Info.Name} failed ({device.AllocatedBytes} bytes already held by ILGpuDeconv): {ex.Message}",
                 ex);

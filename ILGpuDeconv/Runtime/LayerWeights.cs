@@ -64,6 +64,27 @@ internal sealed class LayerWeights : IDisposable
     /// <summary>Gets or sets a value indicating whether the gradient buffers hold a gradient (false until the first backward pass).</summary>
     public bool HasGradients { get; set; }
 
+    /// <summary>Creates an optimizer's zeroed state buffers unless they exist; returns whether it created them.</summary>
+    public bool EnsureSlots(object optimizer, int count)
+    {
+        if (optimizerSlots.ContainsKey(optimizer))
+        {
+            return false;
+        }
+
+        optimizerSlots.Add(optimizer, new OptimizerSlots(this, count));
+        return true;
+    }
+
+    /// <summary>Frees an optimizer's state buffers (a step that could not allocate all of them).</summary>
+    public void RemoveSlots(object optimizer)
+    {
+        if (optimizerSlots.Remove(optimizer, out var slots))
+        {
+            slots.Dispose();
+        }
+    }
+
     /// <summary>Gets (creating zeroed on first use) an optimizer's state buffers for the kernel and the bias.</summary>
     public OptimizerSlots SlotsFor(object optimizer, int count)
     {

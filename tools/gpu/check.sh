@@ -18,13 +18,17 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=$PWD/gpu-check accelerator=cuda budget=290 shapes='' min_time=0.2
+value() { # OPTION VALUE...: the value, or a usage error
+  (($# >= 2)) || { echo "check: $1 needs a value" >&2; exit 2; }
+  printf '%s' "$2"
+}
 while (($#)); do
   case $1 in
-    --out) out=$2; shift 2 ;;
-    --accelerator) accelerator=$2; shift 2 ;;
-    --budget) budget=$2; shift 2 ;;
-    --shapes) shapes=$2; shift 2 ;;
-    --min-time) min_time=$2; shift 2 ;;
+    --out) out=$(value "$@") || exit 2; shift 2 ;;
+    --accelerator) accelerator=$(value "$@") || exit 2; shift 2 ;;
+    --budget) budget=$(value "$@") || exit 2; shift 2 ;;
+    --shapes) shapes=$(value "$@") || exit 2; shift 2 ;;
+    --min-time) min_time=$(value "$@") || exit 2; shift 2 ;;
     -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "check: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -36,8 +40,14 @@ case $accelerator in
   *) echo "check: --accelerator must be cuda, opencl or cpu" >&2; exit 2 ;;
 esac
 start=$SECONDS
+# Only a folder this script made (it leaves a marker) or an empty one is cleared: --out . must not wipe a tree.
+if [[ -d $out && -n $(ls -A "$out") && ! -f $out/.ilgpudeconv-gpu-check ]]; then
+  echo "check: $out is not empty and was not written by check.sh; choose another --out" >&2
+  exit 2
+fi
 rm -rf "$out"
 mkdir -p "$out"
+touch "$out/.ilgpudeconv-gpu-check"
 out=$(cd "$out" && pwd)
 
 # The runtime, unpacked once per machine; the applications, fresh each run. Python's tarfile stands in
@@ -67,7 +77,10 @@ json_steps=()
 record() { # STEP STATUS SECONDS DETAIL
   printf '%-8s %-8s %4d s  %s\n' "$1" "$2" "$3" "$4" | tee -a "$out/summary.txt"
   case $2 in passed) passed=$((passed + 1)) ;; missing) missing=$((missing + 1)) ;; *) failed=$((failed + 1)) ;; esac
-  local detail=${4//\\/\\\\}
+  # JSON string: control characters (tabs, colour codes) dropped, backslashes and quotes escaped.
+  local detail
+  detail=$(printf '%s' "$4" | tr -d '\000-\037')
+  detail=${detail//\\/\\\\}
   json_steps+=("{\"step\":\"$1\",\"status\":\"$2\",\"seconds\":$3,\"detail\":\"${detail//\"/\\\"}\"}")
 }
 

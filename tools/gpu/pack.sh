@@ -15,7 +15,8 @@ mkdir -p "$out"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
-runtime=$(ls -d "$dotnet_root"/shared/Microsoft.NETCore.App/*/ | sort -V | tail -n 1)
+# The newest 10.x runtime: the applications target net10.0, and the default roll-forward stays within a major version.
+runtime=$(ls -d "$dotnet_root"/shared/Microsoft.NETCore.App/10.*/ | sort -V | tail -n 1)
 version=$(basename "$runtime")
 if [[ ! -f $out/dotnet-runtime-$version.tar.xz ]]; then
   rm -f "$out"/dotnet-runtime-*.tar.xz
@@ -26,12 +27,11 @@ if [[ ! -f $out/dotnet-runtime-$version.tar.xz ]]; then
 fi
 
 stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
+# The next ordinary build of the Bench must not reuse the peer-less objects, whatever happens here.
+trap 'rm -rf "$stage"; touch ILGpuDeconv.Bench/ILGpuDeconv.Bench.csproj' EXIT
 echo "pack: publishing the Bench (BenchCpuPeers=false) and the tests" >&2
 dotnet publish ILGpuDeconv.Bench -c Release -r linux-x64 --self-contained false -p:BenchCpuPeers=false -o "$stage/bench" -nologo -v quiet >&2
 dotnet publish ILGpuDeconv.Tests -c Release -r linux-x64 --self-contained false -o "$stage/tests" -nologo -v quiet >&2
-# The next ordinary build of the Bench must not reuse the peer-less objects.
-touch ILGpuDeconv.Bench/ILGpuDeconv.Bench.csproj
 git rev-parse --short HEAD >"$stage/commit" 2>/dev/null || echo unknown >"$stage/commit"
 tar -cf - -C "$stage" bench tests commit | xz -T2 -6 >"$out/apps.tar.xz"
 cp tools/gpu/check.sh "$out/check.sh"
