@@ -43,11 +43,11 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
         int kernelItems = kernelChunks.Count * p.KernelGradientItemsPerChunk;
         if (item < kernelItems)
         {
-            KernelBlock(item);
+            KernelBlock(item, p, kernelChunks, x, dz, kernelPartial);
         }
         else
         {
-            BiasBlock(item - kernelItems);
+            BiasBlock(item - kernelItems, p, biasChunks, dz, biasPartial);
         }
     }
 
@@ -58,7 +58,7 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
     private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
 
     /// <summary>One (chunk, filter) of the bias gradient: the compensated sum of dz over the chunk's output rows.</summary>
-    private void BiasBlock(int item)
+    private static void BiasBlock(int item, in Conv2DTransposeParams p, in ChunkPlan biasChunks, TMem dz, TMem biasPartial)
     {
         int f = item % p.Filters;
         int chunk = item / p.Filters;
@@ -78,7 +78,9 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
         biasPartial.Store(item, total.Sum);
     }
 
-    private void KernelBlock(int item)
+    // Static, with the tensors as parameters: on ILGPU's CPU accelerator the JIT keeps them in registers,
+    // where reading them through the struct reloads them on every access.
+    private static void KernelBlock(int item, in Conv2DTransposeParams p, in ChunkPlan kernelChunks, TMem x, TMem dz, TMem kernelPartial)
     {
         int rest = item;
         int channelBlock = rest % p.ChannelBlocks;
