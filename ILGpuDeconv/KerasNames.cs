@@ -8,6 +8,13 @@ namespace ILGpuDeconv;
 /// </summary>
 public static class KerasNames
 {
+    /// <summary>
+    /// The form Keras identifiers are compared in: trimmed, without underscores, upper case, so that
+    /// <c>"hard_sigmoid"</c>, <c>"hardSigmoid"</c> and <c>"HARD_SIGMOID"</c> meet.
+    /// </summary>
+    internal static string IdentifierKey(string name) =>
+        name.Trim().Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant();
+
     /// <summary>Parses a Keras <c>padding</c> string: <c>"valid"</c> or <c>"same"</c>, in any case.</summary>
     /// <param name="padding">The text, e.g. <c>"SAME"</c>.</param>
     /// <returns>The padding.</returns>

@@ -168,18 +168,7 @@ public sealed class HostileFileTests
         return ex!;
     }
 
-    private static byte[] Npy(string header, byte[] data)
-    {
-        using var stream = new MemoryStream();
-        stream.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
-        string padded = header + new string(' ', (64 - ((10 + header.Length + 1) % 64)) % 64) + "\n";
-        var length = new byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)padded.Length);
-        stream.Write(length);
-        stream.Write(Encoding.ASCII.GetBytes(padded));
-        stream.Write(data);
-        return stream.ToArray();
-    }
+    private static byte[] Npy(string header, byte[] data) => NumPyFormatTests.HandMade(header, data);
 
     private static byte[] Floats(System.Collections.Generic.IEnumerable<float> values) =>
         values.SelectMany(v => BitConverter.GetBytes(v)).ToArray();

@@ -17,7 +17,8 @@ namespace ILGpuDeconv.Tests.IO;
 public sealed class NumPyFormatTests
 {
     /// <summary>An .npy file as the specification describes it: magic, version, header length, header dict, data.</summary>
-    private static byte[] HandMade(string header, byte[] data, int major = 1)
+    /// <summary>An .npy file written byte by byte from the format specification (header padded to 64 bytes).</summary>
+    internal static byte[] HandMade(string header, byte[] data, int major = 1)
     {
         using var stream = new MemoryStream();
         stream.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', (byte)major, 0]);

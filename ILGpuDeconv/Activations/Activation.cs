@@ -144,7 +144,7 @@ public abstract class Activation
         }
 
         // Compare without case or underscores, so "hard_sigmoid", "hardSigmoid" and "HARD_SIGMOID" all match.
-        return name.Trim().Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant() switch
+        return KerasNames.IdentifierKey(name) switch
         {
             "LINEAR" or "NONE" => Linear,
             "RELU" => Relu,

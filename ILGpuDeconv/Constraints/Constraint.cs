@@ -95,7 +95,7 @@ public abstract class Constraint
     public static Constraint FromName(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return name.Trim().Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant() switch
+        return KerasNames.IdentifierKey(name) switch
         {
             "MAXNORM" => MaxNorm(),
             "NONNEG" => NonNeg(),

@@ -43,9 +43,6 @@ internal static class GpuProgramCatalog
             .Where(t => t.IsValueType && typeof(IGpuProgram).IsAssignableFrom(t))
             .OrderBy(t => t.Name, StringComparer.Ordinal)];
 
-    /// <summary>The function structs of the built-in activations.</summary>
-    public static IReadOnlyList<Type> BuiltInActivationTypes() => ImplementationsOf(typeof(IActivationFunction));
-
     private static List<Type> ImplementationsOf(Type contract) =>
         [.. contract.Assembly.GetTypes()
             .Where(t => t.IsValueType && !t.IsGenericType && contract.IsAssignableFrom(t))

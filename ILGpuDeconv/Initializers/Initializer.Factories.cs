@@ -112,7 +112,7 @@ public abstract partial class Initializer
     public static Initializer FromName(string name, int? seed = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return name.Trim().Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant() switch
+        return KerasNames.IdentifierKey(name) switch
         {
             "ZEROS" or "ZERO" => Zeros(),
             "ONES" or "ONE" => Ones(),

@@ -37,7 +37,14 @@ internal abstract class BackwardPass : IDisposable
         device.Launcher.UsesPointers ? new BackwardPass<PointerMemory>(device, forward) : new BackwardPass<ViewMemory>(device, forward);
 
     /// <summary>How one call reduces the weight gradients, decided before anything is allocated or launched.</summary>
-    private protected readonly record struct Plan(ChunkPlan KernelChunks, ChunkPlan BiasChunks, bool AccumulateNow, bool Direct, long KernelElements);
+    private protected readonly record struct Plan(ChunkPlan KernelChunks, ChunkPlan BiasChunks, bool AccumulateNow, bool Direct, long KernelElements, int Filters)
+    {
+        /// <summary>Gets the length of the kernel's partial sums, <c>[chunks, kh, kw, F, C]</c>.</summary>
+        public long KernelSumsLength => KernelChunks.Count * KernelElements;
+
+        /// <summary>Gets the length of the bias's partial sums, <c>[chunks, F]</c> (at least one element).</summary>
+        public long BiasSumsLength => Math.Max(1, (long)BiasChunks.Count * Filters);
+    }
 
     /// <summary>The scratch space a call needs, for <see cref="ScratchBuffer.GrowAll"/> before anything launches.</summary>
     public IEnumerable<(ScratchBuffer Buffer, long Length)> ScratchNeeds(
@@ -57,8 +64,8 @@ internal abstract class BackwardPass : IDisposable
 
         if (forward.Options.Trainable && !plan.Direct)
         {
-            needs.Add((kernelPartials, plan.KernelChunks.Count * plan.KernelElements));
-            needs.Add((biasPartials, Math.Max(1, (long)plan.BiasChunks.Count * geometry.Filters)));
+            needs.Add((kernelPartials, plan.KernelSumsLength));
+            needs.Add((biasPartials, plan.BiasSumsLength));
         }
 
         return needs;
@@ -77,7 +84,7 @@ internal abstract class BackwardPass : IDisposable
 
         // One chunk each and nothing to add: the partial sums are the gradients, and one launch does it all.
         bool direct = kernelChunks.Count == 1 && biasChunks.Count <= 1 && options.KernelRegularizer is null && options.BiasRegularizer is null && !accumulateNow;
-        return new Plan(kernelChunks, biasChunks, accumulateNow, direct, weights.KernelShape.ElementCount);
+        return new Plan(kernelChunks, biasChunks, accumulateNow, direct, weights.KernelShape.ElementCount, geometry.Filters);
     }
 
     /// <summary>
@@ -112,13 +119,14 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
 
         // The plan and the buffers (grown by the caller through ScratchNeeds) before any launch.
         bool trainable = options.Trainable;
-        var (kernelChunks, biasChunks, accumulateNow, direct, kernelElements) = PlanFor(weights, geometry, p, accumulate);
+        var plan = PlanFor(weights, geometry, p, accumulate);
+        var (kernelChunks, biasChunks, accumulateNow, direct, kernelElements, _) = plan;
         var kernelPenalty = options.KernelRegularizer;
         var biasPenalty = options.BiasRegularizer;
         var dz = forward.NeedsPreActivation ? preActivationGradient.Get(geometry.OutputElements) : outputGradient;
         var inputGradientLayout = inputGradient is null ? default : layout.Get(p.InputGradientLayoutLength);
-        var kernelSums = !trainable ? default : direct ? weights.KernelGradient.View : kernelPartials.Get(kernelChunks.Count * kernelElements);
-        var biasSums = !trainable ? default : direct ? weights.BiasGradient.View : biasPartials.Get(Math.Max(1, (long)biasChunks.Count * geometry.Filters));
+        var kernelSums = !trainable ? default : direct ? weights.KernelGradient.View : kernelPartials.Get(plan.KernelSumsLength);
+        var biasSums = !trainable ? default : direct ? weights.BiasGradient.View : biasPartials.Get(plan.BiasSumsLength);
 
         // The gradient at the pre-activation; the output gradient itself when the activation is linear.
         if (forward.NeedsPreActivation)

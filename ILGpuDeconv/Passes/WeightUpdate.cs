@@ -32,7 +32,7 @@ internal sealed class WeightUpdate<TMem>(DeconvDevice device) : WeightUpdate(dev
     {
         var launcher = Device.Launcher;
         var stream = Device.Accelerator.DefaultStream;
-        var slots = weights.SlotsFor(optimizer, optimizer.Slots);
+        var slots = weights.SlotsOf(optimizer);
         optimizer.Update(
             launcher, stream, (int)weights.KernelShape.ElementCount, TMem.Bind(weights.Kernel.View), TMem.Bind(weights.KernelGradient.View), [.. slots.Kernel.Select(TMem.Bind)], step);
         if (weights.UseBias)

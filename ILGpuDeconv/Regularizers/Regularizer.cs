@@ -57,7 +57,7 @@ public sealed class Regularizer
     public static Regularizer FromName(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return name.Trim().Replace("_", string.Empty, StringComparison.Ordinal).ToUpperInvariant() switch
+        return KerasNames.IdentifierKey(name) switch
         {
             "L1" => L1Penalty(),
             "L2" => L2Penalty(),

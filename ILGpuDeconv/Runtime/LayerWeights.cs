@@ -85,17 +85,8 @@ internal sealed class LayerWeights : IDisposable
         }
     }
 
-    /// <summary>Gets (creating zeroed on first use) an optimizer's state buffers for the kernel and the bias.</summary>
-    public OptimizerSlots SlotsFor(object optimizer, int count)
-    {
-        if (!optimizerSlots.TryGetValue(optimizer, out var slots))
-        {
-            slots = new OptimizerSlots(this, count);
-            optimizerSlots.Add(optimizer, slots);
-        }
-
-        return slots;
-    }
+    /// <summary>Gets an optimizer's state buffers, made by <see cref="EnsureSlots"/> at the start of its step.</summary>
+    public OptimizerSlots SlotsOf(object optimizer) => optimizerSlots[optimizer];
 
     public void Dispose()
     {
