@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
+using ILGPU.Runtime.CPU;
 using ILGpuDeconv.Runtime;
 using NUnit.Framework;
 
@@ -18,6 +19,7 @@ public static class TestAccelerators
     public const string EnvironmentVariable = "ILGPUDECONV_TEST_ACCELERATORS";
 
     private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<DeconvDevice?>> Devices = new();
+    private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<(DeconvDevice Device, IDisposable? Context)>> TiledDevices = new();
     private static readonly Lazy<IReadOnlyList<AcceleratorInfo>> Present = new(DeconvDevice.ListAccelerators);
 
     /// <summary>Gets every kind, for <c>[ValueSource]</c> and <c>[TestCaseSource]</c>.</summary>
@@ -38,6 +40,31 @@ public static class TestAccelerators
 
         var device = Devices.GetOrAdd(kind, k => new Lazy<DeconvDevice?>(() => DeconvDevice.Create(ToPreference(k)))).Value;
         return device!;
+    }
+
+    /// <summary>
+    /// Gets a device of a kind that runs <see cref="ConvolutionAlgorithm.TiledGemm"/>, or ignores the calling test.
+    /// A second device, so that tests of the default algorithm run beside it. For the CPU it is ILGPU's CPU
+    /// accelerator configured for groups of 256 threads (one OS thread each: slow, for small shapes).
+    /// </summary>
+    public static DeconvDevice RequireTiled(AcceleratorKind kind)
+    {
+        Require(kind); // the same skip rules
+        return TiledDevices.GetOrAdd(kind, k => new Lazy<(DeconvDevice, IDisposable?)>(() =>
+        {
+            if (k == AcceleratorKind.Cpu)
+            {
+                var context = ILGPU.Context.Create(b => DeconvDevice.ConfigureContext(b.CPU(new CPUDevice(32, 8, 1))));
+                var accelerator = context.GetPreferredDevice(preferCPU: true).CreateAccelerator(context);
+                var borrowed = DeconvDevice.FromAccelerator(accelerator);
+                borrowed.Algorithm = ConvolutionAlgorithm.TiledGemm;
+                return (borrowed, new ContextOwner(context, accelerator, borrowed));
+            }
+
+            var device = DeconvDevice.Create(ToPreference(k));
+            device.Algorithm = ConvolutionAlgorithm.TiledGemm;
+            return (device, null);
+        })).Value.Device;
     }
 
     /// <summary>
@@ -72,6 +99,29 @@ public static class TestAccelerators
         }
 
         Devices.Clear();
+        foreach (var entry in TiledDevices.Values.Where(d => d.IsValueCreated))
+        {
+            if (entry.Value.Context is IDisposable owner)
+            {
+                owner.Dispose();
+            }
+            else
+            {
+                entry.Value.Device.Dispose();
+            }
+        }
+
+        TiledDevices.Clear();
+    }
+
+    private sealed class ContextOwner(ILGPU.Context context, ILGPU.Runtime.Accelerator accelerator, DeconvDevice device) : IDisposable
+    {
+        public void Dispose()
+        {
+            device.Dispose();
+            accelerator.Dispose();
+            context.Dispose();
+        }
     }
 
     private static AcceleratorPreference ToPreference(AcceleratorKind kind) => kind switch

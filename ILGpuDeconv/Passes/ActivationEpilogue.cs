@@ -1,6 +1,8 @@
+using ILGPU;
 using ILGPU.Runtime;
 using ILGpuDeconv.Activations;
 using ILGpuDeconv.Programs;
+using ILGpuDeconv.Programs.Tiled;
 
 namespace ILGpuDeconv.Passes;
 
@@ -17,13 +19,28 @@ internal abstract class ActivationEpilogue<TMem>
     public static ActivationEpilogue<TMem> For(Activation activation) => activation.Accept(Factory.Instance);
 
     /// <summary>
-    /// Launches the forward pass: <paramref name="pre"/> receives the pre-activation when
-    /// <paramref name="flags"/> has <see cref="ForwardProgram{TAct, TMem}.StorePreActivation"/>.
+    /// Launches the forward pass: the pre-activation goes to <see cref="ForwardTensors.PreActivation"/> when
+    /// <paramref name="flags"/> has <see cref="ForwardFlags.StorePreActivation"/>. With a <paramref name="tile"/>
+    /// the tiled program runs (<see cref="ForwardTiledProgram{TAct}"/>), else the direct one.
     /// </summary>
-    public abstract void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, TMem x, TMem w, TMem bias, TMem y, TMem pre, int flags);
+    public abstract void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile);
 
     /// <summary>Launches <c>dz = d(loss)/d(pre-activation)</c> from the output gradient and the stored pre-activation.</summary>
     public abstract void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz);
+
+    private static void LaunchForward<TAct>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, int flags, TileShape? tile)
+        where TAct : unmanaged, IActivationFunction
+    {
+        if (tile is TileShape shape)
+        {
+            launcher.LaunchTiled(stream, new ForwardTiledProgram<TAct>(p, shape, t.Input, t.Layout, t.Bias, t.Output, t.PreActivation, function, flags));
+        }
+        else
+        {
+            launcher.Launch(stream, new ForwardProgram<TAct, TMem>(
+                p, TMem.Bind(t.Input), TMem.Bind(t.Layout), TMem.Bind(t.Bias), TMem.Bind(t.Output), TMem.Bind(t.PreActivation), function, flags));
+        }
+    }
 
     private sealed class Factory : IActivationVisitor<ActivationEpilogue<TMem>>
     {
@@ -39,8 +56,8 @@ internal abstract class ActivationEpilogue<TMem>
     private sealed class ElementwiseEpilogue<TAct>(TAct function) : ActivationEpilogue<TMem>
         where TAct : unmanaged, IActivationFunction
     {
-        public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, TMem x, TMem w, TMem bias, TMem y, TMem pre, int flags) =>
-            launcher.Launch(stream, new ForwardProgram<TAct, TMem>(p, x, w, bias, y, pre, function, flags));
+        public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile) =>
+            LaunchForward(launcher, stream, p, t, function, flags, tile);
 
         public override void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz) =>
             launcher.Launch(stream, new ActivationGradientProgram<TAct, TMem>(rows.Count * rows.Length, penalty, dy, pre, dz, function));
@@ -49,17 +66,20 @@ internal abstract class ActivationEpilogue<TMem>
     /// <summary>softmax / log_softmax: the forward program runs linear, then a row-wise program normalises.</summary>
     private sealed class SoftmaxEpilogue(bool log) : ActivationEpilogue<TMem>
     {
-        public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, TMem x, TMem w, TMem bias, TMem y, TMem pre, int flags)
+        public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile)
         {
-            launcher.Launch(stream, new ForwardProgram<LinearFunction, TMem>(p, x, w, bias, y, pre, default, flags));
-            bool stored = (flags & ForwardProgram<LinearFunction, TMem>.StorePreActivation) != 0;
-            launcher.Launch(stream, new SoftmaxProgram<TMem>(new SoftmaxRows(rows.Count, rows.Length, log), stored ? pre : y, y));
+            LaunchForward(launcher, stream, p, t, default(LinearFunction), flags, tile);
+            bool stored = (flags & ForwardFlags.StorePreActivation) != 0;
+            launcher.Launch(stream, new SoftmaxProgram<TMem>(new SoftmaxRows(rows.Count, rows.Length, log), TMem.Bind(stored ? t.PreActivation : t.Output), TMem.Bind(t.Output)));
         }
 
         public override void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz) =>
             launcher.Launch(stream, new SoftmaxGradientProgram<TMem>(new SoftmaxRows(rows.Count, rows.Length, log), penalty, dy, pre, dz));
     }
 }
+
+/// <summary>The tensors of a forward launch: input, weights in the forward layout, bias, output and pre-activation.</summary>
+internal readonly record struct ForwardTensors(ArrayView<float> Input, ArrayView<float> Layout, ArrayView<float> Bias, ArrayView<float> Output, ArrayView<float> PreActivation);
 
 /// <summary>The output seen as rows of its last axis (Keras's softmax axis): how many rows, how long.</summary>
 internal readonly record struct LastAxis(int Count, int Length);

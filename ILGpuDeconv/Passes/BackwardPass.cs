@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using ILGPU;
 using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Programs;
+using ILGpuDeconv.Programs.Tiled;
 using ILGpuDeconv.Runtime;
 
 namespace ILGpuDeconv.Passes;
@@ -20,6 +21,7 @@ internal abstract class BackwardPass : IDisposable
     private protected readonly ScratchBuffer layout;
     private protected readonly ScratchBuffer kernelPartials;
     private protected readonly ScratchBuffer biasPartials;
+    private protected readonly WeightFiniteness finiteness;
     private protected long layoutVersion = -1;
 
     private protected BackwardPass(DeconvDevice device, ForwardPass forward)
@@ -30,6 +32,7 @@ internal abstract class BackwardPass : IDisposable
         layout = new ScratchBuffer(device, "input-gradient weight layout");
         kernelPartials = new ScratchBuffer(device, "kernel gradient partial sums");
         biasPartials = new ScratchBuffer(device, "bias gradient partial sums");
+        finiteness = new WeightFiniteness(device, "input-gradient weight check");
     }
 
     /// <summary>Creates the pass with the memory access of the device's accelerator; it reads the pre-activation <paramref name="forward"/> stored.</summary>
@@ -37,10 +40,18 @@ internal abstract class BackwardPass : IDisposable
         device.Launcher.UsesPointers ? new BackwardPass<PointerMemory>(device, forward) : new BackwardPass<ViewMemory>(device, forward);
 
     /// <summary>How one call reduces the weight gradients, decided before anything is allocated or launched.</summary>
-    private protected readonly record struct Plan(ChunkPlan KernelChunks, ChunkPlan BiasChunks, bool AccumulateNow, bool Direct, long KernelElements, int Filters)
+    /// <remarks>
+    /// With a <paramref name="KernelTile"/> the tiled kernel-gradient program runs, its reduction split into
+    /// <see cref="KernelParts"/>; otherwise the direct program, in <see cref="ChunkPlan.Count"/> chunks of rows.
+    /// </remarks>
+    private protected readonly record struct Plan(
+        ChunkPlan KernelChunks, ChunkPlan BiasChunks, bool AccumulateNow, bool Direct, long KernelElements, int Filters, TileShape? KernelTile, int KernelSplits)
     {
-        /// <summary>Gets the length of the kernel's partial sums, <c>[chunks, kh, kw, F, C]</c>.</summary>
-        public long KernelSumsLength => KernelChunks.Count * KernelElements;
+        /// <summary>Gets the number of partial sums of each kernel element.</summary>
+        public int KernelParts => KernelTile is null ? KernelChunks.Count : KernelSplits;
+
+        /// <summary>Gets the length of the kernel's partial sums, <c>[parts, kh, kw, F, C]</c>.</summary>
+        public long KernelSumsLength => KernelParts * KernelElements;
 
         /// <summary>Gets the length of the bias's partial sums, <c>[chunks, F]</c> (at least one element).</summary>
         public long BiasSumsLength => Math.Max(1, (long)BiasChunks.Count * Filters);
@@ -60,6 +71,7 @@ internal abstract class BackwardPass : IDisposable
         if (inputGradient)
         {
             needs.Add((layout, p.InputGradientLayoutLength));
+            needs.Add(finiteness.Need);
         }
 
         if (forward.Options.Trainable && !plan.Direct)
@@ -82,9 +94,18 @@ internal abstract class BackwardPass : IDisposable
             ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, launcher.ReductionThreads, Launcher.SingleChunkBiasTerms)
             : ChunkPlan.None;
 
-        // One chunk each and nothing to add: the partial sums are the gradients, and one launch does it all.
-        bool direct = kernelChunks.Count == 1 && biasChunks.Count <= 1 && options.KernelRegularizer is null && options.BiasRegularizer is null && !accumulateNow;
-        return new Plan(kernelChunks, biasChunks, accumulateNow, direct, weights.KernelShape.ElementCount, geometry.Filters);
+        TileShape? kernelTile = null;
+        int kernelSplits = 0;
+        if (device.UsesTiledPrograms)
+        {
+            (var shape, kernelSplits) = TileChoice.ForKernelGradient(p, launcher.Multiprocessors);
+            kernelTile = shape;
+        }
+
+        // One part each and nothing to add: the partial sums are the gradients, with no finishing launch.
+        int kernelParts = kernelTile is null ? kernelChunks.Count : kernelSplits;
+        bool direct = kernelParts == 1 && biasChunks.Count <= 1 && options.KernelRegularizer is null && options.BiasRegularizer is null && !accumulateNow;
+        return new Plan(kernelChunks, biasChunks, accumulateNow, direct, weights.KernelShape.ElementCount, geometry.Filters, kernelTile, kernelSplits);
     }
 
     /// <summary>
@@ -98,6 +119,7 @@ internal abstract class BackwardPass : IDisposable
     public void Dispose()
     {
         preActivationGradient.Dispose();
+        finiteness.Dispose();
         layout.Dispose();
         kernelPartials.Dispose();
         biasPartials.Dispose();
@@ -120,7 +142,7 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         // The plan and the buffers (grown by the caller through ScratchNeeds) before any launch.
         bool trainable = options.Trainable;
         var plan = PlanFor(weights, geometry, p, accumulate);
-        var (kernelChunks, biasChunks, accumulateNow, direct, kernelElements, _) = plan;
+        var (kernelChunks, biasChunks, accumulateNow, direct, kernelElements, _, kernelTile, kernelSplits) = plan;
         var kernelPenalty = options.KernelRegularizer;
         var biasPenalty = options.BiasRegularizer;
         var dz = forward.NeedsPreActivation ? preActivationGradient.Get(geometry.OutputElements) : outputGradient;
@@ -140,11 +162,22 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         {
             if (layoutVersion != weights.Version)
             {
-                launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(inputGradientLayout)));
+                var flag = finiteness.Reset(stream);
+                launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(inputGradientLayout), TMem.Bind(flag)));
                 layoutVersion = weights.Version;
             }
 
-            launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dz), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
+            // As in the forward pass: tiled only with finite weights, whose products with padding zeros are zero.
+            if (device.UsesTiledPrograms && finiteness.AllFinite(stream))
+            {
+                var (rows, columns) = InputGradientTiledProgram.GemmSize(p);
+                var shape = TileChoice.For(rows, columns, 1, launcher.Multiprocessors);
+                launcher.LaunchTiled(stream, new InputGradientTiledProgram(p, shape, dz, inputGradientLayout, dx));
+            }
+            else
+            {
+                launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dz), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
+            }
         }
 
         if (!trainable)
@@ -152,11 +185,24 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
             return;
         }
 
-        launcher.Launch(stream, new WeightGradientProgram<TMem>(p, kernelChunks, biasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+        if (kernelTile is TileShape tile)
+        {
+            // The tiled program sums the kernel gradient; the direct program then runs for the bias alone.
+            launcher.LaunchTiled(stream, new KernelGradientTiledProgram(p, tile, kernelSplits, input, dz, kernelSums));
+            if (biasChunks.Count > 0)
+            {
+                launcher.Launch(stream, new WeightGradientProgram<TMem>(p, ChunkPlan.None, biasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+            }
+        }
+        else
+        {
+            launcher.Launch(stream, new WeightGradientProgram<TMem>(p, kernelChunks, biasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+        }
+
         if (!direct)
         {
             launcher.Launch(stream, new GradientFinishProgram<TMem>(
-                new GradientFinish((int)kernelElements, kernelChunks.Count, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, accumulateNow),
+                new GradientFinish((int)kernelElements, plan.KernelParts, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, accumulateNow),
                 new GradientFinish(biasChunks.Count == 0 ? 0 : geometry.Filters, biasChunks.Count, biasPenalty?.L1 ?? 0f, biasPenalty?.L2 ?? 0f, accumulateNow),
                 TMem.Bind(kernelSums), TMem.Bind(weights.Kernel.View), TMem.Bind(weights.KernelGradient.View),
                 TMem.Bind(biasSums), TMem.Bind(weights.Bias.View), TMem.Bind(weights.BiasGradient.View)));

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using ILGPU;
 using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Programs;
+using ILGpuDeconv.Programs.Tiled;
 using ILGpuDeconv.Runtime;
 
 namespace ILGpuDeconv.Passes;
@@ -17,6 +18,7 @@ internal abstract class ForwardPass : IDisposable
     private protected readonly DeconvDevice device;
     private protected readonly ScratchBuffer layout;
     private protected readonly ScratchBuffer preActivation;
+    private protected readonly WeightFiniteness finiteness;
     private protected long layoutVersion = -1;
 
     private protected ForwardPass(DeconvDevice device, Conv2DTransposeOptions options)
@@ -25,6 +27,7 @@ internal abstract class ForwardPass : IDisposable
         Options = options;
         layout = new ScratchBuffer(device, "forward weight layout");
         preActivation = new ScratchBuffer(device, "pre-activation");
+        finiteness = new WeightFiniteness(device, "forward weight check");
     }
 
     public Conv2DTransposeOptions Options { get; }
@@ -46,7 +49,7 @@ internal abstract class ForwardPass : IDisposable
     /// <summary>The scratch space a call needs, for <see cref="ScratchBuffer.GrowAll"/> before anything launches.</summary>
     public IEnumerable<(ScratchBuffer Buffer, long Length)> ScratchNeeds(Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, bool keepForBackward)
     {
-        var needs = new List<(ScratchBuffer, long)> { (layout, p.ForwardLayoutLength) };
+        var needs = new List<(ScratchBuffer, long)> { (layout, p.ForwardLayoutLength), finiteness.Need };
         if (keepForBackward && NeedsPreActivation)
         {
             needs.Add((preActivation, geometry.OutputElements));
@@ -68,6 +71,7 @@ internal abstract class ForwardPass : IDisposable
     {
         layout.Dispose();
         preActivation.Dispose();
+        finiteness.Dispose();
     }
 }
 
@@ -85,14 +89,21 @@ internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOpti
         var stream = device.Accelerator.DefaultStream;
         if (layoutVersion != weights.Version)
         {
-            device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout)));
+            var flag = finiteness.Reset(stream);
+            device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout), TMem.Bind(flag)));
             layoutVersion = weights.Version;
         }
 
-        int flags = (storePre ? ForwardProgram<Activations.LinearFunction, TMem>.StorePreActivation : 0)
-            | (Options.UseBias ? ForwardProgram<Activations.LinearFunction, TMem>.AddBias : 0);
-        epilogue.Forward(
-            device.Launcher, stream, p, LastAxisOf(geometry),
-            TMem.Bind(input), TMem.Bind(forwardLayout), TMem.Bind(weights.Bias.View), TMem.Bind(output), TMem.Bind(pre), flags);
+        // The tiled program forms products with padding zeros: only with finite weights (read back once per weight change).
+        TileShape? tile = null;
+        if (device.UsesTiledPrograms && finiteness.AllFinite(stream))
+        {
+            var (rows, columns, problems) = ForwardTiledProgram<Activations.LinearFunction>.GemmSize(p);
+            tile = TileChoice.For(rows, columns, problems, device.Launcher.Multiprocessors);
+        }
+
+        int flags = (storePre ? ForwardFlags.StorePreActivation : 0)
+            | (Options.UseBias ? ForwardFlags.AddBias : 0);
+        epilogue.Forward(device.Launcher, stream, p, LastAxisOf(geometry), new ForwardTensors(input, forwardLayout, weights.Bias.View, output, pre), flags, tile);
     }
 }

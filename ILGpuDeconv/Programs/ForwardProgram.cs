@@ -15,12 +15,6 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
     where TAct : unmanaged, IActivationFunction
     where TMem : struct, ITensorMemory
 {
-    /// <summary>Flag: store the pre-activation too.</summary>
-    public const int StorePreActivation = 1;
-
-    /// <summary>Flag: add the bias.</summary>
-    public const int AddBias = 2;
-
     private readonly Conv2DTransposeParams p;
     private readonly TMem x;
     private readonly TMem w;
@@ -158,7 +152,7 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
             }
         }
 
-        bool addBias = (flags & AddBias) != 0;
+        bool addBias = (flags & ForwardFlags.AddBias) != 0;
         float b0 = addBias && f0 < p.Filters ? bias.Load(f0) : 0f;
         float b1 = addBias && f0 + 1 < p.Filters ? bias.Load(f0 + 1) : 0f;
         float b2 = addBias && f0 + 2 < p.Filters ? bias.Load(f0 + 2) : 0f;
@@ -192,11 +186,21 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
             return;
         }
 
-        if ((flags & StorePreActivation) != 0)
+        if ((flags & ForwardFlags.StorePreActivation) != 0)
         {
             pre.Store(offset, value);
         }
 
         y.Store(offset, act.Apply(value));
     }
+}
+
+/// <summary>The flags of the forward programs.</summary>
+internal static class ForwardFlags
+{
+    /// <summary>Store the pre-activation too.</summary>
+    public const int StorePreActivation = 1;
+
+    /// <summary>Add the bias.</summary>
+    public const int AddBias = 2;
 }

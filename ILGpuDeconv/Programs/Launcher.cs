@@ -1,10 +1,13 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Threading;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using ILGpuDeconv.Programs.Tiled;
 
 namespace ILGpuDeconv.Programs;
 
@@ -23,6 +26,7 @@ internal sealed class Launcher
 
     private readonly Accelerator accelerator;
     private readonly ConcurrentDictionary<Type, Lazy<Delegate>> compiled = new();
+    private readonly ConcurrentDictionary<(Type Program, TileShape Shape), Lazy<Delegate>> compiledTiled = new();
 
     /// <summary>
     /// The lock held while a program is launched. OpenCL kernel objects keep their arguments between
@@ -30,6 +34,7 @@ internal sealed class Launcher
     /// each other's launch (seen on PoCL as heap corruption).
     /// </summary>
     private readonly object gate = new();
+    private long tiledLaunches;
 
     public Launcher(Accelerator accelerator)
     {
@@ -52,6 +57,19 @@ internal sealed class Launcher
     /// on ILGPU's CPU accelerator, where the view indexer's checks cost about 3x; elsewhere views.
     /// </summary>
     public bool UsesPointers { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether the accelerator can run the tiled programs: groups of
+    /// <see cref="TiledGemm.GroupSize"/> threads with their shared memory. ILGPU's CPU accelerator as the
+    /// library configures it (<see cref="CpuAcceleratorDevice"/>) cannot; one configured for 256-thread groups can.
+    /// </summary>
+    public bool SupportsTiled => accelerator.MaxNumThreadsPerGroup >= TiledGemm.GroupSize && accelerator.MaxSharedMemoryPerGroup >= TiledGemm.SharedBytes;
+
+    /// <summary>Gets how many tiled programs this launcher has launched (for tests that must know which programs ran).</summary>
+    public long TiledLaunches => Interlocked.Read(ref tiledLaunches);
+
+    /// <summary>Gets the accelerator's multiprocessors (compute units, cores), which a tiled launch aims to fill.</summary>
+    public int Multiprocessors => Math.Max(1, accelerator.NumMultiprocessors);
 
     /// <summary>Gets how many threads a reduction split into chunks aims for.</summary>
     public long ReductionThreads { get; }
@@ -96,6 +114,40 @@ internal sealed class Launcher
         {
             run(stream, grid.Config, grid, program);
         }
+    }
+
+    /// <summary>
+    /// Launches a tiled program (<see cref="TiledGemm"/>): a group of 256 threads per block tile of each problem.
+    /// On CUDA it is compiled with launch bounds (<see cref="TiledGemm.Specialization"/>).
+    /// </summary>
+    /// <typeparam name="TProgram">The program.</typeparam>
+    /// <param name="stream">The stream.</param>
+    /// <param name="program">The program with its tensors and grid.</param>
+    public void LaunchTiled<TProgram>(AcceleratorStream stream, in TProgram program)
+        where TProgram : struct, ITiledProgram
+    {
+        var grid = program.Grid;
+        var key = (typeof(TProgram), grid.Shape);
+        var entry = compiledTiled.GetOrAdd(key, k => new Lazy<Delegate>(() => accelerator is CudaAccelerator
+            ? accelerator.LoadKernel(TiledGemm.EntryPoint<TProgram>(k.Shape), TiledGemm.Specialization)
+            : accelerator.LoadKernel(TiledGemm.EntryPoint<TProgram>(k.Shape))));
+        Action<AcceleratorStream, KernelConfig, TProgram> run;
+        try
+        {
+            run = (Action<AcceleratorStream, KernelConfig, TProgram>)entry.Value;
+        }
+        catch
+        {
+            compiledTiled.TryRemove(new KeyValuePair<(Type, TileShape), Lazy<Delegate>>(key, entry));
+            throw;
+        }
+
+        lock (gate)
+        {
+            run(stream, TiledGemm.Config(grid), program);
+        }
+
+        Interlocked.Increment(ref tiledLaunches);
     }
 
     /// <summary>

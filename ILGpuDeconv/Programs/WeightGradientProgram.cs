@@ -51,12 +51,6 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
         }
     }
 
-    /// <summary>Ceiling of a / b for b &gt; 0 and any sign of a.</summary>
-    private static int CeilDiv(int a, int b) => a >= 0 ? (a + b - 1) / b : -(-a / b);
-
-    /// <summary>Floor of a / b for b &gt; 0 and any sign of a.</summary>
-    private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
-
     /// <summary>One (chunk, filter) of the bias gradient: the compensated sum of dz over the chunk's output rows.</summary>
     private static void BiasBlock(int item, in Conv2DTransposeParams p, in ChunkPlan biasChunks, TMem dz, TMem biasPartial)
     {
@@ -101,8 +95,8 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
         bool f3v = f0 + 3 < p.Filters;
 
         // Input columns whose output column j*sw + b*dw - left lies in [0, OutWidth).
-        int jFirst = CeilDiv(p.CropLeft - (b * p.DilationW), p.StrideW);
-        int jLast = FloorDiv(p.OutWidth - 1 + p.CropLeft - (b * p.DilationW), p.StrideW);
+        int jFirst = IndexMath.CeilDiv(p.CropLeft - (b * p.DilationW), p.StrideW);
+        int jLast = IndexMath.FloorDiv(p.OutWidth - 1 + p.CropLeft - (b * p.DilationW), p.StrideW);
         if (jFirst < 0)
         {
             jFirst = 0;

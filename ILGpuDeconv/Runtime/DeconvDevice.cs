@@ -33,6 +33,7 @@ public sealed class DeconvDevice : IDisposable
     private readonly bool ownsAccelerator;
     private long allocatedBytes;
     private long memoryLimit = -1;
+    private int algorithm;
     private int disposed;
 
     private DeconvDevice(Context? ownedContext, Accelerator accelerator, bool ownsAccelerator, string selectionReason)
@@ -93,6 +94,44 @@ public sealed class DeconvDevice : IDisposable
 
     /// <summary>Gets the launcher of the library's GPU programs on this accelerator.</summary>
     internal Launcher Launcher { get; }
+
+    /// <summary>
+    /// Gets or sets which GPU programs the layers on this device run (default <see cref="ConvolutionAlgorithm.Auto"/>).
+    /// Takes effect at the next call of each layer; safe to change between calls from any thread.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined algorithm.</exception>
+    /// <exception cref="NotSupportedException">
+    /// <see cref="ConvolutionAlgorithm.TiledGemm"/> on an accelerator without groups of 256 threads (such as
+    /// the CPU accelerator that <see cref="Create(AcceleratorPreference)"/> makes).
+    /// </exception>
+    public ConvolutionAlgorithm Algorithm
+    {
+        get => (ConvolutionAlgorithm)Volatile.Read(ref algorithm);
+        set
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Algorithm must be Auto, Direct or TiledGemm.");
+            }
+
+            if (value == ConvolutionAlgorithm.TiledGemm && !Launcher.SupportsTiled)
+            {
+                throw new NotSupportedException(
+                    $"Algorithm TiledGemm needs groups of 256 threads with {Programs.Tiled.TiledGemm.SharedBytes} bytes of shared memory; "
+                    + $"{Info} allows {Accelerator.MaxNumThreadsPerGroup} threads and {Accelerator.MaxSharedMemoryPerGroup} bytes per group.");
+            }
+
+            Volatile.Write(ref algorithm, (int)value);
+        }
+    }
+
+    /// <summary>Gets a value indicating whether the passes run the tiled programs now (<see cref="Algorithm"/> resolved for this accelerator).</summary>
+    internal bool UsesTiledPrograms => Algorithm switch
+    {
+        ConvolutionAlgorithm.TiledGemm => true,
+        ConvolutionAlgorithm.Auto => Kind == AcceleratorKind.Cuda && Launcher.SupportsTiled,
+        _ => false,
+    };
 
     /// <summary>The weights of named layers, for TensorFlow's <c>reuse</c>.</summary>
     internal LayerWeightRegistry Weights { get; } = new();
