@@ -13,6 +13,7 @@ namespace ILGpuDeconv.Passes;
 internal sealed class WeightFiniteness(DeconvDevice device, string purpose) : IDisposable
 {
     private readonly ScratchBuffer flag = new(device, purpose);
+    private static readonly float[] Zero = [0f];
     private readonly float[] host = new float[1];
     private bool? allFinite;
 
@@ -23,7 +24,7 @@ internal sealed class WeightFiniteness(DeconvDevice device, string purpose) : ID
     public ArrayView<float> Reset(AcceleratorStream stream)
     {
         var view = flag.Get(1);
-        view.MemSetToZero(stream);
+        view.CopyFromCPU(stream, Zero); // not MemSetToZero(stream): on PoCL that broke an OpenCL event's reference count
         allFinite = null;
         return view;
     }

@@ -25,11 +25,6 @@ internal static partial class TiledGemm
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
         int nBlock = Grid.IdxY * 128;
-        if (mBlock >= program.Rows(problem))
-        {
-            return; // the whole group leaves, before any barrier
-        }
-
         int thread = Group.IdxX;
         int tx = thread & 15;
         int ty = thread >> 4;
@@ -41,7 +36,9 @@ internal static partial class TiledGemm
         int nLoad = nBlock + (lane * 4);
         var gatherA = program.PrepareA(problem, mLoad, 4);
         var gatherB = program.PrepareB(problem, nLoad, 4);
-        int slices = program.Slices(problem);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
 
         float c0_0 = 0f; float c0_1 = 0f; float c0_2 = 0f; float c0_3 = 0f; float c0_4 = 0f; float c0_5 = 0f; float c0_6 = 0f; float c0_7 = 0f;
         float c1_0 = 0f; float c1_1 = 0f; float c1_2 = 0f; float c1_3 = 0f; float c1_4 = 0f; float c1_5 = 0f; float c1_6 = 0f; float c1_7 = 0f;
@@ -237,11 +234,6 @@ internal static partial class TiledGemm
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
         int nBlock = Grid.IdxY * 64;
-        if (mBlock >= program.Rows(problem))
-        {
-            return; // the whole group leaves, before any barrier
-        }
-
         int thread = Group.IdxX;
         int tx = thread & 15;
         int ty = thread >> 4;
@@ -253,7 +245,9 @@ internal static partial class TiledGemm
         int nLoad = nBlock + (lane * 2);
         var gatherA = program.PrepareA(problem, mLoad, 4);
         var gatherB = program.PrepareB(problem, nLoad, 2);
-        int slices = program.Slices(problem);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
 
         float c0_0 = 0f; float c0_1 = 0f; float c0_2 = 0f; float c0_3 = 0f;
         float c1_0 = 0f; float c1_1 = 0f; float c1_2 = 0f; float c1_3 = 0f;
@@ -433,11 +427,6 @@ internal static partial class TiledGemm
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
         int nBlock = Grid.IdxY * 128;
-        if (mBlock >= program.Rows(problem))
-        {
-            return; // the whole group leaves, before any barrier
-        }
-
         int thread = Group.IdxX;
         int tx = thread & 15;
         int ty = thread >> 4;
@@ -449,7 +438,9 @@ internal static partial class TiledGemm
         int nLoad = nBlock + (lane * 4);
         var gatherA = program.PrepareA(problem, mLoad, 2);
         var gatherB = program.PrepareB(problem, nLoad, 4);
-        int slices = program.Slices(problem);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
 
         float c0_0 = 0f; float c0_1 = 0f; float c0_2 = 0f; float c0_3 = 0f; float c0_4 = 0f; float c0_5 = 0f; float c0_6 = 0f; float c0_7 = 0f;
         float c1_0 = 0f; float c1_1 = 0f; float c1_2 = 0f; float c1_3 = 0f; float c1_4 = 0f; float c1_5 = 0f; float c1_6 = 0f; float c1_7 = 0f;
@@ -593,11 +584,6 @@ internal static partial class TiledGemm
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
         int nBlock = Grid.IdxY * 64;
-        if (mBlock >= program.Rows(problem))
-        {
-            return; // the whole group leaves, before any barrier
-        }
-
         int thread = Group.IdxX;
         int tx = thread & 15;
         int ty = thread >> 4;
@@ -609,7 +595,9 @@ internal static partial class TiledGemm
         int nLoad = nBlock + (lane * 2);
         var gatherA = program.PrepareA(problem, mLoad, 2);
         var gatherB = program.PrepareB(problem, nLoad, 2);
-        int slices = program.Slices(problem);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
 
         float c0_0 = 0f; float c0_1 = 0f; float c0_2 = 0f; float c0_3 = 0f;
         float c1_0 = 0f; float c1_1 = 0f; float c1_2 = 0f; float c1_3 = 0f;
