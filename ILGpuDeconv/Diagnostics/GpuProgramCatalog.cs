@@ -2,8 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
+using ILGPU.Runtime;
 using ILGpuDeconv.Activations;
 using ILGpuDeconv.Programs;
+using ILGpuDeconv.Programs.Tiled;
 
 namespace ILGpuDeconv.Diagnostics;
 
@@ -15,8 +17,8 @@ namespace ILGpuDeconv.Diagnostics;
 /// </summary>
 internal static class GpuProgramCatalog
 {
-    /// <summary>One specialisation: a display name and the closed entry point.</summary>
-    internal readonly record struct Entry(string Name, MethodInfo Method);
+    /// <summary>One specialisation: a display name, the closed entry point and its launch bounds (none for grid-stride programs).</summary>
+    internal readonly record struct Entry(string Name, MethodInfo Method, KernelSpecialization Specialization = default);
 
     /// <summary>Lists every specialisation, ordered by name.</summary>
     public static IReadOnlyList<Entry> All()
@@ -34,10 +36,35 @@ internal static class GpuProgramCatalog
             }
         }
 
+        entries.AddRange(TiledEntries());
         return [.. entries.OrderBy(e => e.Name, StringComparer.Ordinal)];
     }
 
-    /// <summary>The program types of the library: every struct implementing <see cref="IGpuProgram"/>.</summary>
+    /// <summary>The tiled programs (<see cref="ITiledProgram"/>), each in every block tile; the forward program in the largest tile for each activation, in the others linear.</summary>
+    private static IEnumerable<Entry> TiledEntries()
+    {
+        var tiled = typeof(ITiledProgram).Assembly.GetTypes()
+            .Where(t => t.IsValueType && typeof(ITiledProgram).IsAssignableFrom(t))
+            .OrderBy(t => t.Name, StringComparer.Ordinal);
+        foreach (var program in tiled)
+        {
+            foreach (var shape in Enum.GetValues<TileShape>())
+            {
+                IEnumerable<Type> activations = !program.IsGenericTypeDefinition ? [null!]
+                    : shape == TileShape.Tile128x128 ? ImplementationsOf(typeof(IActivationFunction)) : [typeof(LinearFunction)];
+                foreach (var activation in activations)
+                {
+                    var closed = activation is null ? program : program.MakeGenericType(activation);
+                    string suffix = activation is null ? string.Empty : $"<{activation.Name}>";
+                    string tile = shape.ToString()["Tile".Length..];
+                    var method = typeof(TiledGemm).GetMethod("Run" + tile)!.MakeGenericMethod(closed);
+                    yield return new Entry($"{program.Name.Split('`')[0]}{suffix}@{tile}", method, TiledGemm.Specialization);
+                }
+            }
+        }
+    }
+
+    /// <summary>The program types of the library: every struct implementing <see cref="IGpuProgram"/> (grid-stride programs).</summary>
     public static IReadOnlyList<Type> ProgramTypes() =>
         [.. typeof(IGpuProgram).Assembly.GetTypes()
             .Where(t => t.IsValueType && typeof(IGpuProgram).IsAssignableFrom(t))

@@ -67,7 +67,7 @@ public static class PtxInspection
         }
 
         public string Compile(GpuProgramCatalog.Entry entry) =>
-            ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(entry.Method), default(KernelSpecialization)))
+            ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(entry.Method), entry.Specialization))
                 .PTXAssembly;
 
         public void Dispose()
