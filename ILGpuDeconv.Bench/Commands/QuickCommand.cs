@@ -33,12 +33,39 @@ internal static class QuickCommand
         double minTime = double.Parse(args.Value("min-time") ?? "0.3", CultureInfo.InvariantCulture);
         bool hostOnGpuShapes = args.Flag("host-on-gpu-shapes");
 
-        var devices = kinds.Select(k => DeconvDevice.Create(k switch
+        // --algorithms auto,direct,tiled: one device per accelerator and algorithm, measured side by side.
+        var algorithms = (args.Value("algorithms") ?? "auto").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(a => a.ToUpperInvariant() switch
+            {
+                "AUTO" => ConvolutionAlgorithm.Auto,
+                "DIRECT" => ConvolutionAlgorithm.Direct,
+                "TILED" => ConvolutionAlgorithm.TiledGemm,
+                _ => throw new ArgumentException($"--algorithms takes auto, direct and tiled (a list), not {a}"),
+            }).ToList();
+        var devices = new List<DeconvDevice>();
+        foreach (var k in kinds)
         {
-            AcceleratorKind.Cuda => AcceleratorPreference.Cuda,
-            AcceleratorKind.OpenCL => AcceleratorPreference.OpenCL,
-            _ => AcceleratorPreference.Cpu,
-        })).ToList();
+            foreach (var algorithm in algorithms)
+            {
+                var device = DeconvDevice.Create(k switch
+                {
+                    AcceleratorKind.Cuda => AcceleratorPreference.Cuda,
+                    AcceleratorKind.OpenCL => AcceleratorPreference.OpenCL,
+                    _ => AcceleratorPreference.Cpu,
+                });
+                try
+                {
+                    device.Algorithm = algorithm;
+                    devices.Add(device);
+                }
+                catch (NotSupportedException e)
+                {
+                    Console.WriteLine($"skipped {k} with {algorithm}: {e.Message}");
+                    device.Dispose();
+                }
+            }
+        }
+
         try
         {
             Console.WriteLine($"quick: shapes {string.Join(",", shapes.Select(s => s.Name))}; passes {string.Join(",", passes.Select(BenchmarkNames.Of))}; " +
@@ -210,7 +237,7 @@ internal static class QuickCommand
     private static string SummaryTable(List<QuickResult> results)
     {
         var columns = results.Select(r => (r.Implementation, r.Accelerator)).Distinct().ToList();
-        var ilgpu = columns.Where(c => c.Implementation == "ilgpu").ToList();
+        var ilgpu = columns.Where(c => c.Implementation.StartsWith("ilgpu", StringComparison.Ordinal)).ToList();
         var text = new System.Text.StringBuilder();
         text.Append("| shape | pass |");
         foreach (var (implementation, accelerator) in columns)
@@ -218,9 +245,9 @@ internal static class QuickCommand
             text.Append(CultureInfo.InvariantCulture, $" {implementation} ({accelerator}) GFLOP/s |");
         }
 
-        foreach (var (_, accelerator) in ilgpu)
+        foreach (var (implementation, accelerator) in ilgpu)
         {
-            text.Append(CultureInfo.InvariantCulture, $" ilgpu ({accelerator}) vs naive | ilgpu ({accelerator}) vs onnxruntime |");
+            text.Append(CultureInfo.InvariantCulture, $" {implementation} ({accelerator}) vs naive | {implementation} ({accelerator}) vs onnxruntime |");
         }
 
         text.AppendLine();
@@ -235,9 +262,9 @@ internal static class QuickCommand
                 text.Append(Find(implementation, accelerator) is { } r ? string.Create(CultureInfo.InvariantCulture, $" {r.Gflops:F2} |") : " – |");
             }
 
-            foreach (var (_, accelerator) in ilgpu)
+            foreach (var (implementation, accelerator) in ilgpu)
             {
-                var ours = Find("ilgpu", accelerator);
+                var ours = Find(implementation, accelerator);
                 foreach (string peer in new[] { "naive", "onnxruntime" })
                 {
                     var other = Find(peer, "host");

@@ -34,7 +34,13 @@ public sealed class IlgpuRunner : IPassRunner
         device.Synchronize();
     }
 
-    public string Implementation => "ilgpu";
+    /// <summary>Gets <c>ilgpu</c> for the accelerator's automatic choice, else <c>ilgpu_direct</c> or <c>ilgpu_tiled</c>.</summary>
+    public string Implementation => device.Algorithm switch
+    {
+        ConvolutionAlgorithm.Direct => "ilgpu_direct",
+        ConvolutionAlgorithm.TiledGemm => "ilgpu_tiled",
+        _ => "ilgpu",
+    };
 
     public string Accelerator => device.Kind.ToString().ToUpperInvariant() switch
     {
