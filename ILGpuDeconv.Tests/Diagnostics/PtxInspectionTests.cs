@@ -35,6 +35,27 @@ public sealed class PtxInspectionTests
         Assert.That(program.ApproximateInstructions.Where(i => !allowed.Contains(i)), Is.Empty, $"{name} uses approximate instructions");
     }
 
+    public static IEnumerable<TestCaseData> TiledNames() =>
+        PtxInspection.ProgramNames().Where(n => n.Contains('@', StringComparison.Ordinal) && (n.Contains("Linear", StringComparison.Ordinal) || !n.StartsWith("Forward", StringComparison.Ordinal)))
+            .Select(name => new TestCaseData(name).SetName($"PTX tiled: {name}"));
+
+    [TestCaseSource(nameof(TiledNames))]
+    public void Tiled_programs_read_shared_memory_128_bits_at_a_time_under_launch_bounds(string name)
+    {
+        // The register tile is fed from shared memory by 16-byte loads only, and ptxas is told 256 threads
+        // and two groups per multiprocessor (without them it took 138 registers for a 128x128 tile).
+        string ptx = PtxInspection.Compile(name, CudaArchitecture.SM_80, CudaInstructionSet.ISA_78).Ptx;
+        int vectorLoads = System.Text.RegularExpressions.Regex.Count(ptx, @"ld\.shared\.v4\.f32");
+        int scalarLoads = System.Text.RegularExpressions.Regex.Count(ptx, @"ld\.shared\.f32");
+        int tileLoadsPerStep = name.EndsWith("128x128", StringComparison.Ordinal) ? 4 : name.EndsWith("64x64", StringComparison.Ordinal) ? 2 : 3;
+        Assert.Multiple(() =>
+        {
+            Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
+            Assert.That(vectorLoads, Is.EqualTo(8 * tileLoadsPerStep), "8 reduction steps per slice, written out");
+            Assert.That(scalarLoads, Is.Zero);
+        });
+    }
+
     [Test]
     public void The_detector_finds_approximate_instructions()
     {
