@@ -13,7 +13,8 @@ namespace ILGpuDeconv.Diagnostics;
 /// Every GPU program the layer can launch: each type implementing <see cref="IGpuProgram"/>, closed over the
 /// memory accessor GPUs use, over each built-in activation (programs with an activation parameter) and
 /// each norm rule (the norm constraint), as the entry point <see cref="GridStrideLoop.Run{TProgram}"/> that
-/// <see cref="Launcher"/> compiles.
+/// <see cref="Launcher"/> compiles; and each type implementing <see cref="ITiledProgram"/> in each block
+/// tile, as <see cref="TiledGemm"/>'s entry point with its launch bounds.
 /// </summary>
 internal static class GpuProgramCatalog
 {
