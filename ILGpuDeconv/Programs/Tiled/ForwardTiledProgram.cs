@@ -90,10 +90,7 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
     public Float4 LoadA(GatherState rows, int problem, int slice, int kRow, int count)
     {
         var phase = new Phase(p, problem);
-        int tap = slice / channelSlices;
-        int c = ((slice - (tap * channelSlices)) * TiledGemm.SliceDepth) + kRow;
-        int t = tap / phase.TapColumns;
-        int u = tap - (t * phase.TapColumns);
+        int c = SliceTap(phase, slice, kRow, out int t, out int u);
         Float4 v = default;
         if (c >= p.InChannels)
         {
@@ -118,10 +115,7 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
     public Float4 LoadB(GatherState columns, int problem, int slice, int kRow, int count)
     {
         var phase = new Phase(p, problem);
-        int tap = slice / channelSlices;
-        int c = ((slice - (tap * channelSlices)) * TiledGemm.SliceDepth) + kRow;
-        int t = tap / phase.TapColumns;
-        int u = tap - (t * phase.TapColumns);
+        int c = SliceTap(phase, slice, kRow, out int t, out int u);
         int n0 = columns.Offset0;
         if (c >= p.InChannels || n0 >= p.FiltersPadded)
         {
@@ -177,6 +171,15 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
         }
 
         y[offset] = act.Apply(value);
+    }
+
+    /// <summary>The channel of row <paramref name="kRow"/> of a slice, and the phase's tap (row t, column u) it belongs to.</summary>
+    private int SliceTap(in Phase phase, int slice, int kRow, out int t, out int u)
+    {
+        int tap = slice / channelSlices;
+        t = tap / phase.TapColumns;
+        u = tap - (t * phase.TapColumns);
+        return ((slice - (tap * channelSlices)) * TiledGemm.SliceDepth) + kRow;
     }
 
     private bool Inside(int i, int j) => IndexMath.Within(i, p.InHeight) && IndexMath.Within(j, p.InWidth);

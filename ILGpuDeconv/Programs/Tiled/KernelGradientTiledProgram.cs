@@ -64,15 +64,12 @@ internal readonly struct KernelGradientTiledProgram : ITiledProgram
 
     public Float4 LoadA(GatherState rows, int problem, int slice, int kRow, int count)
     {
-        var tap = new TapRange(p, problem % p.KernelTaps);
-        int k = ((((problem / p.KernelTaps) * slicesPerSplit) + slice) * TiledGemm.SliceDepth) + kRow;
         Float4 v = default;
-        if (k >= tap.Terms)
+        if (!Term(problem, slice, kRow, out var tap, out int n, out int i, out int j))
         {
             return v;
         }
 
-        tap.Position(k, out int n, out int i, out int j);
         int oh = (i * p.StrideH) + tap.RowShift;
         int ow = (j * p.StrideW) + tap.ColumnShift;
         int f0 = rows.Offset0;
@@ -90,15 +87,12 @@ internal readonly struct KernelGradientTiledProgram : ITiledProgram
 
     public Float4 LoadB(GatherState columns, int problem, int slice, int kRow, int count)
     {
-        var tap = new TapRange(p, problem % p.KernelTaps);
-        int k = ((((problem / p.KernelTaps) * slicesPerSplit) + slice) * TiledGemm.SliceDepth) + kRow;
         Float4 v = default;
-        if (k >= tap.Terms)
+        if (!Term(problem, slice, kRow, out _, out int n, out int i, out int j))
         {
             return v;
         }
 
-        tap.Position(k, out int n, out int i, out int j);
         int c0 = columns.Offset0;
         int o = (n * p.XN) + (i * p.XH) + (j * p.XW) + (c0 * p.XC);
         v.X = c0 < p.InChannels ? x[o] : 0f;
@@ -125,6 +119,21 @@ internal readonly struct KernelGradientTiledProgram : ITiledProgram
         StoreOne(o + 1, n0 + 1, values.Y);
         StoreOne(o + 2, n0 + 2, values.Z);
         StoreOne(o + 3, n0 + 3, values.W);
+    }
+
+    /// <summary>The input position of row <paramref name="kRow"/> of a slice of the problem's split, if the tap's reduction reaches it.</summary>
+    private bool Term(int problem, int slice, int kRow, out TapRange tap, out int n, out int i, out int j)
+    {
+        tap = new TapRange(p, problem % p.KernelTaps);
+        int k = ((((problem / p.KernelTaps) * slicesPerSplit) + slice) * TiledGemm.SliceDepth) + kRow;
+        if (k >= tap.Terms)
+        {
+            n = i = j = 0;
+            return false;
+        }
+
+        tap.Position(k, out n, out i, out j);
+        return true;
     }
 
     private void StoreOne(int offset, int channel, float value)
