@@ -44,11 +44,11 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
         this.act = act;
         this.flags = flags;
         channelSlices = (p.InChannels + TiledGemm.SliceDepth - 1) / TiledGemm.SliceDepth;
-        long rows = (long)p.Batch * ((p.OutHeight + p.StrideH - 1) / p.StrideH) * p.PhaseColumns;
+        var (rows, columns, problems) = GemmSize(p);
         grid = new TileGrid(
             checked((int)((rows + TiledGemm.Rows(shape) - 1) / TiledGemm.Rows(shape))),
-            (p.Filters + TiledGemm.Columns(shape) - 1) / TiledGemm.Columns(shape),
-            p.StrideH * p.StrideW,
+            (columns + TiledGemm.Columns(shape) - 1) / TiledGemm.Columns(shape),
+            problems,
             shape);
     }
 
