@@ -89,14 +89,13 @@ internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOpti
         var stream = device.Accelerator.DefaultStream;
         if (layoutVersion != weights.Version)
         {
-            var flag = finiteness.Reset(stream);
-            device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout), TMem.Bind(flag)));
+            device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout)));
             layoutVersion = weights.Version;
         }
 
-        // The tiled program forms products with padding zeros: only with finite weights (read back once per weight change).
+        // The tiled program forms products with padding zeros: only with finite weights.
         TileShape? tile = null;
-        if (device.UsesTiledPrograms && finiteness.AllFinite(stream))
+        if (device.UsesTiledPrograms && finiteness.AllFinite<TMem>(weights, stream))
         {
             var (rows, columns, problems) = ForwardTiledProgram<Activations.LinearFunction>.GemmSize(p);
             tile = TileChoice.For(rows, columns, problems, device.Launcher.Multiprocessors);

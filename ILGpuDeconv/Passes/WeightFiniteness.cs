@@ -1,46 +1,40 @@
 using System;
-using ILGPU;
 using ILGPU.Runtime;
+using ILGpuDeconv.Programs;
 using ILGpuDeconv.Runtime;
 
 namespace ILGpuDeconv.Passes;
 
 /// <summary>
-/// Whether every weight of the current version is finite, as the layout programs found: a one-element flag
-/// on the device, read back at most once per weight version and only when the tiled programs ask (the read
-/// waits for the stream).
+/// Whether every weight of the kernel's current version is finite, which the tiled programs need: checked
+/// on the device by <see cref="NonFiniteCheckProgram{TMem}"/> and read back (the read waits for the stream)
+/// at most once per weight version, whichever pass asks first; the answer is kept on the weights.
 /// </summary>
 internal sealed class WeightFiniteness(DeconvDevice device, string purpose) : IDisposable
 {
-    private readonly ScratchBuffer flag = new(device, purpose);
     private static readonly float[] Zero = [0f];
+    private readonly ScratchBuffer flag = new(device, purpose);
     private readonly float[] host = new float[1];
-    private bool? allFinite;
 
     /// <summary>Gets the flag's scratch need, for <see cref="ScratchBuffer.GrowAll"/>.</summary>
     public (ScratchBuffer Buffer, long Length) Need => (flag, 1);
 
-    /// <summary>Clears the flag before a layout program runs for a new weight version, and forgets the last answer.</summary>
-    public ArrayView<float> Reset(AcceleratorStream stream)
+    /// <summary>Gets whether the kernel holds only finite values, checking it when its version has not been checked.</summary>
+    public bool AllFinite<TMem>(LayerWeights weights, AcceleratorStream stream)
+        where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
     {
-        var view = flag.Get(1);
-        view.CopyFromCPU(stream, Zero); // not MemSetToZero(stream): on PoCL that broke an OpenCL event's reference count
-        allFinite = null;
-        return view;
-    }
-
-    /// <summary>Gets whether the last layout program saw only finite weights.</summary>
-    public bool AllFinite(AcceleratorStream stream)
-    {
-        if (allFinite is bool known)
+        if (weights.CheckedFinite is { } known && known.Version == weights.Version)
         {
-            return known;
+            return known.Finite;
         }
 
-        flag.Get(1).CopyToCPU(stream, host);
+        var view = flag.Get(1);
+        view.CopyFromCPU(stream, Zero); // not MemSetToZero(stream): on PoCL that broke an OpenCL event's reference count
+        device.Launcher.Launch(stream, new NonFiniteCheckProgram<TMem>(weights.KernelShape.ElementCount, TMem.Bind(weights.Kernel.View), TMem.Bind(view)));
+        view.CopyToCPU(stream, host);
         stream.Synchronize();
-        allFinite = host[0] == 0f;
-        return allFinite.Value;
+        weights.CheckedFinite = (weights.Version, host[0] == 0f);
+        return host[0] == 0f;
     }
 
     public void Dispose() => flag.Dispose();

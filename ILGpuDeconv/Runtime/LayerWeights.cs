@@ -61,6 +61,9 @@ internal sealed class LayerWeights : IDisposable
     /// <summary>Gets or sets a counter bumped whenever the kernel changes, so layers know to refresh their derived layouts.</summary>
     public long Version { get; set; }
 
+    /// <summary>Gets or sets the kernel version last checked for infinite and NaN values, and whether all were finite (null before any check).</summary>
+    public (long Version, bool Finite)? CheckedFinite { get; set; }
+
     /// <summary>Gets or sets a value indicating whether the gradient buffers hold a gradient (false until the first backward pass).</summary>
     public bool HasGradients { get; set; }
 
