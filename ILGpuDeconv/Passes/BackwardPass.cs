@@ -42,14 +42,11 @@ internal abstract class BackwardPass : IDisposable
     /// <summary>How one call reduces the weight gradients, decided before anything is allocated or launched.</summary>
     /// <remarks>
     /// With a <paramref name="KernelTile"/> the tiled kernel-gradient program runs, its reduction split into
-    /// <see cref="KernelParts"/>; otherwise the direct program, in <see cref="ChunkPlan.Count"/> chunks of rows.
+    /// <paramref name="KernelParts"/>; otherwise the direct program, in <paramref name="KernelChunks"/> (as many parts).
     /// </remarks>
     private protected readonly record struct Plan(
-        ChunkPlan KernelChunks, ChunkPlan BiasChunks, bool AccumulateNow, bool Direct, long KernelElements, int Filters, TileShape? KernelTile, int KernelSplits)
+        ChunkPlan KernelChunks, ChunkPlan BiasChunks, bool AccumulateNow, bool Direct, long KernelElements, int Filters, TileShape? KernelTile, int KernelParts)
     {
-        /// <summary>Gets the number of partial sums of each kernel element.</summary>
-        public int KernelParts => KernelTile is null ? KernelChunks.Count : KernelSplits;
-
         /// <summary>Gets the length of the kernel's partial sums, <c>[parts, kh, kw, F, C]</c>.</summary>
         public long KernelSumsLength => KernelParts * KernelElements;
 
@@ -95,17 +92,16 @@ internal abstract class BackwardPass : IDisposable
             : ChunkPlan.None;
 
         TileShape? kernelTile = null;
-        int kernelSplits = 0;
+        int kernelParts = kernelChunks.Count;
         if (device.UsesTiledPrograms)
         {
-            (var shape, kernelSplits) = TileChoice.ForKernelGradient(p, launcher.Multiprocessors);
+            (var shape, kernelParts) = TileChoice.ForKernelGradient(p, launcher.Multiprocessors);
             kernelTile = shape;
         }
 
         // One part each and nothing to add: the partial sums are the gradients, with no finishing launch.
-        int kernelParts = kernelTile is null ? kernelChunks.Count : kernelSplits;
         bool direct = kernelParts == 1 && biasChunks.Count <= 1 && options.KernelRegularizer is null && options.BiasRegularizer is null && !accumulateNow;
-        return new Plan(kernelChunks, biasChunks, accumulateNow, direct, weights.KernelShape.ElementCount, geometry.Filters, kernelTile, kernelSplits);
+        return new Plan(kernelChunks, biasChunks, accumulateNow, direct, weights.KernelShape.ElementCount, geometry.Filters, kernelTile, kernelParts);
     }
 
     /// <summary>
@@ -142,7 +138,7 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         // The plan and the buffers (grown by the caller through ScratchNeeds) before any launch.
         bool trainable = options.Trainable;
         var plan = PlanFor(weights, geometry, p, accumulate);
-        var (kernelChunks, biasChunks, accumulateNow, direct, kernelElements, _, kernelTile, kernelSplits) = plan;
+        var (kernelChunks, biasChunks, accumulateNow, direct, kernelElements, _, kernelTile, kernelParts) = plan;
         var kernelPenalty = options.KernelRegularizer;
         var biasPenalty = options.BiasRegularizer;
         var dz = forward.NeedsPreActivation ? preActivationGradient.Get(geometry.OutputElements) : outputGradient;
@@ -162,13 +158,12 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         {
             if (layoutVersion != weights.Version)
             {
-                var flag = finiteness.Reset(stream);
-                launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(inputGradientLayout), TMem.Bind(flag)));
+                launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(inputGradientLayout)));
                 layoutVersion = weights.Version;
             }
 
             // As in the forward pass: tiled only with finite weights, whose products with padding zeros are zero.
-            if (device.UsesTiledPrograms && finiteness.AllFinite(stream))
+            if (device.UsesTiledPrograms && finiteness.AllFinite<TMem>(weights, stream))
             {
                 var (rows, columns) = InputGradientTiledProgram.GemmSize(p);
                 var shape = TileChoice.For(rows, columns, 1, launcher.Multiprocessors);
@@ -188,7 +183,7 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         if (kernelTile is TileShape tile)
         {
             // The tiled program sums the kernel gradient; the direct program then runs for the bias alone.
-            launcher.LaunchTiled(stream, new KernelGradientTiledProgram(p, tile, kernelSplits, input, dz, kernelSums));
+            launcher.LaunchTiled(stream, new KernelGradientTiledProgram(p, tile, kernelParts, input, dz, kernelSums));
             if (biasChunks.Count > 0)
             {
                 launcher.Launch(stream, new WeightGradientProgram<TMem>(p, ChunkPlan.None, biasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
@@ -202,7 +197,7 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         if (!direct)
         {
             launcher.Launch(stream, new GradientFinishProgram<TMem>(
-                new GradientFinish((int)kernelElements, plan.KernelParts, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, accumulateNow),
+                new GradientFinish((int)kernelElements, kernelParts, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, accumulateNow),
                 new GradientFinish(biasChunks.Count == 0 ? 0 : geometry.Filters, biasChunks.Count, biasPenalty?.L1 ?? 0f, biasPenalty?.L2 ?? 0f, accumulateNow),
                 TMem.Bind(kernelSums), TMem.Bind(weights.Kernel.View), TMem.Bind(weights.KernelGradient.View),
                 TMem.Bind(biasSums), TMem.Bind(weights.Bias.View), TMem.Bind(weights.BiasGradient.View)));
