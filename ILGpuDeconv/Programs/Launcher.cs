@@ -95,20 +95,8 @@ internal sealed class Launcher
     public void Launch<TProgram>(AcceleratorStream stream, in TProgram program)
         where TProgram : struct, IGpuProgram
     {
-        var entry = compiled.GetOrAdd(
-            typeof(TProgram),
-            _ => new Lazy<Delegate>(() => accelerator.LoadKernel<WorkGrid, TProgram>(GridStrideLoop.Run)));
-        Action<AcceleratorStream, KernelConfig, WorkGrid, TProgram> run;
-        try
-        {
-            run = (Action<AcceleratorStream, KernelConfig, WorkGrid, TProgram>)entry.Value;
-        }
-        catch
-        {
-            compiled.TryRemove(new KeyValuePair<Type, Lazy<Delegate>>(typeof(TProgram), entry)); // a failed compilation is not cached
-            throw;
-        }
-
+        var run = Compiled<Type, Action<AcceleratorStream, KernelConfig, WorkGrid, TProgram>>(
+            compiled, typeof(TProgram), () => accelerator.LoadKernel<WorkGrid, TProgram>(GridStrideLoop.Run));
         var grid = GridFor(program.Items);
         lock (gate)
         {
@@ -127,20 +115,11 @@ internal sealed class Launcher
         where TProgram : struct, ITiledProgram
     {
         var grid = program.Grid;
-        var key = (typeof(TProgram), grid.Shape);
-        var entry = compiledTiled.GetOrAdd(key, k => new Lazy<Delegate>(() => accelerator is CudaAccelerator
-            ? accelerator.LoadKernel(TiledGemm.EntryPoint<TProgram>(k.Shape), TiledGemm.Specialization)
-            : accelerator.LoadKernel(TiledGemm.EntryPoint<TProgram>(k.Shape))));
-        Action<AcceleratorStream, KernelConfig, TProgram> run;
-        try
-        {
-            run = (Action<AcceleratorStream, KernelConfig, TProgram>)entry.Value;
-        }
-        catch
-        {
-            compiledTiled.TryRemove(new KeyValuePair<(Type, TileShape), Lazy<Delegate>>(key, entry));
-            throw;
-        }
+        var entryPoint = TiledGemm.EntryPoint<TProgram>(grid.Shape);
+        var run = Compiled<(Type, TileShape), Action<AcceleratorStream, KernelConfig, TProgram>>(
+            compiledTiled,
+            (typeof(TProgram), grid.Shape),
+            () => accelerator is CudaAccelerator ? accelerator.LoadKernel(entryPoint, TiledGemm.Specialization) : accelerator.LoadKernel(entryPoint));
 
         lock (gate)
         {
@@ -148,6 +127,23 @@ internal sealed class Launcher
         }
 
         Interlocked.Increment(ref tiledLaunches);
+    }
+
+    /// <summary>Gets a compiled program from a cache, compiling it on first use; a failed compilation is not cached.</summary>
+    private static TLaunch Compiled<TKey, TLaunch>(ConcurrentDictionary<TKey, Lazy<Delegate>> cache, TKey key, Func<Delegate> compile)
+        where TKey : notnull
+        where TLaunch : Delegate
+    {
+        var entry = cache.GetOrAdd(key, static (_, c) => new Lazy<Delegate>(c), compile);
+        try
+        {
+            return (TLaunch)entry.Value;
+        }
+        catch
+        {
+            cache.TryRemove(new KeyValuePair<TKey, Lazy<Delegate>>(key, entry));
+            throw;
+        }
     }
 
     /// <summary>
