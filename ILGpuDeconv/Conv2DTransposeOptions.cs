@@ -81,6 +81,12 @@ public sealed record Conv2DTransposeOptions
     /// <summary>Gets Keras <c>trainable</c> (default true). When false the backward pass computes no weight gradients.</summary>
     public bool Trainable { get; init; } = true;
 
+    /// <summary>
+    /// Gets the arithmetic of the convolutions (default <see cref="ConvolutionPrecision.Float32"/>, TensorFlow's
+    /// results); <see cref="ConvolutionPrecision.TensorFloat32"/> is TensorFlow's and PyTorch's TF32 switch. Not a Keras argument.
+    /// </summary>
+    public ConvolutionPrecision Precision { get; init; } = ConvolutionPrecision.Float32;
+
     /// <summary>Gets TensorFlow's <c>name</c>: the layer's name, and the key under which <see cref="Reuse"/> finds its weights.</summary>
     public string? Name { get; init; }
 
@@ -110,6 +116,11 @@ public sealed record Conv2DTransposeOptions
         if (!Enum.IsDefined(DataFormat))
         {
             throw Invalid(nameof(DataFormat), "data_format", $"must be channels_last or channels_first; got {(int)DataFormat}.");
+        }
+
+        if (!Enum.IsDefined(Precision))
+        {
+            throw new ArgumentException($"Precision must be Float32 or TensorFloat32; got {(int)Precision}.", nameof(Precision));
         }
 
         if (Math.Max(Strides.Height, Strides.Width) > 1 && Math.Max(DilationRate.Height, DilationRate.Width) > 1)

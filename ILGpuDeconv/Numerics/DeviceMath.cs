@@ -209,6 +209,26 @@ public static class DeviceMath
     /// <returns>softplus(<paramref name="x"/>).</returns>
     public static float Softplus(float x) => MathF.Max(x, 0f) + Log1p(Exp(-Abs(x))); // a NaN comes through the second term
 
+    /// <summary>
+    /// <paramref name="x"/> rounded to TensorFloat-32 (10 explicit mantissa bits) as NVIDIA's
+    /// <c>cvt.rna.tf32.f32</c> rounds: to nearest, ties away from zero, in float32's format (low 13 bits zero).
+    /// Infinities and NaN pass unchanged; a value that rounds past float's largest finite value becomes infinity.
+    /// </summary>
+    /// <param name="x">The value.</param>
+    /// <returns>The rounded value.</returns>
+    public static float RoundToTensorFloat32(float x)
+    {
+        uint bits = Interop.FloatAsInt(x);
+        if ((bits & 0x7F800000u) == 0x7F800000u)
+        {
+            return x;
+        }
+
+        // Adding half of the dropped unit to the magnitude bits rounds half away from zero; a carry moves into
+        // the exponent, which is the correct rounding there too.
+        return Interop.IntAsFloat((bits + 0x1000u) & 0xFFFFE000u);
+    }
+
     /// <summary>The sign of <paramref name="x"/>: 1, -1, or 0 for zeros and NaN (as the L1 penalty's gradient uses it).</summary>
     /// <param name="x">The value.</param>
     /// <returns>1, -1 or 0.</returns>

@@ -22,6 +22,8 @@ internal abstract class BackwardPass : IDisposable
     private protected readonly ScratchBuffer kernelPartials;
     private protected readonly ScratchBuffer biasPartials;
     private protected readonly WeightFiniteness finiteness;
+    private protected readonly ScratchBuffer roundedGradient;
+    private protected readonly ScratchBuffer roundedInput;
     private protected long layoutVersion = -1;
 
     private protected BackwardPass(DeconvDevice device, ForwardPass forward)
@@ -33,6 +35,8 @@ internal abstract class BackwardPass : IDisposable
         kernelPartials = new ScratchBuffer(device, "kernel gradient partial sums");
         biasPartials = new ScratchBuffer(device, "bias gradient partial sums");
         finiteness = new WeightFiniteness(device, "input-gradient weight check");
+        roundedGradient = new ScratchBuffer(device, "pre-activation gradient rounded to TF32");
+        roundedInput = new ScratchBuffer(device, "input rounded to TF32");
     }
 
     /// <summary>Creates the pass with the memory access of the device's accelerator; it reads the pre-activation <paramref name="forward"/> stored.</summary>
@@ -77,6 +81,15 @@ internal abstract class BackwardPass : IDisposable
             needs.Add((biasPartials, plan.BiasSumsLength));
         }
 
+        if (forward.RoundsOperands)
+        {
+            needs.Add((roundedGradient, geometry.OutputElements));
+            if (forward.Options.Trainable)
+            {
+                needs.Add((roundedInput, geometry.InputElements));
+            }
+        }
+
         return needs;
     }
 
@@ -116,6 +129,8 @@ internal abstract class BackwardPass : IDisposable
     {
         preActivationGradient.Dispose();
         finiteness.Dispose();
+        roundedGradient.Dispose();
+        roundedInput.Dispose();
         layout.Dispose();
         kernelPartials.Dispose();
         biasPartials.Dispose();
@@ -154,11 +169,20 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
             epilogue.Gradient(launcher, stream, ForwardPass.LastAxisOf(geometry), penalty, TMem.Bind(outputGradient), TMem.Bind(forward.PreActivation(geometry.OutputElements)), TMem.Bind(dz));
         }
 
+        // The convolutions' operand; with TF32 rounded, while the bias gradient keeps the float32 gradient.
+        bool rounds = forward.RoundsOperands;
+        var dzOperand = rounds ? TensorFloat32Operands.Round<TMem>(launcher, stream, dz, roundedGradient.Get(geometry.OutputElements)) : dz;
+
         if (inputGradient is ArrayView<float> dx)
         {
             if (layoutVersion != weights.Version)
             {
                 launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(inputGradientLayout)));
+                if (rounds)
+                {
+                    TensorFloat32Operands.Round<TMem>(launcher, stream, inputGradientLayout, inputGradientLayout);
+                }
+
                 layoutVersion = weights.Version;
             }
 
@@ -167,11 +191,11 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
             {
                 var (rows, columns) = InputGradientTiledProgram.GemmSize(p);
                 var shape = TileChoice.For(rows, columns, 1, launcher.Multiprocessors);
-                launcher.LaunchTiled(stream, new InputGradientTiledProgram(p, shape, dz, inputGradientLayout, dx));
+                launcher.LaunchTiled(stream, new InputGradientTiledProgram(p, shape, dzOperand, inputGradientLayout, dx));
             }
             else
             {
-                launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dz), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
+                launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dzOperand), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
             }
         }
 
@@ -180,18 +204,23 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
             return;
         }
 
+        // The direct program computes kernel and bias gradients in one launch when both take the same operands;
+        // the bias runs alone after the tiled program or when the kernel's operands are rounded.
+        var inputOperand = rounds ? TensorFloat32Operands.Round<TMem>(launcher, stream, input, roundedInput.Get(geometry.InputElements)) : input;
+        bool biasAlone = kernelTile is not null || rounds;
         if (kernelTile is TileShape tile)
         {
-            // The tiled program sums the kernel gradient; the direct program then runs for the bias alone.
-            launcher.LaunchTiled(stream, new KernelGradientTiledProgram(p, tile, kernelParts, input, dz, kernelSums));
-            if (biasChunks.Count > 0)
-            {
-                launcher.Launch(stream, new WeightGradientProgram<TMem>(p, ChunkPlan.None, biasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
-            }
+            launcher.LaunchTiled(stream, new KernelGradientTiledProgram(p, tile, kernelParts, inputOperand, dzOperand, kernelSums));
         }
         else
         {
-            launcher.Launch(stream, new WeightGradientProgram<TMem>(p, kernelChunks, biasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+            launcher.Launch(stream, new WeightGradientProgram<TMem>(
+                p, kernelChunks, biasAlone ? ChunkPlan.None : biasChunks, TMem.Bind(inputOperand), TMem.Bind(dzOperand), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+        }
+
+        if (biasAlone && biasChunks.Count > 0)
+        {
+            launcher.Launch(stream, new WeightGradientProgram<TMem>(p, ChunkPlan.None, biasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
         }
 
         if (!direct)

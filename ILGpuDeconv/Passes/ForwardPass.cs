@@ -19,6 +19,7 @@ internal abstract class ForwardPass : IDisposable
     private protected readonly ScratchBuffer layout;
     private protected readonly ScratchBuffer preActivation;
     private protected readonly WeightFiniteness finiteness;
+    private protected readonly ScratchBuffer roundedInput;
     private protected long layoutVersion = -1;
 
     private protected ForwardPass(DeconvDevice device, Conv2DTransposeOptions options)
@@ -28,6 +29,7 @@ internal abstract class ForwardPass : IDisposable
         layout = new ScratchBuffer(device, "forward weight layout");
         preActivation = new ScratchBuffer(device, "pre-activation");
         finiteness = new WeightFiniteness(device, "forward weight check");
+        roundedInput = new ScratchBuffer(device, "input rounded to TF32");
     }
 
     public Conv2DTransposeOptions Options { get; }
@@ -38,6 +40,9 @@ internal abstract class ForwardPass : IDisposable
     /// <summary>Creates the pass with the memory access of the device's accelerator.</summary>
     public static ForwardPass Create(DeconvDevice device, Conv2DTransposeOptions options) =>
         device.Launcher.UsesPointers ? new ForwardPass<PointerMemory>(device, options) : new ForwardPass<ViewMemory>(device, options);
+
+    /// <summary>Gets a value indicating whether the convolutions take TF32-rounded operands (<see cref="ConvolutionPrecision.TensorFloat32"/>).</summary>
+    public bool RoundsOperands => Options.Precision == ConvolutionPrecision.TensorFloat32;
 
     /// <summary>The output as rows of its last axis (Keras's softmax axis): the filters for channels_last, the width for channels_first.</summary>
     public static LastAxis LastAxisOf(Conv2DTransposeGeometry geometry)
@@ -53,6 +58,11 @@ internal abstract class ForwardPass : IDisposable
         if (keepForBackward && NeedsPreActivation)
         {
             needs.Add((preActivation, geometry.OutputElements));
+        }
+
+        if (RoundsOperands)
+        {
+            needs.Add((roundedInput, geometry.InputElements));
         }
 
         return needs;
@@ -72,6 +82,7 @@ internal abstract class ForwardPass : IDisposable
         layout.Dispose();
         preActivation.Dispose();
         finiteness.Dispose();
+        roundedInput.Dispose();
     }
 }
 
@@ -90,7 +101,17 @@ internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOpti
         if (layoutVersion != weights.Version)
         {
             device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout)));
+            if (RoundsOperands)
+            {
+                TensorFloat32Operands.Round<TMem>(device.Launcher, stream, forwardLayout, forwardLayout);
+            }
+
             layoutVersion = weights.Version;
+        }
+
+        if (RoundsOperands)
+        {
+            input = TensorFloat32Operands.Round<TMem>(device.Launcher, stream, input, roundedInput.Get(geometry.InputElements));
         }
 
         // The tiled program forms products with padding zeros: only with finite weights.

@@ -1,0 +1,23 @@
+namespace ILGpuDeconv;
+
+/// <summary>
+/// The arithmetic of the layer's three convolutions (forward pass, input gradient, kernel gradient). Bias,
+/// activation and the bias gradient are always float32.
+/// </summary>
+public enum ConvolutionPrecision
+{
+    /// <summary>IEEE float32 products and sums: TensorFlow's results (the default).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "float32 is the name TensorFlow, PyTorch and NumPy users know.")]
+    Float32,
+
+    /// <summary>
+    /// TensorFloat-32, as NVIDIA tensor cores compute and as TensorFlow
+    /// (<c>tf.config.experimental.enable_tensor_float_32_execution</c>, on by default) and PyTorch
+    /// (<c>torch.backends.cudnn.allow_tf32</c>, on by default for convolutions) allow: each operand is rounded
+    /// to 10 mantissa bits (to nearest, ties away from zero, as <c>cvt.rna.tf32.f32</c>), products and sums stay
+    /// float32. Each product then carries a relative error of at most about 2^-10. This version emulates it on
+    /// every accelerator (operands rounded once, before the float32 programs run): the same results
+    /// everywhere, without the tensor cores' speed.
+    /// </summary>
+    TensorFloat32,
+}
