@@ -14,7 +14,7 @@ internal static class Program
           verify --cases FILE [--accelerator auto|cpu|opencl|cuda] [--forward-only] [--details]
                          run a conformance file through the layer; exit 0 only when every case passes
           quick [--accelerator cpu,opencl,cuda] [--shapes A,B,C,D,G1,...] [--passes forward,input_grad,kernel_grad]
-                [--peers naive,onnxruntime,cudnn] [--algorithms auto,direct,tiled] [--min-time SECONDS] [--json PATH] [--markdown PATH]
+                [--peers naive,onnxruntime,cudnn] [--algorithms auto,direct,tiled] [--precisions fp32,tf32] [--min-time SECONDS] [--json PATH] [--markdown PATH]
                          every implementation side by side (stopwatch, minimum of runs) with ratios
           bench [--shapes A,B,C,D] [--passes ...] [--accelerator cpu,opencl,cuda] [--peers naive,onnxruntime] [--job short|default]
                          the BenchmarkDotNet suite, in-process, with a GFLOP/s column and allocations

@@ -42,6 +42,14 @@ internal static class QuickCommand
                 "TILED" => ConvolutionAlgorithm.TiledGemm,
                 _ => throw new ArgumentException($"--algorithms takes auto, direct and tiled (a list), not {a}"),
             }).ToList();
+        // --precisions fp32,tf32: each ILGpuDeconv runner in each precision (both by default on CUDA, beside cuDNN's two).
+        var precisions = (args.Value("precisions") ?? (gpu ? "fp32,tf32" : "fp32")).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(a => a.ToUpperInvariant() switch
+            {
+                "FP32" => ConvolutionPrecision.Float32,
+                "TF32" => ConvolutionPrecision.TensorFloat32,
+                _ => throw new ArgumentException($"--precisions takes fp32 and tf32 (a list), not {a}"),
+            }).ToList();
         var devices = new List<DeconvDevice>();
         foreach (var k in kinds)
         {
@@ -77,7 +85,7 @@ internal static class QuickCommand
                 Console.WriteLine($"-- {shape} ({shape.Flops / 1e9:F2} GFLOP per pass)");
                 foreach (var pass in passes)
                 {
-                    results.AddRange(MeasureShapePass(shape, pass, devices, peers, minTime, hostOnGpuShapes));
+                    results.AddRange(MeasureShapePass(shape, pass, devices, precisions, peers, minTime, hostOnGpuShapes));
                 }
             }
 
@@ -111,7 +119,7 @@ internal static class QuickCommand
     }
 
     private static IEnumerable<QuickResult> MeasureShapePass(
-        BenchmarkShape shape, BenchmarkPass pass, List<DeconvDevice> devices, HashSet<string> peers, double minTime, bool hostOnGpuShapes)
+        BenchmarkShape shape, BenchmarkPass pass, List<DeconvDevice> devices, List<ConvolutionPrecision> precisions, HashSet<string> peers, double minTime, bool hostOnGpuShapes)
     {
         var runners = new List<IPassRunner>();
         try
@@ -124,9 +132,12 @@ internal static class QuickCommand
                     continue;
                 }
 
-                var runner = new IlgpuRunner(device, shape, pass);
-                weights ??= runner.Weights;
-                runners.Add(runner);
+                foreach (var precision in precisions)
+                {
+                    var runner = new IlgpuRunner(device, shape, pass, precision);
+                    weights ??= runner.Weights;
+                    runners.Add(runner);
+                }
             }
 
             if (!shape.GpuScale || hostOnGpuShapes)
@@ -153,6 +164,10 @@ internal static class QuickCommand
                 if (runner.Implementation == "naive")
                 {
                     reference = runner.Result();
+                }
+                else if (runner.Implementation.EndsWith("_tf32", StringComparison.Ordinal))
+                {
+                    check = "  (TF32: its error against float32 is tested by the test suite, not bounded here)";
                 }
                 else if (reference is not null)
                 {
@@ -216,8 +231,8 @@ internal static class QuickCommand
     private static void PrintTable(List<QuickResult> results)
     {
         Console.WriteLine();
-        Console.WriteLine("| shape | pass | impl | accelerator | ms | GFLOP/s | vs naive | vs onnxruntime | vs cudnn_fp32 |");
-        Console.WriteLine("|---|---|---|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| shape | pass | impl | accelerator | ms | GFLOP/s | vs naive | vs onnxruntime | vs cudnn_fp32 | vs cudnn_tf32 |");
+        Console.WriteLine("|---|---|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             string Ratio(string impl)
@@ -227,7 +242,7 @@ internal static class QuickCommand
             }
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Shape} | {r.Pass} | {r.Implementation} | {r.Accelerator} | {r.Ms:F3} | {r.Gflops:F2} | {Ratio("naive")} | {Ratio("onnxruntime")} | {Ratio("cudnn_fp32")} |"));
+                $"| {r.Shape} | {r.Pass} | {r.Implementation} | {r.Accelerator} | {r.Ms:F3} | {r.Gflops:F2} | {Ratio("naive")} | {Ratio("onnxruntime")} | {Ratio("cudnn_fp32")} | {Ratio("cudnn_tf32")} |"));
         }
 
         Console.WriteLine("(a ratio is the peer's time divided by this row's: above 1x, this row is faster)");

@@ -11,20 +11,22 @@ public sealed class IlgpuRunner : IPassRunner
     private readonly DeconvDevice device;
     private readonly Conv2DTranspose layer;
     private readonly BenchmarkPass pass;
+    private readonly ConvolutionPrecision precision;
     private readonly DeviceTensor x;
     private readonly DeviceTensor y;
     private readonly DeviceTensor dy;
     private readonly DeviceTensor dx;
 
-    public IlgpuRunner(DeconvDevice device, BenchmarkShape shape, BenchmarkPass pass)
+    public IlgpuRunner(DeconvDevice device, BenchmarkShape shape, BenchmarkPass pass, ConvolutionPrecision precision = ConvolutionPrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(shape);
         this.device = device;
         this.pass = pass;
+        this.precision = precision;
 
         // The input-gradient pass alone: a non-trainable layer computes no weight gradients.
-        layer = new Conv2DTranspose(device, shape.Options with { Trainable = pass != BenchmarkPass.InputGrad });
+        layer = new Conv2DTranspose(device, shape.Options with { Trainable = pass != BenchmarkPass.InputGrad, Precision = precision });
         var geometry = layer.GetGeometry(shape.InputShape);
         x = DeviceTensor.FromHost(device, HostData.Uniform(geometry.InputElements, 3), geometry.InputShape);
         y = DeviceTensor.Allocate(device, geometry.OutputShape);
@@ -34,13 +36,16 @@ public sealed class IlgpuRunner : IPassRunner
         device.Synchronize();
     }
 
-    /// <summary>Gets <c>ilgpu</c> for the accelerator's automatic choice, else <c>ilgpu_direct</c> or <c>ilgpu_tiled</c>.</summary>
+    /// <summary>
+    /// Gets <c>ilgpu</c> for the accelerator's automatic choice, else <c>ilgpu_direct</c> or <c>ilgpu_tiled</c>;
+    /// with a <c>_tf32</c> suffix in <see cref="ConvolutionPrecision.TensorFloat32"/>.
+    /// </summary>
     public string Implementation => device.Algorithm switch
     {
         ConvolutionAlgorithm.Direct => "ilgpu_direct",
         ConvolutionAlgorithm.TiledGemm => "ilgpu_tiled",
         _ => "ilgpu",
-    };
+    } + (precision == ConvolutionPrecision.TensorFloat32 ? "_tf32" : string.Empty);
 
     public string Accelerator => device.Kind.ToString().ToUpperInvariant() switch
     {
