@@ -3,29 +3,33 @@ using ILGpuDeconv.IO;
 
 namespace ILGpuDeconv;
 
-/// <content>Weights in NumPy files, so weights trained in TensorFlow, Keras or PyTorch load directly.</content>
+/// <content>Weights in NumPy, safetensors and PyTorch files, so weights trained in TensorFlow, Keras or PyTorch load directly.</content>
 public sealed partial class Conv2DTranspose
 {
     /// <summary>
-    /// Saves the weights as <c>.npz</c> with the arrays <c>kernel</c> (<c>[kh, kw, filters, in_channels]</c>)
-    /// and, with bias, <c>bias</c>, as <c>numpy.savez(path, kernel=..., bias=...)</c> would.
+    /// Saves the weights: as <c>.npz</c> (as <c>numpy.savez(path, kernel=..., bias=...)</c> would), or as
+    /// safetensors when the path ends in <c>.safetensors</c> (float32, loadable with
+    /// <c>safetensors.torch.load_file</c>). In Keras's layout the arrays are <c>kernel</c>
+    /// (<c>[kh, kw, filters, in_channels]</c>) and <c>bias</c>; in PyTorch's, <c>weight</c>
+    /// (<c>ConvTranspose2d.weight</c>, <c>[in_channels, filters, kh, kw]</c>) and <c>bias</c>.
     /// </summary>
     /// <param name="path">The file to write.</param>
+    /// <param name="layout">The names and kernel layout to write.</param>
     /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
-    public void SaveWeights(string path)
+    public void SaveWeights(string path, WeightLayout layout = WeightLayout.Keras)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        LayerWeightFiles.Save(this, path);
+        LayerWeightFiles.Save(this, path, layout);
     }
 
     /// <summary>
-    /// Loads weights from NumPy files: an <c>.npz</c> with the kernel and (for a layer with bias) the bias,
-    /// or an <c>.npy</c> with the kernel alone (the bias is left as it is). In an <c>.npz</c> the kernel is the
+    /// Loads weights from NumPy, safetensors or PyTorch files: an <c>.npz</c>, <c>.safetensors</c> or <c>.pt</c>/<c>.pth</c> (a <c>state_dict</c> saved by <c>torch.save</c>) with the kernel and (for a layer with bias) the bias,
+    /// or an <c>.npy</c> with the kernel alone (the bias is left as it is). In those files the kernel is the
     /// array named <c>kernel</c> (Keras) or <c>weight</c> (PyTorch) — or the one name ending so, like
     /// <c>deconv.weight</c> — else <c>arr_0</c>; the bias is <c>bias</c>, the one name ending in <c>bias</c>, else
     /// <c>arr_1</c> (<c>numpy.savez</c>'s names for <c>get_weights()</c>'s order).
     /// </summary>
-    /// <param name="path">An <c>.npz</c> or <c>.npy</c> file.</param>
+    /// <param name="path">An <c>.npz</c>, <c>.safetensors</c>, <c>.pt</c>, <c>.pth</c> or <c>.npy</c> file.</param>
     /// <param name="layout">The kernel's layout in the file: Keras <c>[kh, kw, filters, in_channels]</c> or PyTorch <c>[in_channels, filters, kh, kw]</c>.</param>
     /// <exception cref="System.IO.InvalidDataException">The file is malformed, or an array is missing or has the wrong shape (the message gives both shapes).</exception>
     public void LoadWeights(string path, WeightLayout layout = WeightLayout.Keras)

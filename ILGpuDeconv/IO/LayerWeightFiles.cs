@@ -12,20 +12,57 @@ namespace ILGpuDeconv.IO;
 /// </summary>
 internal static class LayerWeightFiles
 {
-    /// <summary>Writes <c>kernel</c> and, with bias, <c>bias</c> as <c>numpy.savez</c> would.</summary>
-    public static void Save(Conv2DTranspose layer, string path)
+    /// <summary>
+    /// Writes the kernel and, with bias, the bias: as <c>numpy.savez</c> would (<c>.npz</c>) or as safetensors
+    /// (<c>.safetensors</c>); named <c>kernel</c>/<c>bias</c> in Keras's layout, <c>weight</c>/<c>bias</c> in PyTorch's.
+    /// </summary>
+    public static void Save(Conv2DTranspose layer, string path, WeightLayout layout)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var (kernel, bias) = layer.GetWeights();
-        var arrays = new List<KeyValuePair<string, NumPyArray>> { new("kernel", new NumPyArray(kernel, layer.KernelShape!)) };
+        var keras = new NumPyArray(kernel, layer.KernelShape!);
+        var arrays = new List<KeyValuePair<string, NumPyArray>>
+        {
+            layout == WeightLayout.PyTorch ? new("weight", ToPyTorch(keras)) : new("kernel", keras),
+        };
         if (bias is not null)
         {
             arrays.Add(new("bias", new NumPyArray(bias, new TensorShape(bias.Length))));
         }
 
         using var file = File.Create(path);
-        NumPyFormat.WriteNpz(file, arrays);
+        if (IsSafeTensors(path))
+        {
+            SafeTensorsFormat.Write(file, arrays);
+        }
+        else
+        {
+            NumPyFormat.WriteNpz(file, arrays);
+        }
     }
+
+    private static bool IsSafeTensors(string path) => FormatOf(path) == WeightFileFormat.SafeTensors;
+
+    /// <summary>The files of named tensors the layer reads, by extension.</summary>
+    internal enum WeightFileFormat
+    {
+        Npz,
+        SafeTensors,
+        PyTorch,
+    }
+
+    internal static WeightFileFormat FormatOf(string path) =>
+        path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.SafeTensors
+        : path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.PyTorch
+        : WeightFileFormat.Npz;
+
+    /// <summary>Name, dtype and shape of every tensor of a file of named tensors, reading headers only.</summary>
+    internal static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(WeightFileFormat format, Stream file, string path) => format switch
+    {
+        WeightFileFormat.SafeTensors => SafeTensorsFormat.List(file, path),
+        WeightFileFormat.PyTorch => PyTorchCheckpointFormat.List(file, path),
+        _ => NumPyFormat.ListNpz(file, path),
+    };
 
     /// <summary>
     /// Reads the kernel (and bias) and sets them; see <see cref="Conv2DTranspose.LoadWeights"/> for the names looked
@@ -49,7 +86,8 @@ internal static class LayerWeightFiles
             }
             else
             {
-                var listed = NumPyFormat.ListNpz(file, path).ToDictionary(a => a.Name, a => a.Shape, StringComparer.Ordinal);
+                var format = FormatOf(path);
+                var listed = List(format, file, path).ToDictionary(a => a.Name, a => a.Shape, StringComparer.Ordinal);
                 string kernelName = layout == WeightLayout.PyTorch ? "weight" : "kernel";
                 string kernelEntry = Find(listed.Keys, kernelName, "arr_0")
                     ?? throw new InvalidDataException($"{path} has no kernel array (looked for '{kernelName}', '*{kernelName}' and 'arr_0'; found: {string.Join(", ", listed.Keys)}).");
@@ -72,7 +110,14 @@ internal static class LayerWeightFiles
                 }
 
                 file.Position = 0;
-                var arrays = NumPyFormat.ReadNpz(file, path, name => name == kernelEntry || name == biasEntry, Math.Max(count, layer.Options.Filters));
+                bool Include(string name) => name == kernelEntry || name == biasEntry;
+                long most = Math.Max(count, layer.Options.Filters);
+                var arrays = format switch
+                {
+                    WeightFileFormat.SafeTensors => SafeTensorsFormat.Read(file, path, Include, most),
+                    WeightFileFormat.PyTorch => PyTorchCheckpointFormat.Read(file, path, Include, most),
+                    _ => NumPyFormat.ReadNpz(file, path, Include, most),
+                };
                 kernel = arrays[kernelEntry];
                 bias = biasEntry is null ? null : arrays[biasEntry];
             }
@@ -133,6 +178,29 @@ internal static class LayerWeightFiles
         }
 
         return count;
+    }
+
+    /// <summary>A Keras-layout kernel <c>[kh, kw, filters, in]</c> in PyTorch's layout <c>[in, filters, kh, kw]</c> (the same taps, no flip).</summary>
+    private static NumPyArray ToPyTorch(NumPyArray keras)
+    {
+        var s = keras.Shape;
+        int kh = s[0], kw = s[1], f = s[2], c = s[3];
+        var values = new float[keras.Values.Length];
+        for (int ci = 0; ci < c; ci++)
+        {
+            for (int fi = 0; fi < f; fi++)
+            {
+                for (int a = 0; a < kh; a++)
+                {
+                    for (int b = 0; b < kw; b++)
+                    {
+                        values[(((((ci * f) + fi) * kh) + a) * kw) + b] = keras.Values[(((((a * kw) + b) * f) + fi) * c) + ci];
+                    }
+                }
+            }
+        }
+
+        return new NumPyArray(values, new TensorShape(c, f, kh, kw));
     }
 
     /// <summary>A kernel in Keras's layout: as it is, or permuted from PyTorch's <c>[in, filters, kh, kw]</c>.</summary>

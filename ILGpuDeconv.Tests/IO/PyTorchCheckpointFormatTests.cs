@@ -1,0 +1,120 @@
+using System;
+using System.IO;
+using System.Linq;
+using ILGpuDeconv.IO;
+using ILGpuDeconv.Tensors;
+using ILGpuDeconv.Tests.Infrastructure;
+using NUnit.Framework;
+
+namespace ILGpuDeconv.Tests.IO;
+
+/// <summary>
+/// PyTorch state_dict files made by PyTorch 1.13 (<c>IO/files/make_files.py</c>): listed, read, loaded into the
+/// layer, and the layer's output compared with PyTorch's own <c>ConvTranspose2d</c> output on the same input;
+/// hostile pickles refused unread.
+/// </summary>
+public sealed class PyTorchCheckpointFormatTests
+{
+    private static string File(string name) => Path.Combine(AppContext.BaseDirectory, "IO", "files", name);
+
+    [Test]
+    public void A_state_dict_lists_its_tensors_in_order()
+    {
+        using var stream = System.IO.File.OpenRead(File("torch_state_dict.pt"));
+        var listed = PyTorchCheckpointFormat.List(stream, "torch_state_dict.pt");
+        Assert.That(listed.Select(t => $"{t.Name} {t.Dtype} [{string.Join(", ", t.Shape)}]"), Is.EqualTo(new[] { "0.weight float32 [3, 4, 3, 2]", "0.bias float32 [4]" }));
+    }
+
+    [Test]
+    public void The_layer_loaded_from_a_state_dict_reproduces_PyTorchs_output()
+    {
+        // ConvTranspose2d(3, 4, (3, 2), stride=2), padding 0 = Keras padding "valid", on NCHW data.
+        var device = TestAccelerators.Any();
+        var options = new Conv2DTransposeOptions(4, (3, 2)) { Strides = 2, Padding = Padding.Valid, DataFormat = DataFormat.ChannelsFirst };
+        using var layer = new Conv2DTranspose(device, options);
+        layer.Build(3);
+        layer.LoadWeights(File("torch_state_dict.pt"), WeightLayout.PyTorch);
+        using var data = System.IO.File.OpenRead(File("torch_forward.npz"));
+        var arrays = NumPyFormat.ReadNpz(data, "torch_forward.npz");
+        var x = arrays["x"];
+        var y = arrays["y"];
+        var output = layer.Forward(x.Values, x.Shape);
+        Assert.That(layer.ComputeOutputShape(x.Shape), Is.EqualTo(y.Shape));
+        Tolerance.AssertClose(output, Array.ConvertAll(y.Values, v => (double)v), "the layer against torch.nn.ConvTranspose2d");
+    }
+
+    [Test]
+    public void A_nested_checkpoint_gives_dotted_names_float64_and_strided_tensors()
+    {
+        using var stream = System.IO.File.OpenRead(File("torch_checkpoint.pt"));
+        var listed = PyTorchCheckpointFormat.List(stream, "torch_checkpoint.pt");
+        stream.Position = 0;
+        var read = PyTorchCheckpointFormat.Read(stream, "torch_checkpoint.pt");
+        Assert.Multiple(() =>
+        {
+            Assert.That(listed.Select(t => t.Name), Is.EqualTo(new[] { "model.deconv.weight", "model.deconv.bias", "extra" }), "numbers (epoch, lr) are not tensors");
+            Assert.That(listed[0].Dtype, Is.EqualTo("float64"));
+            Assert.That(read["extra"].Shape, Is.EqualTo(new TensorShape(3, 2)));
+            Assert.That(read["extra"].Values, Is.EqualTo(new float[] { 0, 3, 1, 4, 2, 5 }), "arange(6).reshape(2, 3).t(), read through its strides");
+        });
+
+        // The same weights as the plain state_dict, which stores them as float32.
+        using var plain = System.IO.File.OpenRead(File("torch_state_dict.pt"));
+        var weight = PyTorchCheckpointFormat.Read(plain, "torch_state_dict.pt")["0.weight"];
+        Assert.That(read["model.deconv.weight"].Values, Is.EqualTo(weight.Values));
+    }
+
+    [Test]
+    public void Half_and_bfloat16_tensors_are_widened_exactly()
+    {
+        using var stream = System.IO.File.OpenRead(File("torch_half.pt"));
+        var read = PyTorchCheckpointFormat.Read(stream, "torch_half.pt");
+        Assert.Multiple(() =>
+        {
+            Assert.That(read["half"].Values, Is.EqualTo(new[] { 1.5f, -2.25f, 65504f }));
+            Assert.That(read["bf16"].Values[..2], Is.EqualTo(new[] { 1.5f, -2.25f }));
+            Assert.That(read["bf16"].Values[2], Is.EqualTo(3.0e38f).Within(0.01e38f), "bfloat16 keeps 8 mantissa bits");
+        });
+    }
+
+    [Test]
+    public void A_pickle_that_would_run_code_is_refused_unread()
+    {
+        using var stream = System.IO.File.OpenRead(File("torch_malicious.pt"));
+        var error = Assert.Throws<InvalidDataException>(() => PyTorchCheckpointFormat.List(stream, "torch_malicious.pt"))!;
+        Assert.That(error.Message, Does.Contain("torch_malicious.pt").And.Contain("posix.system").And.Contain("not loaded"));
+    }
+
+    [Test]
+    public void The_legacy_format_is_refused_with_advice()
+    {
+        using var stream = System.IO.File.OpenRead(File("torch_legacy.pt"));
+        Assert.That(() => PyTorchCheckpointFormat.List(stream, "torch_legacy.pt"), Throws.TypeOf<InvalidDataException>().With.Message.Contains("legacy").And.Message.Contains("torch_legacy.pt"));
+    }
+
+    [Test]
+    public void A_tensor_past_its_storage_or_the_element_limit_is_refused()
+    {
+        using var stream = System.IO.File.OpenRead(File("torch_state_dict.pt"));
+        Assert.That(
+            () => PyTorchCheckpointFormat.Read(stream, "torch_state_dict.pt", maxElements: 10),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("'0.weight' has 72 elements"));
+
+        // The weight's storage cut short inside a copy of the file.
+        var bytes = System.IO.File.ReadAllBytes(File("torch_state_dict.pt"));
+        using var copy = new MemoryStream();
+        copy.Write(bytes);
+        using (var zip = new System.IO.Compression.ZipArchive(copy, System.IO.Compression.ZipArchiveMode.Update, leaveOpen: true))
+        {
+            var entry = zip.GetEntry("torch_state_dict/data/0")!;
+            entry.Delete();
+            using var shorter = zip.CreateEntry("torch_state_dict/data/0").Open();
+            shorter.Write(new byte[40]);
+        }
+
+        copy.Position = 0;
+        Assert.That(
+            () => PyTorchCheckpointFormat.Read(copy, "cut.pt"),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("cut.pt").And.Message.Contains("storage '0'"));
+    }
+}
