@@ -8,6 +8,7 @@ namespace ILGpuDeconv.Bench;
 internal sealed class Arguments
 {
     private readonly Dictionary<string, string?> options = new(StringComparer.Ordinal);
+    private readonly List<string> positional = [];
 
     public Arguments(string[] args)
     {
@@ -24,7 +25,8 @@ internal sealed class Arguments
             string arg = args[i];
             if (!arg.StartsWith("--", StringComparison.Ordinal))
             {
-                throw new ArgumentException($"unexpected argument '{arg}'");
+                positional.Add(arg);
+                continue;
             }
 
             string name = arg[2..];
@@ -45,6 +47,9 @@ internal sealed class Arguments
     }
 
     public string Command { get; } = string.Empty;
+
+    /// <summary>Gets the arguments after the command that are no option's value (e.g. <c>inspect FILE</c>).</summary>
+    public IReadOnlyList<string> Positional => positional;
 
     /// <summary>Gets the arguments as given.</summary>
     public IReadOnlyList<string> Raw { get; }

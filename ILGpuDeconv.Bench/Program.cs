@@ -22,6 +22,7 @@ internal static class Program
                          a throughput chart from a quick --json file
           soak [--iterations N] [--accelerator ...]
                          forward and backward N times (default 1000): memory at start and end, results bitwise identical
+          inspect FILE           the tensors a weight file holds (.npz, .npy, .safetensors, .pt/.pth): name, dtype, shape
           ptx --out DIR [--arch 80] [--isa 7.8]
                          the PTX of every GPU program specialisation (no GPU needed), for tools/gpu/ptx-report.sh
           help           this text
@@ -38,6 +39,11 @@ internal static class Program
         try
         {
             var arguments = new Arguments(args);
+            if (arguments.Command != "inspect" && arguments.Positional.Count > 0)
+            {
+                return Fail($"unexpected argument '{arguments.Positional[0]}'");
+            }
+
             return arguments.Command switch
             {
                 "" or "demo" => DemoCommand.Run(arguments),
@@ -47,6 +53,7 @@ internal static class Program
                 "quick" => QuickCommand.Run(arguments),
                 "bench" => BenchCommand.Run(arguments),
                 "ptx" => PtxCommand.Run(arguments),
+                "inspect" => InspectCommand.Run(arguments),
 #if CPU_PEERS
                 "plot" => PlotCommand.Run(arguments),
 #endif

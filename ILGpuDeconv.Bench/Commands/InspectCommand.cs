@@ -1,0 +1,35 @@
+using System;
+using System.IO;
+using ILGpuDeconv.IO;
+
+namespace ILGpuDeconv.Bench.Commands;
+
+/// <summary><c>inspect FILE</c>: the tensors a weight file holds (name, dtype, shape); exit 2 on a malformed file.</summary>
+internal static class InspectCommand
+{
+    public static int Run(Arguments args)
+    {
+        if (args.Positional.Count != 1)
+        {
+            throw new ArgumentException("inspect takes one file: inspect FILE");
+        }
+
+        string path = args.Positional[0];
+        try
+        {
+            var tensors = WeightFiles.List(path);
+            Console.WriteLine($"{path}: {tensors.Count} tensor(s)");
+            foreach (var tensor in tensors)
+            {
+                Console.WriteLine($"  {tensor}");
+            }
+
+            return 0;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            Console.Error.WriteLine($"inspect: {ex.Message}");
+            return 2;
+        }
+    }
+}
