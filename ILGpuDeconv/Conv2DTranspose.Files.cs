@@ -29,7 +29,7 @@ public sealed partial class Conv2DTranspose
     /// <c>deconv.weight</c> — else <c>arr_0</c>; the bias is <c>bias</c>, the one name ending in <c>bias</c>, else
     /// <c>arr_1</c> (<c>numpy.savez</c>'s names for <c>get_weights()</c>'s order).
     /// </summary>
-    /// <param name="path">An <c>.npz</c>, <c>.safetensors</c>, <c>.pt</c>, <c>.pth</c> or <c>.npy</c> file.</param>
+    /// <param name="path">An <c>.npz</c>, <c>.safetensors</c>, <c>.pt</c>, <c>.pth</c> or <c>.npy</c> file, or a TF.js layers model's <c>model.json</c> (its weights <c>LAYER/kernel</c> and <c>LAYER/bias</c> for this layer's name).</param>
     /// <param name="layout">The kernel's layout in the file: Keras <c>[kh, kw, filters, in_channels]</c> or PyTorch <c>[in_channels, filters, kh, kw]</c>.</param>
     /// <exception cref="System.IO.InvalidDataException">The file is malformed, or an array is missing or has the wrong shape (the message gives both shapes).</exception>
     public void LoadWeights(string path, WeightLayout layout = WeightLayout.Keras)

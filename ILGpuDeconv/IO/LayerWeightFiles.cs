@@ -49,11 +49,13 @@ internal static class LayerWeightFiles
         Npz,
         SafeTensors,
         PyTorch,
+        TensorFlowJs,
     }
 
     internal static WeightFileFormat FormatOf(string path) =>
         path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.SafeTensors
         : path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.PyTorch
+        : path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.TensorFlowJs
         : WeightFileFormat.Npz;
 
     /// <summary>Name, dtype and shape of every tensor of a file of named tensors, reading headers only.</summary>
@@ -61,6 +63,7 @@ internal static class LayerWeightFiles
     {
         WeightFileFormat.SafeTensors => SafeTensorsFormat.List(file, path),
         WeightFileFormat.PyTorch => PyTorchCheckpointFormat.List(file, path),
+        WeightFileFormat.TensorFlowJs => TensorFlowJsModelFormat.List(path),
         _ => NumPyFormat.ListNpz(file, path),
     };
 
@@ -89,9 +92,9 @@ internal static class LayerWeightFiles
                 var format = FormatOf(path);
                 var listed = List(format, file, path).ToDictionary(a => a.Name, a => a.Shape, StringComparer.Ordinal);
                 string kernelName = layout == WeightLayout.PyTorch ? "weight" : "kernel";
-                string kernelEntry = Find(listed.Keys, kernelName, "arr_0")
-                    ?? throw new InvalidDataException($"{path} has no kernel array (looked for '{kernelName}', '*{kernelName}' and 'arr_0'; found: {string.Join(", ", listed.Keys)}).");
-                string? biasEntry = Find(listed.Keys.Where(k => k != kernelEntry), "bias", "arr_1");
+                string kernelEntry = Find(listed.Keys, kernelName, "arr_0", layer.Name)
+                    ?? throw new InvalidDataException($"{path} has no kernel array (looked for '{kernelName}', '{layer.Name}/{kernelName}', the one name ending in '{kernelName}' and 'arr_0'; found: {string.Join(", ", listed.Keys)}).");
+                string? biasEntry = Find(listed.Keys.Where(k => k != kernelEntry), "bias", "arr_1", layer.Name);
                 if (layer.Options.UseBias && biasEntry is null)
                 {
                     throw new InvalidDataException($"{path} has no bias array (looked for 'bias', '*bias' and 'arr_1'), and layer '{layer.Name}' uses a bias.");
@@ -116,6 +119,7 @@ internal static class LayerWeightFiles
                 {
                     WeightFileFormat.SafeTensors => SafeTensorsFormat.Read(file, path, Include, most),
                     WeightFileFormat.PyTorch => PyTorchCheckpointFormat.Read(file, path, Include, most),
+                    WeightFileFormat.TensorFlowJs => TensorFlowJsModelFormat.Read(path, Include, most),
                     _ => NumPyFormat.ReadNpz(file, path, Include, most),
                 };
                 kernel = arrays[kernelEntry];
@@ -136,13 +140,24 @@ internal static class LayerWeightFiles
         layer.SetWeights(keras.Values, bias?.Values ?? ReadOnlySpan<float>.Empty);
     }
 
-    /// <summary>The entry named exactly, else the one name ending so (<c>deconv.weight</c>, <c>kernel:0</c>), else the positional one.</summary>
-    private static string? Find(IEnumerable<string> names, string name, string positional)
+    /// <summary>
+    /// The entry named exactly, else the layer's own (<c>LAYER/kernel</c>, <c>LAYER.weight</c>), else the one name
+    /// ending so (<c>deconv.weight</c>, <c>kernel:0</c>), else the positional one.
+    /// </summary>
+    private static string? Find(IEnumerable<string> names, string name, string positional, string layerName)
     {
         var all = names.ToList();
         if (all.Contains(name))
         {
             return name;
+        }
+
+        foreach (string own in new[] { $"{layerName}/{name}", $"{layerName}.{name}", $"{layerName}/{name}:0" })
+        {
+            if (all.Contains(own))
+            {
+                return own;
+            }
         }
 
         var suffixed = all.Where(n => n.EndsWith(name, StringComparison.Ordinal) || n.EndsWith(name + ":0", StringComparison.Ordinal)).ToList();
