@@ -22,7 +22,7 @@ internal static class Program
                          a throughput chart from a quick --json file
           soak [--iterations N] [--accelerator ...]
                          forward and backward N times (default 1000): memory at start and end, results bitwise identical
-          inspect FILE           the tensors a weight file holds (.npz, .npy, .safetensors, .pt/.pth, TF.js model.json): name, dtype, shape
+          inspect FILE           the tensors a weight file holds (.npz .npy .safetensors .pt .pth .h5 .keras, TF.js model.json)
           ptx --out DIR [--arch 80] [--isa 7.8]
                          the PTX of every GPU program specialisation (no GPU needed), for tools/gpu/ptx-report.sh
           help           this text

@@ -3,13 +3,14 @@ using ILGpuDeconv.IO;
 
 namespace ILGpuDeconv;
 
-/// <content>Weights in NumPy, safetensors and PyTorch files, so weights trained in TensorFlow, Keras or PyTorch load directly.</content>
+/// <content>Weights in NumPy, safetensors, PyTorch, Keras HDF5 and TF.js files, so weights trained in TensorFlow, Keras or PyTorch load directly.</content>
 public sealed partial class Conv2DTranspose
 {
     /// <summary>
     /// Saves the weights: as <c>.npz</c> (as <c>numpy.savez(path, kernel=..., bias=...)</c> would), or as
     /// safetensors when the path ends in <c>.safetensors</c> (float32, loadable with
-    /// <c>safetensors.torch.load_file</c>). In Keras's layout the arrays are <c>kernel</c>
+    /// <c>safetensors.torch.load_file</c>), or as Keras 3's <c>.weights.h5</c> (<c>layers/conv2d_transpose/vars/0</c>
+    /// and <c>/1</c>, Keras's layout only). In Keras's layout the arrays are <c>kernel</c>
     /// (<c>[kh, kw, filters, in_channels]</c>) and <c>bias</c>; in PyTorch's, <c>weight</c>
     /// (<c>ConvTranspose2d.weight</c>, <c>[in_channels, filters, kh, kw]</c>) and <c>bias</c>.
     /// </summary>
@@ -29,7 +30,7 @@ public sealed partial class Conv2DTranspose
     /// <c>deconv.weight</c> — else <c>arr_0</c>; the bias is <c>bias</c>, the one name ending in <c>bias</c>, else
     /// <c>arr_1</c> (<c>numpy.savez</c>'s names for <c>get_weights()</c>'s order).
     /// </summary>
-    /// <param name="path">An <c>.npz</c>, <c>.safetensors</c>, <c>.pt</c>, <c>.pth</c> or <c>.npy</c> file, or a TF.js layers model's <c>model.json</c> (its weights <c>LAYER/kernel</c> and <c>LAYER/bias</c> for this layer's name).</param>
+    /// <param name="path">An <c>.npz</c>, <c>.safetensors</c>, <c>.pt</c>, <c>.pth</c>, Keras <c>.weights.h5</c>/<c>.keras</c>/legacy <c>.h5</c> or <c>.npy</c> file, or a TF.js layers model's <c>model.json</c> (its weights <c>LAYER/kernel</c> and <c>LAYER/bias</c> for this layer's name).</param>
     /// <param name="layout">The kernel's layout in the file: Keras <c>[kh, kw, filters, in_channels]</c> or PyTorch <c>[in_channels, filters, kh, kw]</c>.</param>
     /// <exception cref="System.IO.InvalidDataException">The file is malformed, or an array is missing or has the wrong shape (the message gives both shapes).</exception>
     public void LoadWeights(string path, WeightLayout layout = WeightLayout.Keras)

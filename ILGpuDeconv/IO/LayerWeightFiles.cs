@@ -30,8 +30,20 @@ internal static class LayerWeightFiles
             arrays.Add(new("bias", new NumPyArray(bias, new TensorShape(bias.Length))));
         }
 
+        var format = FormatOf(path);
+        if (format == WeightFileFormat.Keras)
+        {
+            if (layout != WeightLayout.Keras || !path.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ArgumentException($"HDF5 weights are written as Keras 3's .weights.h5, in Keras's layout; got {path} with the {layout} layout.", nameof(path));
+            }
+
+            KerasWeightsFormat.Write(path, keras, arrays.Count > 1 ? arrays[1].Value : null);
+            return;
+        }
+
         using var file = File.Create(path);
-        if (IsSafeTensors(path))
+        if (format == WeightFileFormat.SafeTensors)
         {
             SafeTensorsFormat.Write(file, arrays);
         }
@@ -41,8 +53,6 @@ internal static class LayerWeightFiles
         }
     }
 
-    private static bool IsSafeTensors(string path) => FormatOf(path) == WeightFileFormat.SafeTensors;
-
     /// <summary>The files of named tensors the layer reads, by extension.</summary>
     internal enum WeightFileFormat
     {
@@ -50,12 +60,14 @@ internal static class LayerWeightFiles
         SafeTensors,
         PyTorch,
         TensorFlowJs,
+        Keras,
     }
 
     internal static WeightFileFormat FormatOf(string path) =>
         path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.SafeTensors
         : path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.PyTorch
         : path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.TensorFlowJs
+        : path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.Keras
         : WeightFileFormat.Npz;
 
     /// <summary>Name, dtype and shape of every tensor of a file of named tensors, reading headers only.</summary>
@@ -64,6 +76,7 @@ internal static class LayerWeightFiles
         WeightFileFormat.SafeTensors => SafeTensorsFormat.List(file, path),
         WeightFileFormat.PyTorch => PyTorchCheckpointFormat.List(file, path),
         WeightFileFormat.TensorFlowJs => TensorFlowJsModelFormat.List(path),
+        WeightFileFormat.Keras => KerasWeightsFormat.List(path),
         _ => NumPyFormat.ListNpz(file, path),
     };
 
@@ -94,10 +107,10 @@ internal static class LayerWeightFiles
                 string kernelName = layout == WeightLayout.PyTorch ? "weight" : "kernel";
                 string kernelEntry = Find(listed.Keys, kernelName, "arr_0", layer.Name)
                     ?? throw new InvalidDataException($"{path} has no kernel array (looked for '{kernelName}', '{layer.Name}/{kernelName}', the one name ending in '{kernelName}' and 'arr_0'; found: {string.Join(", ", listed.Keys)}).");
-                string? biasEntry = Find(listed.Keys.Where(k => k != kernelEntry), "bias", "arr_1", layer.Name);
+                string? biasEntry = BiasBeside(listed.Keys, kernelEntry, kernelName);
                 if (layer.Options.UseBias && biasEntry is null)
                 {
-                    throw new InvalidDataException($"{path} has no bias array (looked for 'bias', '*bias' and 'arr_1'), and layer '{layer.Name}' uses a bias.");
+                    throw new InvalidDataException($"{path} has no bias beside its kernel '{kernelEntry}' (looked for the same name with 'bias' for '{kernelName}', or 'arr_1' beside 'arr_0'), and layer '{layer.Name}' uses a bias.");
                 }
 
                 if (!layer.Options.UseBias && biasEntry is not null)
@@ -120,6 +133,7 @@ internal static class LayerWeightFiles
                     WeightFileFormat.SafeTensors => SafeTensorsFormat.Read(file, path, Include, most),
                     WeightFileFormat.PyTorch => PyTorchCheckpointFormat.Read(file, path, Include, most),
                     WeightFileFormat.TensorFlowJs => TensorFlowJsModelFormat.Read(path, Include, most),
+                    WeightFileFormat.Keras => KerasWeightsFormat.Read(path, Include, most),
                     _ => NumPyFormat.ReadNpz(file, path, Include, most),
                 };
                 kernel = arrays[kernelEntry];
@@ -141,6 +155,31 @@ internal static class LayerWeightFiles
     }
 
     /// <summary>
+    /// The bias of the same layer as the kernel entry: its name with <c>bias</c> for the kernel's name
+    /// (<c>up1/kernel</c> to <c>up1/bias</c>, <c>0.weight</c> to <c>0.bias</c>, <c>kernel:0</c> to <c>bias:0</c>), or
+    /// <c>arr_1</c> beside <c>arr_0</c>; never another layer's.
+    /// </summary>
+    private static string? BiasBeside(IEnumerable<string> names, string kernelEntry, string kernelName)
+    {
+        var all = names.ToHashSet(StringComparer.Ordinal);
+        if (kernelEntry == "arr_0")
+        {
+            return all.Contains("arr_1") ? "arr_1" : null;
+        }
+
+        foreach (string suffix in new[] { kernelName + ":0", kernelName })
+        {
+            if (kernelEntry.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                string bias = kernelEntry[..^suffix.Length] + suffix.Replace(kernelName, "bias", StringComparison.Ordinal);
+                return all.Contains(bias) ? bias : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// The entry named exactly, else the layer's own (<c>LAYER/kernel</c>, <c>LAYER.weight</c>), else the one name
     /// ending so (<c>deconv.weight</c>, <c>kernel:0</c>), else the positional one.
     /// </summary>
@@ -152,12 +191,12 @@ internal static class LayerWeightFiles
             return name;
         }
 
-        foreach (string own in new[] { $"{layerName}/{name}", $"{layerName}.{name}", $"{layerName}/{name}:0" })
+        bool Own(string n) => n == $"{layerName}.{name}" || n.EndsWith($".{layerName}.{name}", StringComparison.Ordinal)
+            || new[] { $"{layerName}/{name}", $"{layerName}/{name}:0" }.Any(own => n == own || n.EndsWith("/" + own, StringComparison.Ordinal));
+        var owned = all.Where(Own).ToList();
+        if (owned.Count == 1)
         {
-            if (all.Contains(own))
-            {
-                return own;
-            }
+            return owned[0];
         }
 
         var suffixed = all.Where(n => n.EndsWith(name, StringComparison.Ordinal) || n.EndsWith(name + ":0", StringComparison.Ordinal)).ToList();
