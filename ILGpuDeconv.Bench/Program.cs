@@ -11,7 +11,7 @@ internal static class Program
 
           (no command)   demo: a DCGAN-like generator layer on the chosen accelerator, checked against a plain loop
           info           every accelerator ILGPU finds and which one 'auto' picks
-          verify --cases FILE [--accelerator auto|cpu|opencl|cuda] [--forward-only] [--details]
+          verify --cases FILE [--accelerator auto|cpu|opencl|cuda] [--forward-only] [--details] [--weights FILE [--layout keras|pytorch]]
                          run a conformance file through the layer; exit 0 only when every case passes
           quick [--accelerator cpu,opencl,cuda] [--shapes A,B,C,D,G1,...] [--passes forward,input_grad,kernel_grad]
                 [--peers naive,onnxruntime,cudnn] [--algorithms auto,direct,tiled] [--precisions fp32,tf32] [--min-time SECONDS] [--json PATH] [--markdown PATH]

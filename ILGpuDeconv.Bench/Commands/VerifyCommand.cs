@@ -6,7 +6,7 @@ using ILGpuDeconv.Bench.Conformance;
 
 namespace ILGpuDeconv.Bench.Commands;
 
-/// <summary><c>verify --cases FILE</c>: runs a conformance file through the layer.</summary>
+/// <summary><c>verify --cases FILE [--weights FILE [--layout keras|pytorch]]</c>: runs a conformance file through the layer.</summary>
 internal static class VerifyCommand
 {
     public static int Run(Arguments args)
@@ -14,17 +14,28 @@ internal static class VerifyCommand
         string path = args.Required("cases");
         bool forwardOnly = args.Flag("forward-only");
         bool details = args.Flag("details");
+        string? weights = args.Value("weights");
+        var layout = (args.Value("layout") ?? "keras").ToUpperInvariant() switch
+        {
+            "KERAS" => IO.WeightLayout.Keras,
+            "PYTORCH" => IO.WeightLayout.PyTorch,
+            _ => throw new ArgumentException("--layout takes keras or pytorch"),
+        };
         var cases = ConformanceCase.Load(path);
         using var device = args.CreateDevice();
         Console.WriteLine($"verify: {cases.Count} case(s) from {path} on {device.Info.Kind}: {device.Info.Name}");
         Console.WriteLine($"checking: output shape and values{(forwardOnly ? " (forward only)" : ", grad_input, grad_kernel, grad_bias of sum(output * upstream)")}");
         Console.WriteLine($"tolerance: {ConformanceRunner.ToleranceRule}");
+        if (weights is not null)
+        {
+            Console.WriteLine($"weights: from {weights} ({layout} layout), not the cases' own");
+        }
         int passed = 0, failed = 0;
         double worstRatio = 0;
         var clock = Stopwatch.StartNew();
         foreach (var c in cases)
         {
-            var result = ConformanceRunner.Run(device, c, forwardOnly);
+            var result = ConformanceRunner.Run(device, c, forwardOnly, weights, layout);
             worstRatio = Math.Max(worstRatio, result.Checks.Where(k => !double.IsNaN(k.WorstRatio)).Select(k => k.WorstRatio).DefaultIfEmpty(0).Max());
             if (details)
             {

@@ -37,7 +37,10 @@ public static class ConformanceRunner
     public const string ToleranceRule = "|a - b| <= 2e-5 + 2e-5 * |b| for every element (no scaling with the reduction length); NaN must match NaN and infinities must match exactly";
 
     /// <summary>Runs one case: forward output and shape, and (unless <paramref name="forwardOnly"/>) the three gradients.</summary>
-    public static CaseResult Run(DeconvDevice device, ConformanceCase c, bool forwardOnly)
+    public static CaseResult Run(DeconvDevice device, ConformanceCase c, bool forwardOnly) => Run(device, c, forwardOnly, null, IO.WeightLayout.Keras);
+
+    /// <summary>Runs one case with its kernel and bias taken from a weight file (any format <see cref="Conv2DTranspose.LoadWeights"/> reads) instead of the case's.</summary>
+    public static CaseResult Run(DeconvDevice device, ConformanceCase c, bool forwardOnly, string? weightsFile, IO.WeightLayout layout)
     {
         var checks = new List<TensorCheck>();
         try
@@ -56,6 +59,10 @@ public static class ConformanceRunner
             }
 
             layer.SetWeights(c.Kernel, c.Options.UseBias ? c.Bias : ReadOnlySpan<float>.Empty);
+            if (weightsFile is not null)
+            {
+                layer.LoadWeights(weightsFile, layout);
+            }
             var output = layer.Forward(c.Input, c.InputShape);
             checks.Add(Compare("output", output, c.Output));
             if (forwardOnly)
@@ -80,7 +87,7 @@ public static class ConformanceRunner
                     : Compare("grad_bias", gradBias!, c.GradBias));
             }
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException or System.IO.InvalidDataException)
         {
             checks.Add(new TensorCheck("error", false, double.NaN, double.NaN, $"error: {ex.GetType().Name}: {ex.Message}"));
         }

@@ -22,3 +22,44 @@ public sealed class WeightFilesTests
     public void A_malformed_file_is_an_InvalidDataException_naming_it() =>
         Assert.That(() => WeightFiles.List(File("torch_malicious.pt")), Throws.TypeOf<InvalidDataException>().With.Message.Contains("torch_malicious.pt"));
 }
+
+/// <summary><c>verify --weights</c>: a conformance case checked with its kernel and bias taken from a weight file.</summary>
+public sealed class VerifyWithWeightFilesTests
+{
+    [TestCase(".safetensors", WeightLayout.PyTorch)]
+    [TestCase(".weights.h5", WeightLayout.Keras)]
+    [TestCase(".npz", WeightLayout.Keras)]
+    public void A_case_passes_with_its_own_weights_from_a_file_and_fails_with_others(string extension, WeightLayout layout)
+    {
+        var device = ILGpuDeconv.Tests.Infrastructure.TestAccelerators.Any();
+        var c = ILGpuDeconv.Bench.Conformance.ConformanceCase.Load(Path.Combine(AppContext.BaseDirectory, "Golden", "cases", "forward_basic.json"))
+            .First(x => x.Options.UseBias);
+        string path = Path.Combine(Path.GetTempPath(), $"ilgpudeconv-{Guid.NewGuid():N}{extension}");
+        try
+        {
+            using (var layer = new Conv2DTranspose(device, c.Options with { Name = "writer" }))
+            {
+                layer.Build(c.InputShape[c.Options.DataFormat == DataFormat.ChannelsLast ? 3 : 1]);
+                layer.SetWeights(c.Kernel, c.Bias);
+                layer.SaveWeights(path, layout);
+            }
+
+            var good = ILGpuDeconv.Bench.Conformance.ConformanceRunner.Run(device, c, forwardOnly: false, path, layout);
+            Assert.That(good.Passed, Is.True, string.Join("; ", good.Checks));
+
+            // The same case with its weights zeroed: only the file's weights can make it pass.
+            var blank = new ILGpuDeconv.Bench.Conformance.ConformanceCase
+            {
+                Id = c.Id, Options = c.Options, ActivationName = c.ActivationName, InputShape = c.InputShape, KernelShape = c.KernelShape,
+                OutputShape = c.OutputShape, CropBegin = c.CropBegin, Input = c.Input, Kernel = new float[c.Kernel.Length], Bias = new float[c.Bias!.Length],
+                Upstream = c.Upstream, Output = c.Output, GradInput = c.GradInput, GradKernel = c.GradKernel, GradBias = c.GradBias,
+            };
+            Assert.That(ILGpuDeconv.Bench.Conformance.ConformanceRunner.Run(device, blank, forwardOnly: false, path, layout).Passed, Is.True, "weights from the file");
+            Assert.That(ILGpuDeconv.Bench.Conformance.ConformanceRunner.Run(device, blank, forwardOnly: false).Passed, Is.False, "the zeroed case alone fails: the check can fail");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
