@@ -118,3 +118,23 @@ public sealed class KerasWeightsFormatTests
         }
     }
 }
+
+/// <summary>The layer loaded from each Keras file against TF.js's Keras-layers output of the same layer and weights.</summary>
+public sealed class KerasWeightsForwardTests
+{
+    [TestCase("keras3.keras")]
+    [TestCase("legacy.h5")]
+    public void The_layer_loaded_from_Keras_weights_gives_the_Keras_layers_output_of_TFjs(string file)
+    {
+        string folder = Path.Combine(AppContext.BaseDirectory, "IO", "files");
+        var options = TensorFlowJsModelFormat.ReadConv2DTransposeLayers(Path.Combine(folder, "tfjs_model", "model.json"))[0]; // up1
+        using var layer = new Conv2DTranspose(TestAccelerators.Any(), options);
+        layer.Build(3);
+        layer.LoadWeights(Path.Combine(folder, file));
+        using var forward = System.Text.Json.JsonDocument.Parse(System.IO.File.ReadAllText(Path.Combine(folder, "tfjs_model", "forward.json")));
+        float[] Floats(string name) => [.. forward.RootElement.GetProperty(name).EnumerateArray().Select(v => v.GetSingle())];
+        int[] Ints(string name) => [.. forward.RootElement.GetProperty(name).EnumerateArray().Select(v => v.GetInt32())];
+        var output = layer.Forward(Floats("x"), new ILGpuDeconv.Tensors.TensorShape(Ints("x_shape")));
+        Tolerance.AssertClose(output, Array.ConvertAll(Floats("up1"), v => (double)v), $"up1 from {file} against TF.js");
+    }
+}

@@ -9,6 +9,8 @@ not installed on this machine; the paths follow keras/src/saving/saving_lib.py a
 - legacy.h5           TF 2 / Keras 2 model.save('x.h5'): model_weights/<layer>/<layer>/kernel:0 and bias:0, with
                       the layer_names and weight_names attributes
 - keras_weights.npz   the same arrays (numpy.savez), to compare with what the reader gets
+The weights are those of the TF.js model in tfjs_model/ (run Golden/generator/make_tfjs_model.mjs first), so the
+layer loaded from these files is also compared with TF.js's output of layer up1.
 
   /usr/bin/python3 make_keras_files.py
 """
@@ -21,10 +23,18 @@ import h5py
 import numpy
 
 here = os.path.dirname(os.path.abspath(__file__))
-rng = numpy.random.default_rng(20261126)
-up1_kernel = rng.uniform(-1, 1, (3, 2, 4, 3)).astype("float32")  # [kh, kw, filters, in]
-up1_bias = rng.uniform(-1, 1, (4,)).astype("float32")
-up2_kernel = rng.uniform(-1, 1, (3, 3, 2, 4)).astype("float32")
+# The weights of the TF.js model in tfjs_model/ (same layers up1, up2), so that the layer loaded from these files
+# can be compared with TF.js's Keras-layers output of up1 (tfjs_model/forward.json).
+model = json.load(open(os.path.join(here, "tfjs_model", "model.json")))
+blob = open(os.path.join(here, "tfjs_model", model["weightsManifest"][0]["paths"][0]), "rb").read()
+arrays, offset = {}, 0
+for spec in model["weightsManifest"][0]["weights"]:
+    count = int(numpy.prod(spec["shape"]))
+    arrays[spec["name"]] = numpy.frombuffer(blob, "<f4", count, offset).reshape(spec["shape"])
+    offset += 4 * count
+up1_kernel = arrays["up1/kernel"]  # [kh, kw, filters, in]
+up1_bias = arrays["up1/bias"]
+up2_kernel = arrays["up2/kernel"]
 numpy.savez(os.path.join(here, "keras_weights.npz"), up1_kernel=up1_kernel, up1_bias=up1_bias, up2_kernel=up2_kernel)
 
 
