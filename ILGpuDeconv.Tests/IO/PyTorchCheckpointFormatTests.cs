@@ -118,3 +118,77 @@ public sealed class PyTorchCheckpointFormatTests
             Throws.TypeOf<InvalidDataException>().With.Message.Contains("cut.pt").And.Message.Contains("storage '0'"));
     }
 }
+
+/// <summary>Hand-made pickles inside an otherwise valid state_dict zip: each refused with the file named, nothing built.</summary>
+public sealed class PyTorchHostilePickleTests
+{
+    private static MemoryStream WithPickle(byte[] pickle)
+    {
+        var stream = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(stream, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using (var entry = zip.CreateEntry("archive/data.pkl").Open())
+            {
+                entry.Write(pickle);
+            }
+
+            using (var version = zip.CreateEntry("archive/version").Open())
+            {
+                version.Write("3\n"u8);
+            }
+        }
+
+        stream.Position = 0;
+        return stream;
+    }
+
+    // PROTO 2, then the body, then STOP.
+    private static byte[] Pickle(params byte[] body) => [0x80, 2, .. body, (byte)'.'];
+
+    [TestCase(new byte[] { (byte)'i' }, "opcode 0x69")]                                  // INST: builds an object by name
+    [TestCase(new byte[] { (byte)'c', (byte)'o', (byte)'s', 10, (byte)'s', (byte)'y', (byte)'s', (byte)'t', (byte)'e', (byte)'m', 10 }, "os.system")]
+    [TestCase(new byte[] { (byte)'h', 7 }, "memo 7")]                                     // BINGET of nothing
+    [TestCase(new byte[] { (byte)'X', 0xFF, 0xFF, 0xFF, 0x7F }, "ends early")]            // a 2 GB string in a few bytes
+    [TestCase(new byte[] { (byte)'t' }, "mark it did not set")]                           // TUPLE without MARK
+    [TestCase(new byte[] { (byte)'}', (byte)'}' }, "stack of 2")]                         // two objects left
+    public void A_hostile_pickle_is_refused_naming_the_file(byte[] body, string expected)
+    {
+        using var stream = WithPickle(Pickle(body));
+        Assert.That(
+            () => PyTorchCheckpointFormat.List(stream, "hostile.pt"),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("hostile.pt").And.Message.Contains(expected));
+    }
+
+    [Test]
+    public void A_storage_key_that_leaves_the_archive_is_refused()
+    {
+        // {'w': _rebuild_tensor_v2(persistent ('storage', FloatStorage, '../x', 'cpu', 1), 0, (1,), (1,), False, OrderedDict())}
+        var body = new System.Collections.Generic.List<byte> { (byte)'}', (byte)'X' };
+        void Text(string s)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(s);
+            body.AddRange(BitConverter.GetBytes(bytes.Length));
+            body.AddRange(bytes);
+        }
+
+        void Global(string module, string name) => body.AddRange(System.Text.Encoding.ASCII.GetBytes($"c{module}\n{name}\n"));
+        Text("w");
+        Global("torch._utils", "_rebuild_tensor_v2");
+        body.Add((byte)'(');
+        body.Add((byte)'(');
+        body.Add((byte)'X');
+        Text("storage");
+        Global("torch", "FloatStorage");
+        body.Add((byte)'X');
+        Text("../x");
+        body.Add((byte)'X');
+        Text("cpu");
+        body.AddRange(new byte[] { (byte)'K', 1, (byte)'t', (byte)'Q', (byte)'K', 0, (byte)'K', 1, 0x85, (byte)'K', 1, 0x85, 0x89 });
+        Global("collections", "OrderedDict");
+        body.AddRange(new byte[] { (byte)')', (byte)'R', (byte)'t', (byte)'R', (byte)'s' });
+        using var stream = WithPickle(Pickle([.. body]));
+        Assert.That(
+            () => PyTorchCheckpointFormat.List(stream, "escape.pt"),
+            Throws.TypeOf<InvalidDataException>().With.Message.Contains("escape.pt").And.Message.Contains("'../x', not a plain key"));
+    }
+}
