@@ -65,6 +65,11 @@ internal static class Program
         {
             return Fail(ex.Message);
         }
+        catch (NotSupportedException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 2;
+        }
         catch (System.IO.InvalidDataException ex)
         {
             // A malformed input file (a conformance case file, a weight file): say which and where.

@@ -12,7 +12,7 @@ namespace ILGpuDeconv;
 /// name given in each member's documentation. Defaults are Keras's. <see cref="Validate"/> checks the
 /// arguments as Keras and TensorFlow do; the layer calls it when constructed.
 /// </summary>
-public sealed record Conv2DTransposeOptions
+public sealed partial record Conv2DTransposeOptions
 {
     /// <summary>Creates options with the two arguments Keras requires.</summary>
     /// <param name="filters">Keras <c>filters</c>: the number of output channels.</param>
@@ -47,6 +47,24 @@ public sealed record Conv2DTransposeOptions
     /// Each component must be smaller than the stride on its axis.
     /// </summary>
     public Size2D? OutputPadding { get; init; }
+
+    /// <summary>
+    /// Gets PyTorch's <c>padding</c> of <c>ConvTranspose2d</c> (default null: Keras's <see cref="Padding"/> applies): the rows
+    /// cropped at the top and at the bottom of the full result, and the columns at the left and right. With it the
+    /// output length is <c>(n - 1)*s - 2*p + (k - 1)*d + 1 + output_padding</c>, and <see cref="OutputPadding"/> (null
+    /// meaning 0) must be smaller than the stride or the dilation, as PyTorch requires. <see cref="Padding"/> must then
+    /// stay at its default, valid.
+    /// </summary>
+    public Size2D? ExplicitPadding { get; init; }
+
+    /// <summary>
+    /// Gets an explicit output size (height, width), as <c>tf.nn.conv2d_transpose(output_shape=...)</c> and PyTorch's
+    /// <c>forward(input, output_size)</c> take it (default null: the size follows from the other arguments). TensorFlow's
+    /// rule applies with <see cref="Padding"/>: the size is accepted when the forward convolution of it gives the input
+    /// size back; PyTorch's with <see cref="ExplicitPadding"/>: it must lie in <c>[m, m + s - 1]</c> for the smallest
+    /// output <c>m</c>. <see cref="OutputPadding"/> must be null with it.
+    /// </summary>
+    public Size2D? OutputSize { get; init; }
 
     /// <summary>Gets Keras <c>activation</c> (default linear, which is what Keras's None means).</summary>
     public Activation Activation { get; init; } = Activation.Linear;
@@ -128,7 +146,33 @@ public sealed record Conv2DTransposeOptions
             throw Invalid(
                 nameof(DilationRate),
                 "dilation_rate",
-                $"above 1 cannot be combined with strides above 1 (as in Keras); got strides={Strides}, dilation_rate={DilationRate}.");
+                ExplicitPadding is null
+                    ? $"above 1 cannot be combined with strides above 1 (as in Keras); got strides={Strides}, dilation_rate={DilationRate}."
+                    : $"above 1 together with strides above 1 is not supported by this layer yet (PyTorch allows it); got strides={Strides}, dilation={DilationRate}.");
+        }
+
+        if (ExplicitPadding is Size2D explicitPadding)
+        {
+            if (Padding != Padding.Valid)
+            {
+                throw new ArgumentException(
+                    $"ExplicitPadding (PyTorch padding) {explicitPadding} and Padding (Keras padding) {Padding.ToKerasName()} cannot both be given; leave Padding at valid.",
+                    nameof(ExplicitPadding));
+            }
+
+            if (explicitPadding.Height < 0 || explicitPadding.Width < 0)
+            {
+                throw new ArgumentException($"ExplicitPadding (PyTorch padding) must not be negative; got {explicitPadding}.", nameof(ExplicitPadding));
+            }
+        }
+
+        if (OutputSize is Size2D outputSize)
+        {
+            RequirePositive(outputSize, nameof(OutputSize), "output_shape");
+            if (OutputPadding is not null)
+            {
+                throw new ArgumentException($"OutputSize {outputSize} and OutputPadding {OutputPadding} cannot both be given: the output size decides the padding.", nameof(OutputSize));
+            }
         }
 
         if (OutputPadding is Size2D outputPadding)
@@ -138,7 +182,18 @@ public sealed record Conv2DTransposeOptions
                 throw Invalid(nameof(OutputPadding), "output_padding", $"must not be negative; got {outputPadding}.");
             }
 
-            if (outputPadding.Height >= Strides.Height || outputPadding.Width >= Strides.Width)
+            if (ExplicitPadding is not null)
+            {
+                // PyTorch: output_padding must be smaller than either the stride or the dilation.
+                if (outputPadding.Height >= Math.Max(Strides.Height, DilationRate.Height) || outputPadding.Width >= Math.Max(Strides.Width, DilationRate.Width))
+                {
+                    throw Invalid(
+                        nameof(OutputPadding),
+                        "output_padding",
+                        $"must be smaller than the stride or the dilation on each axis (as in PyTorch); got output_padding={outputPadding}, strides={Strides}, dilation={DilationRate}.");
+                }
+            }
+            else if (outputPadding.Height >= Strides.Height || outputPadding.Width >= Strides.Width)
             {
                 throw Invalid(
                     nameof(OutputPadding),

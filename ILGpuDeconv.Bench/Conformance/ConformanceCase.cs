@@ -56,7 +56,7 @@ public sealed class ConformanceCase
     public string Describe() => string.Create(
         CultureInfo.InvariantCulture,
         $"{Path.GetFileName(File)}#{Id} ({Source}): input {InputShape}, filters={Options.Filters}, kernel_size={Options.KernelSize}, " +
-        $"strides={Options.Strides}, padding={Options.Padding.ToKerasName()}, {Options.DataFormat.ToKerasName()}, " +
+        $"strides={Options.Strides}, padding={(Options.ExplicitPadding is { } p ? p.ToString() : Options.Padding.ToKerasName())}, {Options.DataFormat.ToKerasName()}, " +
         $"dilation={Options.DilationRate}, output_padding={Options.OutputPadding?.ToString() ?? "None"}, " +
         $"use_bias={Options.UseBias}, activation={ActivationName}");
 
@@ -81,6 +81,10 @@ public sealed class ConformanceCase
             catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException or IndexOutOfRangeException)
             {
                 throw new InvalidDataException($"{path}: case at index {index} is malformed: {ex.Message}", ex);
+            }
+            catch (NotSupportedException ex)
+            {
+                throw new NotSupportedException($"{path}: case at index {index} needs what this layer does not do yet: {ex.Message}", ex);
             }
 
             index++;
@@ -130,10 +134,19 @@ public sealed class ConformanceCase
         string activation = config.TryGetProperty("activation", out var act) && act.ValueKind == JsonValueKind.String
             ? act.GetString()!
             : "linear";
+        // config.padding: Keras's "valid"/"same", or PyTorch's explicit [ph, pw].
+        var padding = Optional(config, "padding");
+        bool explicitPadding = padding is { ValueKind: JsonValueKind.Array };
+        if (Optional(config, "groups") is { } groups && groups.GetInt32() != 1)
+        {
+            throw new NotSupportedException($"config.groups = {groups.GetInt32()}: grouped transposed convolutions are not supported by this layer yet.");
+        }
+
         var options = new Conv2DTransposeOptions(config.GetProperty("filters").GetInt32(), Pair(config.GetProperty("kernel_size")))
         {
             Strides = Optional(config, "strides") is { } s ? Pair(s) : 1,
-            Padding = KerasNames.ParsePadding(OptionalString(config, "padding") ?? "valid"),
+            Padding = explicitPadding ? Padding.Valid : KerasNames.ParsePadding(padding?.GetString() ?? "valid"),
+            ExplicitPadding = explicitPadding ? Pair(padding!.Value) : null,
             DataFormat = KerasNames.ParseDataFormat(OptionalString(config, "data_format") ?? "channels_last"),
             UseBias = Optional(config, "use_bias") is not { } b || b.GetBoolean(),
             Activation = Activation.FromName(activation),

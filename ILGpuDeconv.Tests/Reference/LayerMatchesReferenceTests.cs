@@ -96,10 +96,13 @@ public sealed class LayerMatchesReferenceTests
         Assert.That(checkedCases, Is.GreaterThanOrEqualTo(100));
     }
 
-    internal static void CheckAgainstReference(DeconvDevice device, RandomCase c)
+    internal static void CheckAgainstReference(DeconvDevice device, RandomCase c) => CheckAgainstReference(device, c, c.Options);
+
+    /// <summary>Checks the layer built with <paramref name="options"/> (the case's, possibly with more arguments) against the reference.</summary>
+    internal static void CheckAgainstReference(DeconvDevice device, RandomCase c, Conv2DTransposeOptions options)
     {
         var random = new Random(c.Seed);
-        using var layer = new Conv2DTranspose(device, c.Options);
+        using var layer = new Conv2DTranspose(device, options);
         var geometry = layer.GetGeometry(c.InputShape);
         var x = RandomTensors.Uniform(random, geometry.InputElements);
         var kernel = RandomTensors.Uniform(random, geometry.KernelShape.ElementCount);

@@ -99,17 +99,16 @@ public sealed record Conv2DTransposeGeometry
         var k = options.KernelSize;
         var s = options.Strides;
         var d = options.DilationRate;
-        long outH = Conv2DTransposeRules.OutputLength(h, k.Height, s.Height, d.Height, options.Padding, options.OutputPadding?.Height);
-        long outW = Conv2DTransposeRules.OutputLength(w, k.Width, s.Width, d.Width, options.Padding, options.OutputPadding?.Width);
-        string? problem = Conv2DTransposeRules.CheckAxis(h, outH, k.Height, s.Height, d.Height, options.Padding)
-            is string hp ? "height: " + hp
-            : Conv2DTransposeRules.CheckAxis(w, outW, k.Width, s.Width, d.Width, options.Padding) is string wp ? "width: " + wp : null;
+        var (outH, cropTop, problemH) = Axis(options, h, k.Height, s.Height, d.Height, options.ExplicitPadding?.Height, options.OutputPadding?.Height, options.OutputSize?.Height);
+        var (outW, cropLeft, problemW) = Axis(options, w, k.Width, s.Width, d.Width, options.ExplicitPadding?.Width, options.OutputPadding?.Width, options.OutputSize?.Width);
+        string? problem = problemH is not null ? "height: " + problemH : problemW is not null ? "width: " + problemW : null;
         if (problem is not null)
         {
+            string padding = options.ExplicitPadding is Size2D p ? $"padding={p} (PyTorch)" : $"padding={options.Padding.ToKerasName()}";
             throw new ArgumentException(
-                $"TensorFlow refuses this transposed convolution ({problem}): {argumentName} shape {inputShape}, " +
-                $"kernel_size={k}, strides={s}, dilation_rate={d}, padding={options.Padding.ToKerasName()}, " +
-                $"output_padding={options.OutputPadding?.ToString() ?? "None"}.",
+                $"{(options.ExplicitPadding is null ? "TensorFlow" : "PyTorch")} refuses this transposed convolution ({problem}): {argumentName} shape {inputShape}, " +
+                $"kernel_size={k}, strides={s}, dilation_rate={d}, {padding}, " +
+                $"output_padding={options.OutputPadding?.ToString() ?? "None"}{(options.OutputSize is Size2D o ? $", output size {o}" : string.Empty)}.",
                 argumentName);
         }
 
@@ -125,9 +124,7 @@ public sealed record Conv2DTransposeGeometry
             KernelSize = k,
             Strides = s,
             DilationRate = d,
-            CropBegin = new Size2D(
-                (int)Conv2DTransposeRules.CropBegin(h, outH, k.Height, s.Height, d.Height, options.Padding),
-                (int)Conv2DTransposeRules.CropBegin(w, outW, k.Width, s.Width, d.Width, options.Padding)),
+            CropBegin = new Size2D((int)cropTop, (int)cropLeft),
             DataFormat = options.DataFormat,
         };
 
@@ -142,6 +139,25 @@ public sealed record Conv2DTransposeGeometry
         }
 
         return geometry;
+    }
+
+    /// <summary>
+    /// One axis: its output length, its crop at the start, and why the sizes are refused (null when accepted), by
+    /// TensorFlow's rules (Keras padding) or PyTorch's (explicit padding), with or without an explicit output length.
+    /// </summary>
+    private static (long Output, long Crop, string? Problem) Axis(
+        Conv2DTransposeOptions options, int n, int k, int s, int d, int? explicitPadding, int? outputPadding, int? outputLength)
+    {
+        if (explicitPadding is int p)
+        {
+            long length = outputLength ?? Conv2DTransposeRules.PyTorchOutputLength(n, k, s, d, p, outputPadding ?? 0);
+            string? problem = outputLength is not null ? Conv2DTransposeRules.CheckPyTorchOutputLength(n, length, k, s, d, p)
+                : length < 1 ? $"the output length would be {length}" : null;
+            return (length, p, problem);
+        }
+
+        long output = outputLength ?? Conv2DTransposeRules.OutputLength(n, k, s, d, options.Padding, outputPadding);
+        return (output, Conv2DTransposeRules.CropBegin(n, output, k, s, d, options.Padding), Conv2DTransposeRules.CheckAxis(n, output, k, s, d, options.Padding));
     }
 
     /// <summary>The largest tensor the kernels index: below 2^31 with room for the register-blocking overhang.</summary>

@@ -106,4 +106,37 @@ public static class Conv2DTransposeRules
             ? null
             : $"the forward convolution of the output length {outputLength} gives {mappedBack}, not the input length {inputLength}";
     }
+
+    /// <summary>
+    /// PyTorch's output length along one axis for <c>ConvTranspose2d</c>: <c>(n - 1)*s - 2*padding + k_eff + output_padding</c>.
+    /// </summary>
+    /// <param name="inputLength">The input length <c>n</c>.</param>
+    /// <param name="kernelSize">The kernel size <c>k</c>.</param>
+    /// <param name="stride">The stride <c>s</c>.</param>
+    /// <param name="dilation">The dilation rate <c>d</c>.</param>
+    /// <param name="padding">PyTorch's padding for this axis (cropped at both ends).</param>
+    /// <param name="outputPadding">PyTorch's output padding for this axis.</param>
+    /// <returns>The output length; below 1 for sizes PyTorch refuses.</returns>
+    public static long PyTorchOutputLength(int inputLength, int kernelSize, int stride, int dilation, int padding, int outputPadding) =>
+        (((long)inputLength - 1) * stride) - (2L * padding) + EffectiveKernelSize(kernelSize, dilation) + outputPadding;
+
+    /// <summary>
+    /// Checks an explicit output length as PyTorch's <c>forward(input, output_size)</c> does: it must lie between the
+    /// smallest output (output padding 0) and that plus <c>stride - 1</c>.
+    /// </summary>
+    /// <param name="inputLength">The input length <c>n</c>.</param>
+    /// <param name="outputLength">The requested output length.</param>
+    /// <param name="kernelSize">The kernel size <c>k</c>.</param>
+    /// <param name="stride">The stride <c>s</c>.</param>
+    /// <param name="dilation">The dilation rate <c>d</c>.</param>
+    /// <param name="padding">PyTorch's padding for this axis.</param>
+    /// <returns>Null when PyTorch accepts the size; otherwise the reason it refuses it.</returns>
+    public static string? CheckPyTorchOutputLength(int inputLength, long outputLength, int kernelSize, int stride, int dilation, int padding)
+    {
+        long smallest = PyTorchOutputLength(inputLength, kernelSize, stride, dilation, padding, 0);
+        long largest = smallest + stride - 1;
+        return outputLength >= Math.Max(1, smallest) && outputLength <= largest
+            ? null
+            : $"the requested output length {outputLength} is outside the valid lengths {smallest} to {largest}";
+    }
 }
