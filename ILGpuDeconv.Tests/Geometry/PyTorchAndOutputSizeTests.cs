@@ -148,3 +148,32 @@ public sealed class PyTorchAndOutputSizeTests
         Assert.That(checkedCases, Is.GreaterThanOrEqualTo(25));
     }
 }
+
+/// <summary>The README's pair: the same upsampler from Keras's arguments and from PyTorch's.</summary>
+public sealed class KerasAndPyTorchArgumentsTests
+{
+    [Test]
+    public void The_same_upsampler_from_Keras_and_PyTorch_arguments_computes_the_same()
+    {
+        var keras = new Conv2DTransposeOptions(filters: 6, kernelSize: 4) { Strides = 2, Padding = Padding.Same, DataFormat = DataFormat.ChannelsFirst, Name = "from_keras" };
+        var torch = Conv2DTransposeOptions.FromPyTorch(inChannels: 5, outChannels: 6, kernelSize: 4, stride: 2, padding: 1) with { Name = "from_torch" };
+        var shape = new TensorShape(2, 5, 7, 6);
+        var x = RandomTensors.Uniform(new Random(8), shape.ElementCount);
+        using var a = new Conv2DTranspose(TestAccelerators.Any(), keras);
+        using var b = new Conv2DTranspose(TestAccelerators.Any(), torch);
+        a.Build(5);
+        b.Build(5);
+        var (kernel, bias) = a.GetWeights();
+        b.SetWeights(kernel, bias);
+        Assert.That(b.Forward(x, shape), Is.EqualTo(a.Forward(x, shape)));
+
+        // With a 3x3 kernel the frameworks differ: Keras crops the odd row at the end, PyTorch at both ends.
+        var keras3 = Conv2DTransposeGeometry.Create(keras with { KernelSize = 3 }, shape);
+        var torch3 = Conv2DTransposeGeometry.Create(Conv2DTransposeOptions.FromPyTorch(5, 6, 3, stride: 2, padding: 1, outputPadding: 1), shape);
+        Assert.Multiple(() =>
+        {
+            Assert.That(torch3.OutputShape, Is.EqualTo(keras3.OutputShape));
+            Assert.That((keras3.CropBegin.Height, torch3.CropBegin.Height), Is.EqualTo((0, 1)));
+        });
+    }
+}
