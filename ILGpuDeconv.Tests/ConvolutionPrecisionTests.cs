@@ -88,13 +88,9 @@ public sealed class ConvolutionPrecisionTests
 
     private static void CheckAgainstTf32Reference(DeconvDevice device, LayerMatchesReferenceTests.RandomCase c)
     {
-        var random = new Random(c.Seed);
         using var layer = new Conv2DTranspose(device, c.Options with { Precision = ConvolutionPrecision.TensorFloat32 });
         var geometry = layer.GetGeometry(c.InputShape);
-        var x = RandomTensors.Uniform(random, geometry.InputElements);
-        var kernel = RandomTensors.Uniform(random, geometry.KernelShape.ElementCount);
-        float[]? bias = c.UseBias ? RandomTensors.Uniform(random, c.Filters) : null;
-        var upstream = RandomTensors.Uniform(random, geometry.OutputElements);
+        var (x, kernel, bias, upstream) = LayerMatchesReferenceTests.RandomData(c, geometry);
         layer.SetWeights(kernel, bias);
         var reference = new ReferenceConv2DTranspose(geometry);
         var (rx, rk) = (Rounded(x), Rounded(kernel));

@@ -26,21 +26,25 @@ public sealed class PyTorchCheckpointFormatTests
     }
 
     [Test]
-    public void The_layer_loaded_from_a_state_dict_reproduces_PyTorchs_output()
+    public void The_layer_loaded_from_a_state_dict_reproduces_PyTorchs_output() => AssertGivesPyTorchsOutput(File("torch_state_dict.pt"));
+
+    /// <summary>
+    /// Loads the weights of <c>ConvTranspose2d(3, 4, (3, 2), stride=2)</c> from a file (PyTorch layout) into the layer
+    /// built from the same arguments in Keras's terms (padding 0 = "valid", NCHW) and compares its output with
+    /// PyTorch's on the same input (<c>torch_forward.npz</c>).
+    /// </summary>
+    internal static void AssertGivesPyTorchsOutput(string weights)
     {
-        // ConvTranspose2d(3, 4, (3, 2), stride=2), padding 0 = Keras padding "valid", on NCHW data.
-        var device = TestAccelerators.Any();
         var options = new Conv2DTransposeOptions(4, (3, 2)) { Strides = 2, Padding = Padding.Valid, DataFormat = DataFormat.ChannelsFirst };
-        using var layer = new Conv2DTranspose(device, options);
+        using var layer = new Conv2DTranspose(TestAccelerators.Any(), options);
         layer.Build(3);
-        layer.LoadWeights(File("torch_state_dict.pt"), WeightLayout.PyTorch);
+        layer.LoadWeights(weights, WeightLayout.PyTorch);
         using var data = System.IO.File.OpenRead(File("torch_forward.npz"));
         var arrays = NumPyFormat.ReadNpz(data, "torch_forward.npz");
         var x = arrays["x"];
         var y = arrays["y"];
-        var output = layer.Forward(x.Values, x.Shape);
         Assert.That(layer.ComputeOutputShape(x.Shape), Is.EqualTo(y.Shape));
-        Tolerance.AssertClose(output, Array.ConvertAll(y.Values, v => (double)v), "the layer against torch.nn.ConvTranspose2d");
+        Tolerance.AssertClose(layer.Forward(x.Values, x.Shape), Array.ConvertAll(y.Values, v => (double)v), $"the layer from {Path.GetFileName(weights)} against torch.nn.ConvTranspose2d");
     }
 
     [Test]

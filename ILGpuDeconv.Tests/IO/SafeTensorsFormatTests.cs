@@ -16,17 +16,7 @@ public sealed class SafeTensorsFormatTests
     private static string File(string name) => Path.Combine(AppContext.BaseDirectory, "IO", "files", name);
 
     [Test]
-    public void PyTorch_weights_in_safetensors_give_PyTorchs_output()
-    {
-        var device = TestAccelerators.Any();
-        var options = new Conv2DTransposeOptions(4, (3, 2)) { Strides = 2, Padding = Padding.Valid, DataFormat = DataFormat.ChannelsFirst };
-        using var layer = new Conv2DTranspose(device, options);
-        layer.Build(3);
-        layer.LoadWeights(File("torch_weights.safetensors"), WeightLayout.PyTorch);
-        using var data = System.IO.File.OpenRead(File("torch_forward.npz"));
-        var arrays = NumPyFormat.ReadNpz(data, "torch_forward.npz");
-        Tolerance.AssertClose(layer.Forward(arrays["x"].Values, arrays["x"].Shape), Array.ConvertAll(arrays["y"].Values, v => (double)v), "the layer against torch.nn.ConvTranspose2d");
-    }
+    public void PyTorch_weights_in_safetensors_give_PyTorchs_output() => PyTorchCheckpointFormatTests.AssertGivesPyTorchsOutput(File("torch_weights.safetensors"));
 
     [TestCase(WeightLayout.Keras, "kernel")]
     [TestCase(WeightLayout.PyTorch, "weight")]

@@ -96,18 +96,24 @@ public sealed class LayerMatchesReferenceTests
         Assert.That(checkedCases, Is.GreaterThanOrEqualTo(100));
     }
 
+    /// <summary>The case's input, kernel, bias (null without) and upstream gradient, drawn from its seed.</summary>
+    internal static (float[] X, float[] Kernel, float[]? Bias, float[] Upstream) RandomData(RandomCase c, Conv2DTransposeGeometry geometry)
+    {
+        var random = new Random(c.Seed);
+        var x = RandomTensors.Uniform(random, geometry.InputElements);
+        var kernel = RandomTensors.Uniform(random, geometry.KernelShape.ElementCount);
+        float[]? bias = c.UseBias ? RandomTensors.Uniform(random, c.Filters) : null;
+        return (x, kernel, bias, RandomTensors.Uniform(random, geometry.OutputElements));
+    }
+
     internal static void CheckAgainstReference(DeconvDevice device, RandomCase c) => CheckAgainstReference(device, c, c.Options);
 
     /// <summary>Checks the layer built with <paramref name="options"/> (the case's, possibly with more arguments) against the reference.</summary>
     internal static void CheckAgainstReference(DeconvDevice device, RandomCase c, Conv2DTransposeOptions options)
     {
-        var random = new Random(c.Seed);
         using var layer = new Conv2DTranspose(device, options);
         var geometry = layer.GetGeometry(c.InputShape);
-        var x = RandomTensors.Uniform(random, geometry.InputElements);
-        var kernel = RandomTensors.Uniform(random, geometry.KernelShape.ElementCount);
-        float[]? bias = c.UseBias ? RandomTensors.Uniform(random, c.Filters) : null;
-        var upstream = RandomTensors.Uniform(random, geometry.OutputElements);
+        var (x, kernel, bias, upstream) = RandomData(c, geometry);
         layer.SetWeights(kernel, bias);
 
         var reference = new ReferenceConv2DTranspose(geometry);

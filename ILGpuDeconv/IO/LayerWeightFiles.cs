@@ -239,22 +239,7 @@ internal static class LayerWeightFiles
     {
         var s = keras.Shape;
         int kh = s[0], kw = s[1], f = s[2], c = s[3];
-        var values = new float[keras.Values.Length];
-        for (int ci = 0; ci < c; ci++)
-        {
-            for (int fi = 0; fi < f; fi++)
-            {
-                for (int a = 0; a < kh; a++)
-                {
-                    for (int b = 0; b < kw; b++)
-                    {
-                        values[(((((ci * f) + fi) * kh) + a) * kw) + b] = keras.Values[(((((a * kw) + b) * f) + fi) * c) + ci];
-                    }
-                }
-            }
-        }
-
-        return new NumPyArray(values, new TensorShape(c, f, kh, kw));
+        return new NumPyArray(Transpose(keras.Values, kh, kw, f, c, toPyTorch: true), new TensorShape(c, f, kh, kw));
     }
 
     /// <summary>A kernel in Keras's layout: as it is, or permuted from PyTorch's <c>[in, filters, kh, kw]</c>.</summary>
@@ -267,7 +252,13 @@ internal static class LayerWeightFiles
 
         var s = kernel.Shape;
         int c = s[0], f = s[1], kh = s[2], kw = s[3];
-        var values = new float[kernel.Values.Length];
+        return new NumPyArray(Transpose(kernel.Values, kh, kw, f, c, toPyTorch: false), new TensorShape(kh, kw, f, c));
+    }
+
+    /// <summary>Moves every tap between Keras's <c>[kh, kw, f, c]</c> and PyTorch's <c>[c, f, kh, kw]</c> index order.</summary>
+    private static float[] Transpose(float[] source, int kh, int kw, int f, int c, bool toPyTorch)
+    {
+        var values = new float[source.Length];
         for (int ci = 0; ci < c; ci++)
         {
             for (int fi = 0; fi < f; fi++)
@@ -276,12 +267,14 @@ internal static class LayerWeightFiles
                 {
                     for (int b = 0; b < kw; b++)
                     {
-                        values[(((((a * kw) + b) * f) + fi) * c) + ci] = kernel.Values[(((((ci * f) + fi) * kh) + a) * kw) + b];
+                        int keras = (((((a * kw) + b) * f) + fi) * c) + ci;
+                        int torch = (((((ci * f) + fi) * kh) + a) * kw) + b;
+                        values[toPyTorch ? torch : keras] = source[toPyTorch ? keras : torch];
                     }
                 }
             }
         }
 
-        return new NumPyArray(values, new TensorShape(kh, kw, f, c));
+        return values;
     }
 }
