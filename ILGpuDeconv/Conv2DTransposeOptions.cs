@@ -141,14 +141,12 @@ public sealed partial record Conv2DTransposeOptions
             throw new ArgumentException($"Precision must be Float32 or TensorFloat32; got {(int)Precision}.", nameof(Precision));
         }
 
-        if (Math.Max(Strides.Height, Strides.Width) > 1 && Math.Max(DilationRate.Height, DilationRate.Width) > 1)
+        if (ExplicitPadding is null && Math.Max(Strides.Height, Strides.Width) > 1 && Math.Max(DilationRate.Height, DilationRate.Width) > 1)
         {
             throw Invalid(
                 nameof(DilationRate),
                 "dilation_rate",
-                ExplicitPadding is null
-                    ? $"above 1 cannot be combined with strides above 1 (as in Keras); got strides={Strides}, dilation_rate={DilationRate}."
-                    : $"above 1 together with strides above 1 is not supported by this layer yet (PyTorch allows it); got strides={Strides}, dilation={DilationRate}.");
+                $"above 1 cannot be combined with strides above 1 (as in Keras; PyTorch allows it: use ExplicitPadding); got strides={Strides}, dilation_rate={DilationRate}.");
         }
 
         if (ExplicitPadding is Size2D explicitPadding)

@@ -101,9 +101,12 @@ public sealed class PyTorchAndOutputSizeTests
         });
     }
 
-    /// <summary>Random PyTorch configurations: explicit padding, output padding under the stride or dilation, or an output size.</summary>
+    /// <summary>Random PyTorch configurations: explicit padding, output padding under the stride or dilation, or an output size; half with strides and dilations together.</summary>
     private static Gen<(LayerMatchesReferenceTests.RandomCase Case, Size2D Padding, Size2D? OutputSize)> PyTorchConfigurations { get; } =
-        from c in LayerMatchesReferenceTests.Configurations
+        from c0 in LayerMatchesReferenceTests.Configurations
+        from both in Gen.Select(Gen.Int[1, 4], Gen.Int[1, 4], Gen.Int[1, 3], Gen.Int[1, 3])
+        from combine in Gen.Bool
+        let c = combine ? c0 with { Strides = new Size2D(both.Item1, both.Item2), Dilation = new Size2D(both.Item3, both.Item4) } : c0
         from padding in Gen.Select(Gen.Int[0, 2], Gen.Int[0, 2])
         from sizeExtra in Gen.Select(Gen.Int[0, 2], Gen.Int[0, 2])
         from useSize in Gen.Bool

@@ -58,6 +58,18 @@ internal readonly struct Conv2DTransposeParams
     /// <summary>Blocks of <see cref="Block"/> input columns.</summary>
     public readonly int InColumnBlocks;
 
+    // The taps of one stride phase, along rows and columns: kernel row a meets the phase's outputs when
+    // a*d = phase (mod s), which holds for a = first + t*s/g (g = gcd(s, d)); the input row then steps by d/g.
+    // With a stride or a dilation alone (all Keras allows), these are the stride and the dilation themselves.
+    public readonly int TapStepH;
+    public readonly int TapStepW;
+    public readonly int InputStepH;
+    public readonly int InputStepW;
+    private readonly int gcdH;
+    private readonly int gcdW;
+    private readonly int inverseH;
+    private readonly int inverseW;
+
     public Conv2DTransposeParams(Conv2DTransposeGeometry g)
     {
         Batch = g.Batch;
@@ -105,6 +117,39 @@ internal readonly struct Conv2DTransposeParams
         PhaseColumns = (OutWidth + StrideW - 1) / StrideW;
         PhaseColumnBlocks = (PhaseColumns + Block - 1) / Block;
         InColumnBlocks = (InWidth + Block - 1) / Block;
+        (gcdH, TapStepH, InputStepH, inverseH) = PhaseSteps(StrideH, DilationH);
+        (gcdW, TapStepW, InputStepW, inverseW) = PhaseSteps(StrideW, DilationW);
+    }
+
+    /// <summary>The first kernel row meeting the outputs of row phase <paramref name="phase"/> (0 to StrideH - 1), or -1 when none does.</summary>
+    public int FirstTapRow(int phase) => phase % gcdH != 0 ? -1 : ((phase / gcdH) * inverseH) % TapStepH;
+
+    /// <summary>The first kernel column meeting the outputs of column phase <paramref name="phase"/>, or -1 when none does.</summary>
+    public int FirstTapColumn(int phase) => phase % gcdW != 0 ? -1 : ((phase / gcdW) * inverseW) % TapStepW;
+
+    private static (int Gcd, int TapStep, int InputStep, int Inverse) PhaseSteps(int stride, int dilation)
+    {
+        int g = stride;
+        for (int r = dilation; r != 0;)
+        {
+            (g, r) = (r, g % r);
+        }
+
+        int tapStep = stride / g;
+        int inputStep = dilation / g;
+
+        // The inverse of d/g modulo s/g (they are coprime): kernel row (phase/g) * inverse solves a*d = phase (mod s).
+        int inverse = 0;
+        for (int candidate = 0; candidate < tapStep; candidate++)
+        {
+            if ((long)candidate * inputStep % tapStep == 1 % tapStep)
+            {
+                inverse = candidate;
+                break;
+            }
+        }
+
+        return (g, tapStep, inputStep, inverse);
     }
 
     public int KernelTaps => KernelHeight * KernelWidth;

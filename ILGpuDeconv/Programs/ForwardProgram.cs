@@ -71,25 +71,29 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
 
         int f0 = filterBlock * Conv2DTransposeParams.Block;
         int rowPos = oh + p.CropTop;
-        int qh = rowPos / p.StrideH;
-        int phaseH = rowPos - (qh * p.StrideH);
-        int qw0 = (ow0 + p.CropLeft) / p.StrideW;
+        int phaseH = rowPos % p.StrideH;
+
+        // The phase's first taps (none: -1) and the input row and column they meet (exact divisions).
+        int tapRow = p.FirstTapRow(phaseH);
+        int tapColumn = p.FirstTapColumn(phaseW);
+        int qh = tapRow < 0 ? -1 : (rowPos - (tapRow * p.DilationH)) / p.StrideH;
+        int qw0 = (ow0 + p.CropLeft - (tapColumn * p.DilationW)) / p.StrideW;
 
         float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
         float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
         float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
         float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
 
-        // Taps of this phase: kernel row a = phaseH + t*StrideH meets input row i = qh - t*DilationH
-        // (Keras allows stride > 1 or dilation > 1 on an axis, never both, and this covers each case).
-        for (int a = phaseH, i = qh; a < p.KernelHeight && i >= 0; a += p.StrideH, i -= p.DilationH)
+        // Taps of this phase: kernel row a = tapRow + t*TapStepH meets input row i = qh - t*InputStepH (with a
+        // stride alone: every StrideH-th row and consecutive inputs; with a dilation alone: every row, inputs DilationH apart).
+        for (int a = tapRow, i = qh; a >= 0 && a < p.KernelHeight && i >= 0; a += p.TapStepH, i -= p.InputStepH)
         {
             if (i >= p.InHeight)
             {
                 continue;
             }
 
-            for (int b = phaseW, j = qw0; b < p.KernelWidth && j + Conv2DTransposeParams.Block - 1 >= 0; b += p.StrideW, j -= p.DilationW)
+            for (int b = tapColumn, j = qw0; b >= 0 && b < p.KernelWidth && j + Conv2DTransposeParams.Block - 1 >= 0; b += p.TapStepW, j -= p.InputStepW)
             {
                 bool v0 = j >= 0 && j < p.InWidth;
                 bool v1 = j + 1 >= 0 && j + 1 < p.InWidth;

@@ -4,7 +4,7 @@ PyTorch padding pair) computed by PyTorch 1.13 (Debian's python3-torch, CPU) wit
 torch.nn.functional.conv_transpose2d and autograd, in float64 from float32 inputs.
 
 Covers PyTorch's explicit padding (also asymmetric), output_padding (smaller than the stride, or than the
-dilation), dilation, asymmetric strides and kernels, sizes chosen through forward(input, output_size) (written as
+dilation), dilation, strides and dilation together (which Keras refuses), asymmetric strides and kernels, sizes chosen through forward(input, output_size) (written as
 the output_padding PyTorch derives), both data formats, with and without bias, several activations.
 Grouped cases are not written yet: the layer does not support groups.
 
@@ -30,6 +30,9 @@ CONFIGS = [
     (2, 3, 3, 4, 4, (4, 4), (3, 3), (1, 2), None, (1, 1), (10, 11), True, "relu", "channels_first"),  # forward(x, output_size)
     (1, 2, 5, 5, 3, (1, 1), (2, 2), (0, 0), None, (1, 1), (10, 9), False, "linear", "channels_last"),  # output_size, 1x1 kernel
     (2, 3, 2, 3, 2, (3, 2), (4, 1), (3, 0), (3, 0), (1, 1), None, True, "linear", "channels_first"),  # padding eats all but the end
+    (2, 3, 4, 3, 4, (3, 3), (2, 3), (1, 2), (1, 2), (2, 2), None, True, "relu", "channels_first"),  # stride and dilation together
+    (1, 2, 3, 5, 3, (4, 2), (3, 2), (2, 1), (2, 0), (2, 3), None, False, "tanh", "channels_last"),  # gcd(s, d) > 1 on rows, 1 on columns
+    (2, 2, 3, 3, 2, (3, 3), (4, 4), (0, 0), (0, 3), (2, 2), None, True, "linear", "channels_first"),  # phases no tap reaches
 ]
 
 ACTIVATIONS = {"linear": lambda z: z, "relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}

@@ -97,9 +97,9 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
             return v;
         }
 
-        // Tap t of the phase meets input row qh - t*dh (stride or dilation: Keras allows one of them per axis).
-        int di = t * p.DilationH;
-        int dj = u * p.DilationW;
+        // Tap t of the phase meets input row qh - t*InputStepH (the dilation alone, 1 with a stride alone).
+        int di = t * p.InputStepH;
+        int dj = u * p.InputStepW;
         int delta = (c * p.XC) - (di * p.XH) - (dj * p.XW);
         v.X = Inside(rows.Row0 - di, rows.Column0 - dj) ? x[rows.Offset0 + delta] : 0f;
         v.Y = Inside(rows.Row1 - di, rows.Column1 - dj) ? x[rows.Offset1 + delta] : 0f;
@@ -122,8 +122,8 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
             return default;
         }
 
-        int a = phase.H + (t * p.StrideH);
-        int b = phase.W + (u * p.StrideW);
+        int a = phase.FirstTapRow + (t * p.TapStepH);
+        int b = phase.FirstTapColumn + (u * p.TapStepW);
         int index = ((((a * p.KernelWidth) + b) * p.InChannels) + c) * p.FiltersPadded + n0;
         if (count > 2)
         {
@@ -222,6 +222,8 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
         public readonly int TapColumns;
         public readonly int FirstInputRow;
         public readonly int FirstInputColumn;
+        public readonly int FirstTapRow;
+        public readonly int FirstTapColumn;
 
         public Phase(in Conv2DTransposeParams p, int problem)
         {
@@ -231,10 +233,12 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
             FirstColumn = IndexMath.FirstOfPhase(W, p.CropLeft, p.StrideW);
             Rows = IndexMath.CountFrom(FirstRow, p.OutHeight, p.StrideH);
             Columns = IndexMath.CountFrom(FirstColumn, p.OutWidth, p.StrideW);
-            TapRows = IndexMath.CountFrom(H, p.KernelHeight, p.StrideH);
-            TapColumns = IndexMath.CountFrom(W, p.KernelWidth, p.StrideW);
-            FirstInputRow = (FirstRow + p.CropTop) / p.StrideH;
-            FirstInputColumn = (FirstColumn + p.CropLeft) / p.StrideW;
+            FirstTapRow = p.FirstTapRow(H);
+            FirstTapColumn = p.FirstTapColumn(W);
+            TapRows = FirstTapRow < 0 ? 0 : IndexMath.CountFrom(FirstTapRow, p.KernelHeight, p.TapStepH);
+            TapColumns = FirstTapColumn < 0 ? 0 : IndexMath.CountFrom(FirstTapColumn, p.KernelWidth, p.TapStepW);
+            FirstInputRow = (FirstRow + p.CropTop - (FirstTapRow * p.DilationH)) / p.StrideH;
+            FirstInputColumn = (FirstColumn + p.CropLeft - (FirstTapColumn * p.DilationW)) / p.StrideW;
         }
     }
 }
