@@ -13,8 +13,9 @@ namespace ILGpuDeconv.IO;
 internal static class LayerWeightFiles
 {
     /// <summary>
-    /// Writes the kernel and, with bias, the bias: as <c>numpy.savez</c> would (<c>.npz</c>) or as safetensors
-    /// (<c>.safetensors</c>); named <c>kernel</c>/<c>bias</c> in Keras's layout, <c>weight</c>/<c>bias</c> in PyTorch's.
+    /// Writes the kernel and, with bias, the bias: as <c>numpy.savez</c> would (<c>.npz</c>), as safetensors
+    /// (<c>.safetensors</c>), named <c>kernel</c>/<c>bias</c> in Keras's layout, <c>weight</c>/<c>bias</c> in PyTorch's;
+    /// or as Keras 3's <c>.weights.h5</c> (Keras's layout only).
     /// </summary>
     public static void Save(Conv2DTranspose layer, string path, WeightLayout layout)
     {
