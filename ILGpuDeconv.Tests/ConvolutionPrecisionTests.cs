@@ -138,19 +138,8 @@ public sealed class ConvolutionPrecisionTests
         }
     }
 
-    public static IEnumerable<TestCaseData> LinearGoldenCases()
-    {
-        foreach (var kind in Kinds)
-        {
-            foreach (string file in GoldenCaseTests.CaseFiles().Where(f => !f.EndsWith("nonfinite.json", StringComparison.Ordinal)))
-            {
-                foreach (var c in ConformanceCase.Load(file).Where(c => c.ActivationName == "linear"))
-                {
-                    yield return new TestCaseData(kind, Path.GetFileName(file), c.Id).SetName($"TF32 golden({kind}, {Path.GetFileNameWithoutExtension(file)}#{c.Id})");
-                }
-            }
-        }
-    }
+    public static IEnumerable<TestCaseData> LinearGoldenCases() =>
+        GoldenCaseTests.CasesFor("TF32 golden", (file, c) => file != "nonfinite.json" && c.ActivationName == "linear");
 
     /// <summary>
     /// TensorFlow's float32 values (TF.js) with the layer in TF32: every output and gradient within TF32's error

@@ -15,16 +15,19 @@ namespace ILGpuDeconv.Tests.Golden;
 /// </summary>
 public sealed class GoldenCaseTests
 {
-    public static IEnumerable<TestCaseData> Cases()
+    public static IEnumerable<TestCaseData> Cases() => CasesFor("Golden");
+
+    /// <summary>Every golden case (that <paramref name="where"/> accepts) on every accelerator, as (kind, file name, id), named <c>PREFIX(kind, file#id)</c>.</summary>
+    internal static IEnumerable<TestCaseData> CasesFor(string prefix, Func<string, ConformanceCase, bool>? where = null)
     {
         foreach (var kind in TestAccelerators.All)
         {
             foreach (string file in CaseFiles())
             {
-                foreach (var c in ConformanceCase.Load(file))
+                foreach (var c in ConformanceCase.Load(file).Where(c => where is null || where(Path.GetFileName(file), c)))
                 {
                     yield return new TestCaseData(kind, Path.GetFileName(file), c.Id)
-                        .SetName($"Golden({kind}, {Path.GetFileNameWithoutExtension(file)}#{c.Id})");
+                        .SetName($"{prefix}({kind}, {Path.GetFileNameWithoutExtension(file)}#{c.Id})");
                 }
             }
         }

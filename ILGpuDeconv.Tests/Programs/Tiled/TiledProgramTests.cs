@@ -26,20 +26,7 @@ public sealed class TiledProgramTests
 {
     private static readonly AcceleratorKind[] Kinds = [AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda];
 
-    public static IEnumerable<TestCaseData> GoldenCases()
-    {
-        foreach (var kind in Kinds)
-        {
-            foreach (string file in GoldenCaseTests.CaseFiles())
-            {
-                foreach (var c in ConformanceCase.Load(file))
-                {
-                    yield return new TestCaseData(kind, Path.GetFileName(file), c.Id)
-                        .SetName($"TiledGolden({kind}, {Path.GetFileNameWithoutExtension(file)}#{c.Id})");
-                }
-            }
-        }
-    }
+    public static IEnumerable<TestCaseData> GoldenCases() => GoldenCaseTests.CasesFor("TiledGolden");
 
     [TestCaseSource(nameof(GoldenCases))]
     public void Golden_case_matches_TensorFlow(AcceleratorKind kind, string file, int id)
