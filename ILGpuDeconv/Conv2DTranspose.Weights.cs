@@ -46,16 +46,17 @@ public sealed partial class Conv2DTranspose
         lock (registration.SyncRoot)
         {
             ThrowIfDisposed();
-            int taps = Options.KernelSize.Height * Options.KernelSize.Width * Options.Filters;
+            int perGroup = Options.Filters / Options.Groups;
+            int taps = Options.KernelSize.Height * Options.KernelSize.Width * perGroup;
             int channels = CurrentWeights?.KernelShape[3] ?? (kernel.Length > 0 && kernel.Length % taps == 0 ? kernel.Length / taps : -1);
             if (channels < 1)
             {
                 throw new ArgumentException(
-                    $"kernel holds {kernel.Length} values, which is not [{Options.KernelSize.Height}, {Options.KernelSize.Width}, {Options.Filters}, in_channels] for any in_channels.",
+                    $"kernel holds {kernel.Length} values, which is not [{Options.KernelSize.Height}, {Options.KernelSize.Width}, {perGroup}, in_channels] for any in_channels.",
                     nameof(kernel));
             }
 
-            var kernelShape = new TensorShape(Options.KernelSize.Height, Options.KernelSize.Width, Options.Filters, channels);
+            var kernelShape = new TensorShape(Options.KernelSize.Height, Options.KernelSize.Width, perGroup, channels);
             DeviceTensor.CheckLength(kernel.Length, kernelShape, nameof(kernel));
             if (Options.UseBias)
             {

@@ -192,8 +192,13 @@ public sealed partial class Conv2DTranspose : IDisposable
             return existing;
         }
 
-        var kernelShape = new TensorShape(Options.KernelSize.Height, Options.KernelSize.Width, Options.Filters, inputChannels);
-        var created = Device.Weights.Bind(registration, Device, kernelShape, Options.UseBias, argumentName);
+        if (inputChannels % Options.Groups != 0)
+        {
+            throw new ArgumentException($"{argumentName}: {inputChannels} input channels, which groups={Options.Groups} does not divide.", argumentName);
+        }
+
+        var kernelShape = new TensorShape(Options.KernelSize.Height, Options.KernelSize.Width, Options.Filters / Options.Groups, inputChannels);
+        var created = Device.Weights.Bind(registration, Device, kernelShape, Options.UseBias, Options.Groups, argumentName);
         if (created.Version == 0)
         {
             InitializeWeights(created);
@@ -221,10 +226,10 @@ public sealed partial class Conv2DTranspose : IDisposable
     private void CheckCompatible(LayerWeights shared, string argumentName)
     {
         var k = shared.KernelShape;
-        if (k[0] != Options.KernelSize.Height || k[1] != Options.KernelSize.Width || k[2] != Options.Filters || shared.UseBias != Options.UseBias)
+        if (k[0] != Options.KernelSize.Height || k[1] != Options.KernelSize.Width || k[2] != Options.Filters / Options.Groups || shared.Filters != Options.Filters || shared.UseBias != Options.UseBias)
         {
             throw new ArgumentException(
-                $"Layer '{Name}' is reused with kernel [{Options.KernelSize.Height}, {Options.KernelSize.Width}, {Options.Filters}, in_channels] " +
+                $"Layer '{Name}' is reused with kernel [{Options.KernelSize.Height}, {Options.KernelSize.Width}, {Options.Filters / Options.Groups}, in_channels] " +
                 $"(use_bias={Options.UseBias}) but its weights have kernel shape {k} (use_bias={shared.UseBias}).",
                 argumentName);
         }

@@ -66,6 +66,14 @@ public sealed partial record Conv2DTransposeOptions
     /// </summary>
     public Size2D? OutputSize { get; init; }
 
+    /// <summary>
+    /// Gets PyTorch's <c>groups</c> (default 1; Keras's Conv2DTranspose has none): the input channels and the filters
+    /// are split into this many groups, and each filter sees only its group's channels (depthwise when it equals the
+    /// channels). The kernel is then <c>[kh, kw, filters / groups, in_channels]</c>; <see cref="Filters"/> and the input's
+    /// channels must be multiples of it.
+    /// </summary>
+    public int Groups { get; init; } = 1;
+
     /// <summary>Gets Keras <c>activation</c> (default linear, which is what Keras's None means).</summary>
     public Activation Activation { get; init; } = Activation.Linear;
 
@@ -121,6 +129,11 @@ public sealed partial record Conv2DTransposeOptions
         if (Filters < 1)
         {
             throw Invalid(nameof(Filters), "filters", $"must be at least 1; got {Filters}.");
+        }
+
+        if (Groups < 1 || Filters % Groups != 0)
+        {
+            throw new ArgumentException($"Groups (PyTorch groups) must be at least 1 and divide Filters; got groups={Groups}, filters={Filters}.", nameof(Groups));
         }
 
         RequirePositive(KernelSize, nameof(KernelSize), "kernel_size");

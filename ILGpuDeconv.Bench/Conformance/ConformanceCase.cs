@@ -137,16 +137,13 @@ public sealed class ConformanceCase
         // config.padding: Keras's "valid"/"same", or PyTorch's explicit [ph, pw].
         var padding = Optional(config, "padding");
         bool explicitPadding = padding is { ValueKind: JsonValueKind.Array };
-        if (Optional(config, "groups") is { } groups && groups.GetInt32() != 1)
-        {
-            throw new NotSupportedException($"config.groups = {groups.GetInt32()}: grouped transposed convolutions are not supported by this layer yet.");
-        }
 
         var options = new Conv2DTransposeOptions(config.GetProperty("filters").GetInt32(), Pair(config.GetProperty("kernel_size")))
         {
             Strides = Optional(config, "strides") is { } s ? Pair(s) : 1,
             Padding = explicitPadding ? Padding.Valid : KerasNames.ParsePadding(padding?.GetString() ?? "valid"),
             ExplicitPadding = explicitPadding ? Pair(padding!.Value) : null,
+            Groups = Optional(config, "groups") is { } groups ? groups.GetInt32() : 1,
             DataFormat = KerasNames.ParseDataFormat(OptionalString(config, "data_format") ?? "channels_last"),
             UseBias = Optional(config, "use_bias") is not { } b || b.GetBoolean(),
             Activation = Activation.FromName(activation),

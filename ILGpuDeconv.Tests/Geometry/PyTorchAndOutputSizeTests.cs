@@ -29,7 +29,11 @@ public sealed class PyTorchAndOutputSizeTests
             Assert.That(geometry.CropBegin, Is.EqualTo(new Size2D(1, 0)));
             Assert.That(options.DataFormat, Is.EqualTo(DataFormat.ChannelsFirst));
             Assert.That(options.BiasInitializer.Name, Is.EqualTo("random_uniform"));
-            Assert.That(() => Conv2DTransposeOptions.FromPyTorch(4, 4, 3, groups: 2), Throws.TypeOf<NotSupportedException>().With.Message.Contains("groups=2"));
+            Assert.That(Conv2DTransposeOptions.FromPyTorch(4, 6, 3, groups: 2).Groups, Is.EqualTo(2));
+            Assert.That(() => Conv2DTransposeOptions.FromPyTorch(4, 6, 3, groups: 3), Throws.ArgumentException.With.Property("ParamName").EqualTo("groups"));
+            Assert.That(
+                Conv2DTransposeGeometry.Create(Conv2DTransposeOptions.FromPyTorch(4, 6, 3, groups: 2), new TensorShape(1, 4, 5, 5)).KernelShape,
+                Is.EqualTo(new TensorShape(3, 3, 3, 4)), "Keras layout [kh, kw, out / groups, in], PyTorch's [in, out / groups, kh, kw] transposed");
         });
 
         // PyTorch's default init: uniform within 1/sqrt(out * kh * kw) for the weights (kaiming_uniform, a=sqrt(5)) and the bias.
@@ -101,16 +105,18 @@ public sealed class PyTorchAndOutputSizeTests
         });
     }
 
-    /// <summary>Random PyTorch configurations: explicit padding, output padding under the stride or dilation, or an output size; half with strides and dilations together.</summary>
+    /// <summary>Random PyTorch configurations: explicit padding, output padding under the stride or dilation, or an output size; half with strides and dilations together; 1 to 3 groups.</summary>
     private static Gen<(LayerMatchesReferenceTests.RandomCase Case, Size2D Padding, Size2D? OutputSize)> PyTorchConfigurations { get; } =
         from c0 in LayerMatchesReferenceTests.Configurations
         from both in Gen.Select(Gen.Int[1, 4], Gen.Int[1, 4], Gen.Int[1, 3], Gen.Int[1, 3])
         from combine in Gen.Bool
         let c = combine ? c0 with { Strides = new Size2D(both.Item1, both.Item2), Dilation = new Size2D(both.Item3, both.Item4) } : c0
         from padding in Gen.Select(Gen.Int[0, 2], Gen.Int[0, 2])
+        from groups in Gen.Int[1, 3]
         from sizeExtra in Gen.Select(Gen.Int[0, 2], Gen.Int[0, 2])
         from useSize in Gen.Bool
-        select (c with { Padding = ILGpuDeconv.Padding.Valid, OutputPadding = useSize ? null : c.OutputPadding ?? new Size2D(0) }, new Size2D(padding.Item1, padding.Item2), useSize ? (Size2D?)new Size2D(sizeExtra.Item1, sizeExtra.Item2) : null);
+        select (c with { Padding = ILGpuDeconv.Padding.Valid, OutputPadding = useSize ? null : c.OutputPadding ?? new Size2D(0), Channels = c.Channels * groups, Filters = c.Filters * groups, Groups = groups },
+            new Size2D(padding.Item1, padding.Item2), useSize ? (Size2D?)new Size2D(sizeExtra.Item1, sizeExtra.Item2) : null);
 
     [Test]
     public void Random_PyTorch_configurations_match_the_reference(

@@ -19,7 +19,7 @@ public sealed class LayerMatchesReferenceTests
     /// <summary>A random configuration and its data seed.</summary>
     public sealed record RandomCase(
         int Batch, int Height, int Width, int Channels, int Filters, Size2D Kernel, Size2D Strides, Size2D Dilation,
-        Padding Padding, DataFormat Format, bool UseBias, string Activation, Size2D? OutputPadding, int Seed)
+        Padding Padding, DataFormat Format, bool UseBias, string Activation, Size2D? OutputPadding, int Seed, int Groups = 1)
     {
         public Conv2DTransposeOptions Options => new(Filters, Kernel)
         {
@@ -30,6 +30,7 @@ public sealed class LayerMatchesReferenceTests
             UseBias = UseBias,
             Activation = ILGpuDeconv.Activations.Activation.FromName(Activation),
             OutputPadding = OutputPadding,
+            Groups = Groups,
         };
 
         public TensorShape InputShape => Format == DataFormat.ChannelsLast
@@ -54,7 +55,7 @@ public sealed class LayerMatchesReferenceTests
         }
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"input {InputShape} filters={Filters} k={Kernel} s={Strides} d={Dilation} {Padding} {Format} bias={UseBias} act={Activation} op={OutputPadding?.ToString() ?? "None"} seed={Seed}");
+            $"input {InputShape} filters={Filters} k={Kernel} s={Strides} d={Dilation} {Padding} {Format} bias={UseBias} act={Activation} op={OutputPadding?.ToString() ?? "None"} groups={Groups} seed={Seed}");
     }
 
     /// <summary>Random configurations: small sizes, every option; about a third use stride 1 with dilation.</summary>

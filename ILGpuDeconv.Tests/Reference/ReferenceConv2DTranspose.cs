@@ -180,11 +180,14 @@ public sealed class ReferenceConv2DTranspose
                                 continue;
                             }
 
+                            // Groups: channel c feeds only the filters of its group, through kernel column f mod (F/G).
+                            int channelsPerGroup = g.InputChannels / g.Groups, filtersPerGroup = g.Filters / g.Groups;
                             for (int c = 0; c < g.InputChannels; c++)
                             {
-                                for (int f = 0; f < g.Filters; f++)
+                                int first = c / channelsPerGroup * filtersPerGroup;
+                                for (int f = first; f < first + filtersPerGroup; f++)
                                 {
-                                    yield return (In(n, i, j, c), Kernel(a, b, f, c), Out(n, oh, ow, f));
+                                    yield return (In(n, i, j, c), Kernel(a, b, f - first, c), Out(n, oh, ow, f));
                                 }
                             }
                         }
@@ -207,5 +210,5 @@ public sealed class ReferenceConv2DTranspose
         : (((((n * g.Filters) + f) * g.OutputHeight) + oh) * g.OutputWidth) + ow;
 
     private int Kernel(int a, int b, int f, int c) =>
-        (((((a * g.KernelSize.Width) + b) * g.Filters) + f) * g.InputChannels) + c;
+        (((((a * g.KernelSize.Width) + b) * (g.Filters / g.Groups)) + f) * g.InputChannels) + c;
 }

@@ -57,7 +57,10 @@ public sealed record Conv2DTransposeGeometry
     public TensorShape OutputShape => Shape(Filters, OutputHeight, OutputWidth);
 
     /// <summary>Gets the kernel shape in Keras's layout: <c>[kh, kw, filters, in_channels]</c>.</summary>
-    public TensorShape KernelShape => new(KernelSize.Height, KernelSize.Width, Filters, InputChannels);
+    public TensorShape KernelShape => new(KernelSize.Height, KernelSize.Width, Filters / Groups, InputChannels);
+
+    /// <summary>Gets PyTorch's groups (1 without): each filter sees the input channels of its group only.</summary>
+    public int Groups { get; private init; } = 1;
 
     /// <summary>Gets the number of input elements.</summary>
     public long InputElements => (long)Batch * InputHeight * InputWidth * InputChannels;
@@ -70,7 +73,7 @@ public sealed record Conv2DTransposeGeometry
     /// <c>2 * N * H * W * C * F * kh * kw</c>, H and W being the input size (the same for the forward pass
     /// and both gradients).
     /// </summary>
-    public double Flops => 2.0 * Batch * InputHeight * InputWidth * InputChannels * Filters * KernelSize.Height * KernelSize.Width;
+    public double Flops => 2.0 * Batch * InputHeight * InputWidth * InputChannels * Filters * KernelSize.Height * KernelSize.Width / Groups;
 
     /// <summary>Applies options to an input shape, checking everything TensorFlow checks.</summary>
     /// <param name="options">The layer's options (validated).</param>
@@ -96,6 +99,12 @@ public sealed record Conv2DTransposeGeometry
         int h = last ? inputShape[1] : inputShape[2];
         int w = last ? inputShape[2] : inputShape[3];
         int c = last ? inputShape[3] : inputShape[1];
+        if (c % options.Groups != 0)
+        {
+            throw new ArgumentException(
+                $"{argumentName} shape {inputShape} has {c} channels, which groups={options.Groups} does not divide.", argumentName);
+        }
+
         var k = options.KernelSize;
         var s = options.Strides;
         var d = options.DilationRate;
@@ -119,6 +128,7 @@ public sealed record Conv2DTransposeGeometry
             InputWidth = w,
             InputChannels = c,
             Filters = options.Filters,
+            Groups = options.Groups,
             OutputHeight = (int)Math.Min(outH, int.MaxValue),
             OutputWidth = (int)Math.Min(outW, int.MaxValue),
             KernelSize = k,

@@ -27,6 +27,7 @@ internal static class KerasLayerConfig
                 Activation = Activation.FromName(config.TryGetProperty("activation", out var a) && a.ValueKind == JsonValueKind.String ? a.GetString() : null),
                 UseBias = !config.TryGetProperty("use_bias", out var b) || b.ValueKind != JsonValueKind.False,
                 Trainable = !config.TryGetProperty("trainable", out var t) || t.ValueKind != JsonValueKind.False,
+                Groups = config.TryGetProperty("groups", out var g) && g.ValueKind == JsonValueKind.Number ? g.GetInt32() : 1,
             };
             options.Validate();
             return options;

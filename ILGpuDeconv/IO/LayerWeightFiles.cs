@@ -212,7 +212,7 @@ internal static class LayerWeightFiles
     /// <summary>Checks a kernel's shape against the layer (before its data is read); returns its element count.</summary>
     private static long CheckKernelShape(Conv2DTranspose layer, int[] s, WeightLayout layout, string source)
     {
-        int kh = layer.Options.KernelSize.Height, kw = layer.Options.KernelSize.Width, f = layer.Options.Filters;
+        int kh = layer.Options.KernelSize.Height, kw = layer.Options.KernelSize.Width, f = layer.Options.Filters / layer.Options.Groups;
         int? channels = layer.InputChannels;
         string expected = layout == WeightLayout.Keras
             ? $"[{kh}, {kw}, {f}, {channels?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "in_channels"}]"

@@ -28,6 +28,16 @@ internal abstract class ActivationEpilogue<TMem>
     /// <summary>Launches <c>dz = d(loss)/d(pre-activation)</c> from the output gradient and the stored pre-activation.</summary>
     public abstract void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz);
 
+    /// <summary>The forward program once per group, on views offset to the group's channels, filters and weight layout.</summary>
+    private static void LaunchGroups<TAct>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, int flags, TileShape? tile)
+        where TAct : unmanaged, IActivationFunction
+    {
+        for (int group = 0; group < p.Groups; group++)
+        {
+            LaunchForward(launcher, stream, p, t.ForGroup(p, group), function, flags, tile);
+        }
+    }
+
     private static void LaunchForward<TAct>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, int flags, TileShape? tile)
         where TAct : unmanaged, IActivationFunction
     {
@@ -57,7 +67,7 @@ internal abstract class ActivationEpilogue<TMem>
         where TAct : unmanaged, IActivationFunction
     {
         public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile) =>
-            LaunchForward(launcher, stream, p, t, function, flags, tile);
+            LaunchGroups(launcher, stream, p, t, function, flags, tile);
 
         public override void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz) =>
             launcher.Launch(stream, new ActivationGradientProgram<TAct, TMem>(rows.Count * rows.Length, penalty, dy, pre, dz, function));
@@ -68,7 +78,7 @@ internal abstract class ActivationEpilogue<TMem>
     {
         public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile)
         {
-            LaunchForward(launcher, stream, p, t, default(LinearFunction), flags, tile);
+            LaunchGroups(launcher, stream, p, t, default(LinearFunction), flags, tile);
             bool stored = (flags & ForwardFlags.StorePreActivation) != 0;
             launcher.Launch(stream, new SoftmaxProgram<TMem>(new SoftmaxRows(rows.Count, rows.Length, log), TMem.Bind(stored ? t.PreActivation : t.Output), TMem.Bind(t.Output)));
         }
@@ -79,7 +89,19 @@ internal abstract class ActivationEpilogue<TMem>
 }
 
 /// <summary>The tensors of a forward launch: input, weights in the forward layout, bias, output and pre-activation.</summary>
-internal readonly record struct ForwardTensors(ArrayView<float> Input, ArrayView<float> Layout, ArrayView<float> Bias, ArrayView<float> Output, ArrayView<float> PreActivation);
+internal readonly record struct ForwardTensors(ArrayView<float> Input, ArrayView<float> Layout, ArrayView<float> Bias, ArrayView<float> Output, ArrayView<float> PreActivation)
+{
+    /// <summary>The tensors seen from one group: each view starts at the group's channels, filters or layout.</summary>
+    public ForwardTensors ForGroup(in Conv2DTransposeParams p, int group) => p.Groups == 1 ? this : new(
+        Tail(Input, p.InputGroupOffset(group)),
+        Tail(Layout, group * p.ForwardLayoutLength),
+        Bias.Length > (long)group * p.Filters ? Tail(Bias, (long)group * p.Filters) : Bias, // without bias: a one-element placeholder, never read
+        Tail(Output, p.OutputGroupOffset(group)),
+        Tail(PreActivation, p.OutputGroupOffset(group)));
+
+    /// <summary>The view from <paramref name="offset"/> to its end.</summary>
+    public static ArrayView<float> Tail(ArrayView<float> view, long offset) => offset == 0 ? view : view.SubView(offset, view.Length - offset);
+}
 
 /// <summary>The output seen as rows of its last axis (Keras's softmax axis): how many rows, how long.</summary>
 internal readonly record struct LastAxis(int Count, int Length);

@@ -71,7 +71,7 @@ internal abstract class BackwardPass : IDisposable
 
         if (inputGradient)
         {
-            needs.Add((layout, p.InputGradientLayoutLength));
+            needs.Add((layout, p.InputGradientLayoutLength * p.Groups));
             needs.Add(finiteness.Need);
         }
 
@@ -157,7 +157,7 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         var kernelPenalty = options.KernelRegularizer;
         var biasPenalty = options.BiasRegularizer;
         var dz = forward.NeedsPreActivation ? preActivationGradient.Get(geometry.OutputElements) : outputGradient;
-        var inputGradientLayout = inputGradient is null ? default : layout.Get(p.InputGradientLayoutLength);
+        var inputGradientLayout = inputGradient is null ? default : layout.Get(p.InputGradientLayoutLength * p.Groups);
         var kernelSums = !trainable ? default : direct ? weights.KernelGradient.View : kernelPartials.Get(plan.KernelSumsLength);
         var biasSums = !trainable ? default : direct ? weights.BiasGradient.View : biasPartials.Get(plan.BiasSumsLength);
 
@@ -177,7 +177,12 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         {
             if (layoutVersion != weights.Version)
             {
-                launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(inputGradientLayout)));
+                for (int group = 0; group < p.Groups; group++)
+                {
+                    launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(
+                        p, TMem.Bind(ForwardTensors.Tail(weights.Kernel.View, (long)group * p.InChannels)), TMem.Bind(LayoutOf(inputGradientLayout, p, group))));
+                }
+
                 if (rounds)
                 {
                     TensorFloat32Operands.Round<TMem>(launcher, stream, inputGradientLayout, inputGradientLayout);
@@ -187,15 +192,22 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
             }
 
             // As in the forward pass: tiled only with finite weights, whose products with padding zeros are zero.
-            if (device.UsesTiledPrograms && finiteness.AllFinite<TMem>(weights, stream))
+            bool tiled = device.UsesTiledPrograms && finiteness.AllFinite<TMem>(weights, stream);
+            for (int group = 0; group < p.Groups; group++)
             {
-                var (rows, columns) = InputGradientTiledProgram.GemmSize(p);
-                var shape = TileChoice.For(rows, columns, 1, launcher.Multiprocessors);
-                launcher.LaunchTiled(stream, new InputGradientTiledProgram(p, shape, dzOperand, inputGradientLayout, dx));
-            }
-            else
-            {
-                launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dzOperand), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
+                var groupDz = ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group));
+                var groupLayout = LayoutOf(inputGradientLayout, p, group);
+                var groupDx = ForwardTensors.Tail(dx, p.InputGroupOffset(group));
+                if (tiled)
+                {
+                    var (rows, columns) = InputGradientTiledProgram.GemmSize(p);
+                    var shape = TileChoice.For(rows, columns, 1, launcher.Multiprocessors);
+                    launcher.LaunchTiled(stream, new InputGradientTiledProgram(p, shape, groupDz, groupLayout, groupDx));
+                }
+                else
+                {
+                    launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(groupDz), TMem.Bind(groupLayout), TMem.Bind(groupDx)));
+                }
             }
         }
 
@@ -208,19 +220,28 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         // the bias runs alone after the tiled program or when the kernel's operands are rounded.
         var inputOperand = rounds ? TensorFloat32Operands.Round<TMem>(launcher, stream, input, roundedInput.Get(geometry.InputElements)) : input;
         bool biasAlone = kernelTile is not null || rounds;
-        if (kernelTile is TileShape tile)
+        for (int group = 0; group < p.Groups; group++)
         {
-            launcher.LaunchTiled(stream, new KernelGradientTiledProgram(p, tile, kernelParts, inputOperand, dzOperand, kernelSums));
-        }
-        else
-        {
-            launcher.Launch(stream, new WeightGradientProgram<TMem>(
-                p, kernelChunks, biasAlone ? ChunkPlan.None : biasChunks, TMem.Bind(inputOperand), TMem.Bind(dzOperand), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
-        }
+            // Group g's views: its input channels and filters, its channels of the kernel sums (innermost) and its filters of the bias sums.
+            var x = ForwardTensors.Tail(inputOperand, p.InputGroupOffset(group));
+            var d = ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group));
+            var k = ForwardTensors.Tail(kernelSums, (long)group * p.InChannels);
+            var b = biasChunks.Count == 0 ? biasSums : ForwardTensors.Tail(biasSums, (long)group * p.Filters);
+            if (kernelTile is TileShape tile)
+            {
+                launcher.LaunchTiled(stream, new KernelGradientTiledProgram(p, tile, kernelParts, x, d, k));
+            }
+            else
+            {
+                launcher.Launch(stream, new WeightGradientProgram<TMem>(
+                    p, kernelChunks, biasAlone ? ChunkPlan.None : biasChunks, TMem.Bind(x), TMem.Bind(d), TMem.Bind(k), TMem.Bind(b)));
+            }
 
-        if (biasAlone && biasChunks.Count > 0)
-        {
-            launcher.Launch(stream, new WeightGradientProgram<TMem>(p, ChunkPlan.None, biasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+            if (biasAlone && biasChunks.Count > 0)
+            {
+                launcher.Launch(stream, new WeightGradientProgram<TMem>(
+                    p, ChunkPlan.None, biasChunks, TMem.Bind(x), TMem.Bind(ForwardTensors.Tail(dz, p.OutputGroupOffset(group))), TMem.Bind(k), TMem.Bind(b)));
+            }
         }
 
         if (!direct)
@@ -234,4 +255,8 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
 
         weights.HasGradients = true;
     }
+
+    /// <summary>Group <paramref name="group"/>'s part of the input-gradient weight layout.</summary>
+    private static ArrayView<float> LayoutOf(ArrayView<float> layout, in Conv2DTransposeParams p, int group) =>
+        ForwardTensors.Tail(layout, group * p.InputGradientLayoutLength);
 }

@@ -54,7 +54,7 @@ internal abstract class ForwardPass : IDisposable
     /// <summary>The scratch space a call needs, for <see cref="ScratchBuffer.GrowAll"/> before anything launches.</summary>
     public IEnumerable<(ScratchBuffer Buffer, long Length)> ScratchNeeds(Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, bool keepForBackward)
     {
-        var needs = new List<(ScratchBuffer, long)> { (layout, p.ForwardLayoutLength), finiteness.Need };
+        var needs = new List<(ScratchBuffer, long)> { (layout, p.ForwardLayoutLength * p.Groups), finiteness.Need };
         if (keepForBackward && NeedsPreActivation)
         {
             needs.Add((preActivation, geometry.OutputElements));
@@ -96,11 +96,17 @@ internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOpti
     {
         bool storePre = keepForBackward && NeedsPreActivation;
         var pre = storePre ? preActivation.Get(geometry.OutputElements) : output; // not written without the flag
-        var forwardLayout = layout.Get(p.ForwardLayoutLength);
+        var forwardLayout = layout.Get(p.ForwardLayoutLength * p.Groups);
         var stream = device.Accelerator.DefaultStream;
         if (layoutVersion != weights.Version)
         {
-            device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout)));
+            for (int group = 0; group < p.Groups; group++)
+            {
+                // Group g: every row of the grouped kernel [kh, kw, F/G, C], its channels from g*C/G on.
+                device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(
+                    p, TMem.Bind(ForwardTensors.Tail(weights.Kernel.View, (long)group * p.InChannels)), TMem.Bind(ForwardTensors.Tail(forwardLayout, group * p.ForwardLayoutLength))));
+            }
+
             if (RoundsOperands)
             {
                 TensorFloat32Operands.Round<TMem>(device.Launcher, stream, forwardLayout, forwardLayout);

@@ -6,6 +6,8 @@ namespace ILGpuDeconv.Programs;
 /// The sizes the programs of one Conv2DTranspose call need, carried by value in every program. Strides of the
 /// input-side (x, dx) and output-side (y, dy) tensors encode the data format, so one program serves both.
 /// Index arithmetic fits 32 bits because <see cref="Conv2DTransposeGeometry.Create"/> refused larger tensors.
+/// With groups, the sizes are one group's (<see cref="InChannels"/>, <see cref="Filters"/>) and the strides the whole
+/// tensors': a pass runs the programs once per group on views offset to the group's channels.
 /// </summary>
 internal readonly struct Conv2DTransposeParams
 {
@@ -27,6 +29,15 @@ internal readonly struct Conv2DTransposeParams
     public readonly int DilationW;
     public readonly int CropTop;
     public readonly int CropLeft;
+
+    /// <summary>The groups; the other sizes are per group.</summary>
+    public readonly int Groups;
+
+    /// <summary>The innermost extent of the Keras kernel <c>[kh, kw, filters / groups, in_channels]</c>: all input channels.</summary>
+    public readonly int KernelChannels;
+
+    /// <summary>The distance between chunks of the bias gradient's partial sums: all filters.</summary>
+    public readonly int BiasStride;
 
     // Element strides of x / dx: batch, row, column, channel.
     public readonly int XN;
@@ -75,8 +86,12 @@ internal readonly struct Conv2DTransposeParams
         Batch = g.Batch;
         InHeight = g.InputHeight;
         InWidth = g.InputWidth;
-        InChannels = g.InputChannels;
-        Filters = g.Filters;
+        Groups = g.Groups;
+        InChannels = g.InputChannels / g.Groups;
+        Filters = g.Filters / g.Groups;
+        KernelChannels = g.InputChannels;
+        BiasStride = g.Filters;
+        int allChannels = g.InputChannels, allFilters = g.Filters;
         OutHeight = g.OutputHeight;
         OutWidth = g.OutputWidth;
         KernelHeight = g.KernelSize.Height;
@@ -90,12 +105,12 @@ internal readonly struct Conv2DTransposeParams
         if (g.DataFormat == DataFormat.ChannelsLast)
         {
             XC = 1;
-            XW = InChannels;
-            XH = InWidth * InChannels;
+            XW = allChannels;
+            XH = InWidth * allChannels;
             XN = InHeight * XH;
             YC = 1;
-            YW = Filters;
-            YH = OutWidth * Filters;
+            YW = allFilters;
+            YH = OutWidth * allFilters;
             YN = OutHeight * YH;
         }
         else
@@ -103,11 +118,11 @@ internal readonly struct Conv2DTransposeParams
             XW = 1;
             XH = InWidth;
             XC = InHeight * InWidth;
-            XN = InChannels * XC;
+            XN = allChannels * XC;
             YW = 1;
             YH = OutWidth;
             YC = OutHeight * OutWidth;
-            YN = Filters * YC;
+            YN = allFilters * YC;
         }
 
         FilterBlocks = (Filters + Block - 1) / Block;
@@ -153,6 +168,12 @@ internal readonly struct Conv2DTransposeParams
     }
 
     public int KernelTaps => KernelHeight * KernelWidth;
+
+    /// <summary>Where group <paramref name="group"/>'s channels start in x and dx.</summary>
+    public long InputGroupOffset(int group) => (long)group * InChannels * XC;
+
+    /// <summary>Where group <paramref name="group"/>'s filters start in y, dy and the pre-activation.</summary>
+    public long OutputGroupOffset(int group) => (long)group * Filters * YC;
 
     /// <summary>Length of the forward weight layout <c>[kh, kw, C, FiltersPadded]</c>.</summary>
     public long ForwardLayoutLength => (long)KernelTaps * InChannels * FiltersPadded;

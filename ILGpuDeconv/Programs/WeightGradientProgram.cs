@@ -69,7 +69,7 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
             }
         }
 
-        biasPartial.Store(item, total.Sum);
+        biasPartial.Store((chunk * p.BiasStride) + f, total.Sum);
     }
 
     // Static, with the tensors as parameters: on ILGPU's CPU accelerator the JIT keeps them in registers,
@@ -179,23 +179,23 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
             t33 += a33;
         }
 
-        // partial[chunk][a][b][f][c]
-        int kernelElements = p.KernelTaps * p.Filters * p.InChannels;
-        int o = (chunk * kernelElements) + (((tap * p.Filters) + f0) * p.InChannels) + c0;
+        // partial[chunk][a][b][f][c], c over all input channels (the view starts at this group's)
+        int kernelElements = p.KernelTaps * p.Filters * p.KernelChannels;
+        int o = (chunk * kernelElements) + (((tap * p.Filters) + f0) * p.KernelChannels) + c0;
         StoreRow(kernelPartial, o, c1v, c2v, c3v, t00, t01, t02, t03);
         if (f1v)
         {
-            StoreRow(kernelPartial, o + p.InChannels, c1v, c2v, c3v, t10, t11, t12, t13);
+            StoreRow(kernelPartial, o + p.KernelChannels, c1v, c2v, c3v, t10, t11, t12, t13);
         }
 
         if (f2v)
         {
-            StoreRow(kernelPartial, o + (2 * p.InChannels), c1v, c2v, c3v, t20, t21, t22, t23);
+            StoreRow(kernelPartial, o + (2 * p.KernelChannels), c1v, c2v, c3v, t20, t21, t22, t23);
         }
 
         if (f3v)
         {
-            StoreRow(kernelPartial, o + (3 * p.InChannels), c1v, c2v, c3v, t30, t31, t32, t33);
+            StoreRow(kernelPartial, o + (3 * p.KernelChannels), c1v, c2v, c3v, t30, t31, t32, t33);
         }
     }
 

@@ -22,7 +22,7 @@ internal readonly struct ForwardLayoutProgram<TMem>(Conv2DTransposeParams p, TMe
         int rest = item / p.FiltersPadded;
         int c = rest % p.InChannels;
         int tap = rest / p.InChannels;
-        layout.Store(item, f < p.Filters ? kernel.Load((((tap * p.Filters) + f) * p.InChannels) + c) : 0f);
+        layout.Store(item, f < p.Filters ? kernel.Load((((tap * p.Filters) + f) * p.KernelChannels) + c) : 0f);
     }
 }
 
@@ -46,7 +46,7 @@ internal readonly struct InputGradientLayoutProgram<TMem>(Conv2DTransposeParams 
         int rest = item / p.ChannelsPadded;
         int f = rest % p.Filters;
         int tap = rest / p.Filters;
-        layout.Store(item, c < p.InChannels ? kernel.Load((((tap * p.Filters) + f) * p.InChannels) + c) : 0f);
+        layout.Store(item, c < p.InChannels ? kernel.Load((((tap * p.Filters) + f) * p.KernelChannels) + c) : 0f);
     }
 }
 

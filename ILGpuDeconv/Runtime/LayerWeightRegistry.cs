@@ -63,13 +63,13 @@ internal sealed class LayerWeightRegistry
     }
 
     /// <summary>Gets or creates the weights of an entry, checking the shape against the existing ones.</summary>
-    public LayerWeights Bind(Entry entry, DeconvDevice device, TensorShape kernelShape, bool useBias, string argumentName)
+    public LayerWeights Bind(Entry entry, DeconvDevice device, TensorShape kernelShape, bool useBias, int groups, string argumentName)
     {
         lock (entries)
         {
             if (entry.Weights is { } weights)
             {
-                if (weights.KernelShape != kernelShape || weights.UseBias != useBias)
+                if (weights.KernelShape != kernelShape || weights.UseBias != useBias || weights.Filters != kernelShape[2] * groups)
                 {
                     throw new ArgumentException(
                         $"Layer '{entry.Name}' is reused with kernel shape {kernelShape} (use_bias={useBias}) but its weights have " +
@@ -80,7 +80,7 @@ internal sealed class LayerWeightRegistry
                 return weights;
             }
 
-            entry.Weights = new LayerWeights(device, entry.Name, kernelShape, useBias);
+            entry.Weights = new LayerWeights(device, entry.Name, kernelShape, useBias, groups);
             return entry.Weights;
         }
     }

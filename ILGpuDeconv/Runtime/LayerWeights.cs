@@ -15,13 +15,15 @@ internal sealed class LayerWeights : IDisposable
 {
     private readonly Dictionary<object, OptimizerSlots> optimizerSlots = [];
 
-    public LayerWeights(DeconvDevice device, string name, TensorShape kernelShape, bool useBias)
+    /// <summary>Allocates zeroed weights; <paramref name="groups"/> splits the filters (the kernel holds <c>filters / groups</c> per group).</summary>
+    public LayerWeights(DeconvDevice device, string name, TensorShape kernelShape, bool useBias, int groups = 1)
     {
         Device = device;
         Name = name;
         KernelShape = kernelShape;
         UseBias = useBias;
-        int filters = kernelShape[2];
+        int filters = kernelShape[2] * groups;
+        Filters = filters;
         try
         {
             Kernel = DeviceBuffer.Allocate(device, kernelShape.ElementCount, $"the kernel of layer '{name}'");
@@ -46,7 +48,10 @@ internal sealed class LayerWeights : IDisposable
 
     public TensorShape KernelShape { get; }
 
-    public TensorShape BiasShape => new(KernelShape[2]);
+    /// <summary>Gets the filters: the kernel's third axis times the groups.</summary>
+    public int Filters { get; }
+
+    public TensorShape BiasShape => new(Filters);
 
     public bool UseBias { get; }
 

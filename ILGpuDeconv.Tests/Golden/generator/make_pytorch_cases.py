@@ -6,7 +6,7 @@ torch.nn.functional.conv_transpose2d and autograd, in float64 from float32 input
 Covers PyTorch's explicit padding (also asymmetric), output_padding (smaller than the stride, or than the
 dilation), dilation, strides and dilation together (which Keras refuses), asymmetric strides and kernels, sizes chosen through forward(input, output_size) (written as
 the output_padding PyTorch derives), both data formats, with and without bias, several activations.
-Grouped cases are not written yet: the layer does not support groups.
+The last cases have groups (2, 3, and depthwise with one and two filters per channel).
 
   /usr/bin/python3 make_pytorch_cases.py
 """
@@ -35,6 +35,15 @@ CONFIGS = [
     (2, 2, 3, 3, 2, (3, 3), (4, 4), (0, 0), (0, 3), (2, 2), None, True, "linear", "channels_first"),  # phases no tap reaches
 ]
 
+# The same, with groups: (config..., groups)
+GROUPED = [
+    (2, 4, 3, 4, 6, (3, 3), (2, 2), (1, 1), (1, 1), (1, 1), None, True, "linear", "channels_first", 2),
+    (1, 6, 4, 3, 9, (4, 2), (2, 1), (1, 0), (0, 0), (1, 1), None, True, "relu", "channels_last", 3),
+    (2, 4, 3, 3, 4, (4, 4), (2, 2), (1, 1), (0, 0), (1, 1), None, True, "tanh", "channels_first", 4),  # depthwise
+    (1, 3, 4, 4, 6, (3, 3), (1, 1), (2, 2), (1, 0), (2, 2), None, False, "linear", "channels_last", 3),  # depthwise, 2 filters per channel, dilation
+    (2, 4, 3, 3, 4, (3, 3), (2, 3), (1, 1), (1, 2), (2, 2), None, True, "sigmoid", "channels_first", 2),  # stride and dilation together
+]
+
 ACTIVATIONS = {"linear": lambda z: z, "relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 
 
@@ -42,20 +51,20 @@ def floats(t):
     return [str(numpy.float32(v)) for v in t.detach().to(torch.float32).reshape(-1).tolist()]
 
 
-def case(index, n, c, h, w, f, k, s, p, op, d, size, bias, act, fmt):
+def case(index, n, c, h, w, f, k, s, p, op, d, size, bias, act, fmt, groups=1):
     x = (torch.rand(n, c, h, w) * 2 - 1).to(torch.float32)
-    weight = (torch.rand(c, f, *k) * 2 - 1).to(torch.float32)  # PyTorch layout [C, F, kh, kw]
+    weight = (torch.rand(c, f // groups, *k) * 2 - 1).to(torch.float32)  # PyTorch layout [C, F / groups, kh, kw]
     b = (torch.rand(f) * 2 - 1).to(torch.float32) if bias else None
     if size is not None:
         # What forward(input, output_size) does: the output_padding that reaches the size.
         smallest = [(x.shape[2 + i] - 1) * s[i] - 2 * p[i] + d[i] * (k[i] - 1) + 1 for i in range(2)]
         op = (size[0] - smallest[0], size[1] - smallest[1])
-        module = torch.nn.ConvTranspose2d(c, f, k, s, p, 0, 1, bias, d)
+        module = torch.nn.ConvTranspose2d(c, f, k, s, p, 0, groups, bias, d)
         assert tuple(module(x, output_size=list(size)).shape[2:]) == tuple(size)
     x64 = x.double().requires_grad_()
     w64 = weight.double().requires_grad_()
     b64 = b.double().requires_grad_() if bias else None
-    z = torch.nn.functional.conv_transpose2d(x64, w64, b64, s, p, op, 1, d)
+    z = torch.nn.functional.conv_transpose2d(x64, w64, b64, s, p, op, groups, d)
     y = ACTIVATIONS[act](z)
     upstream = (torch.rand(y.shape) * 2 - 1).to(torch.float32)
     (y * upstream.double()).sum().backward()
@@ -66,7 +75,7 @@ def case(index, n, c, h, w, f, k, s, p, op, d, size, bias, act, fmt):
         "id": index,
         "source": "pytorch_conv_transpose2d_float64",
         "config": {"filters": f, "kernel_size": list(k), "strides": list(s), "padding": list(p), "data_format": fmt,
-                   "use_bias": bias, "activation": act, "dilation_rate": list(d), "output_padding": list(op), "groups": 1},
+                   "use_bias": bias, "activation": act, "dilation_rate": list(d), "output_padding": list(op), "groups": groups},
         "input_shape": list(nhwc(x).shape), "kernel_shape": list(keras(weight).shape), "output_shape": list(nhwc(y).shape),
         "crop_begin": list(p),
         "input": floats(nhwc(x)), "kernel": floats(keras(weight)), "bias": floats(b) if bias else None,
@@ -75,7 +84,7 @@ def case(index, n, c, h, w, f, k, s, p, op, d, size, bias, act, fmt):
     }
 
 
-cases = [case(i, *cfg) for i, cfg in enumerate(CONFIGS)]
+cases = [case(i, *cfg) for i, cfg in enumerate(CONFIGS + GROUPED)]
 text = json.dumps(cases, separators=(",", ":"))
 # Numbers were written as strings of their shortest float32 form; unquote them.
 import re

@@ -113,8 +113,8 @@ internal readonly struct KernelGradientTiledProgram : ITiledProgram
             return;
         }
 
-        // partial[split][tap][f][c]: problem = split * taps + tap.
-        int o = (((problem * p.Filters) + m) * p.InChannels) + n0;
+        // partial[split][tap][f][c], c over all input channels (the view starts at this group's): problem = split * taps + tap.
+        int o = (((problem * p.Filters) + m) * p.KernelChannels) + n0;
         StoreOne(o, n0, values.X);
         StoreOne(o + 1, n0 + 1, values.Y);
         StoreOne(o + 2, n0 + 2, values.Z);

@@ -53,7 +53,7 @@ internal static class TileChoice
         long forAccuracy = (slices + KernelGradientTiledProgram.MaxSlicesPerSplit - 1) / KernelGradientTiledProgram.MaxSlicesPerSplit;
         long forOccupancy = ((long)GroupsPerMultiprocessor * multiprocessors + groupsPerSplit - 1) / groupsPerSplit;
         long splits = Math.Min(Math.Max(forAccuracy, forOccupancy), Math.Max(1, slices / MinSlicesPerSplit));
-        long elements = (long)p.KernelTaps * p.Filters * p.InChannels;
+        long elements = (long)p.KernelTaps * p.Filters * p.KernelChannels; // the whole kernel, every group's
         splits = Math.Min(splits, Math.Max(1, MaxPartialElements / elements));
         splits = Math.Min(splits, ushort.MaxValue / p.KernelTaps); // the grid's third dimension
         return (shape, (int)Math.Max(1, splits));
