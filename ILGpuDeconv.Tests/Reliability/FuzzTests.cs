@@ -25,10 +25,10 @@ public sealed class FuzzTests
     /// <summary>Options drawn with every argument sometimes out of range, and an input shape of rank 3 to 5 with sizes from 0.</summary>
     public sealed record FuzzCase(
         int Filters, (int, int) Kernel, (int, int) Strides, (int, int) Dilation, (int, int)? OutputPadding,
-        Padding Padding, DataFormat Format, bool UseBias, string Activation, int[] Shape, int Seed)
+        Padding Padding, DataFormat Format, bool UseBias, string Activation, int[] Shape, int Seed, int Groups = 1)
     {
         public override string ToString() =>
-            $"filters={Filters} k={Kernel} s={Strides} d={Dilation} op={OutputPadding?.ToString() ?? "None"} {Padding} {Format} bias={UseBias} {Activation} shape=[{string.Join(", ", Shape)}]";
+            $"filters={Filters} k={Kernel} s={Strides} d={Dilation} op={OutputPadding?.ToString() ?? "None"} {Padding} {Format} bias={UseBias} {Activation} groups={Groups} shape=[{string.Join(", ", Shape)}]";
     }
 
     /// <summary>
@@ -50,12 +50,22 @@ public sealed class FuzzTests
         from dims in Gen.Int[1, 6].Array[4]
         from big in Gen.Select(Gen.Int[4, 5], Gen.Int[16, 22], Gen.Int[16, 22], Gen.Int[1, 3])
         from mutation in Gen.Int[0, 19]
+        from groups in Gen.Int[1, 3]
         from seed in Gen.Int[0, int.MaxValue]
         let s = dilated ? (1, 1) : strides
         let d = dilated ? dilation : (1, 1)
         let op = outputPadding.Item1 ? ((int, int)?)(outputPadding.Item2 % s.Item1, outputPadding.Item3 % s.Item2) : null
-        let shape = large != 0 ? dims : format == DataFormat.ChannelsLast ? [big.Item1, big.Item2, big.Item3, big.Item4] : new[] { big.Item1, big.Item4, big.Item2, big.Item3 }
-        select Mutate(new FuzzCase(filters, kernel, s, d, op, padding, format, useBias, activation, shape, seed), mutation);
+        let plain = large != 0 ? dims : format == DataFormat.ChannelsLast ? [big.Item1, big.Item2, big.Item3, big.Item4] : new[] { big.Item1, big.Item4, big.Item2, big.Item3 }
+        let shape = WithChannelsTimes(plain, format, groups)
+        select Mutate(new FuzzCase(filters * groups, kernel, s, d, op, padding, format, useBias, activation, shape, seed, groups), mutation);
+
+    /// <summary>The shape with its channels multiplied (by the groups, so that they divide them).</summary>
+    private static int[] WithChannelsTimes(int[] shape, DataFormat format, int factor)
+    {
+        var result = (int[])shape.Clone();
+        result[format == DataFormat.ChannelsLast ? 3 : 1] *= factor;
+        return result;
+    }
 
     private static FuzzCase Mutate(FuzzCase c, int mutation) => mutation switch
     {
@@ -69,6 +79,8 @@ public sealed class FuzzTests
         7 => c with { Shape = c.Shape[..3] },                                           // rank 3
         8 => c with { Shape = [.. c.Shape, 2] },                                        // rank 5
         9 => c with { Shape = [c.Shape[0], 0, c.Shape[2], c.Shape[3]] },                // an empty dimension
+        10 => c with { Groups = c.Filters + 1 },                                        // groups not dividing the filters
+        11 => c with { Groups = 2, Filters = 2 * c.Filters, Shape = WithChannelsTimes(c.Shape, c.Format, 1) }, // groups dividing the channels or not
         _ => c,                                                                         // left valid (TF may still refuse its sizes)
     };
 
@@ -187,6 +199,7 @@ public sealed class FuzzTests
             DataFormat = c.Format,
             UseBias = c.UseBias,
             Activation = ILGpuDeconv.Activations.Activation.FromName(c.Activation),
+            Groups = c.Groups,
         };
         int[]? expectedShape = ExpectedOutputShape(c);
         Conv2DTranspose? layer = null;
@@ -270,7 +283,13 @@ public sealed class FuzzTests
             return null;
         }
 
+        // Groups (PyTorch's): they must divide the filters and the input channels.
         bool last = c.Format == DataFormat.ChannelsLast;
+        if (c.Groups < 1 || c.Filters % c.Groups != 0 || c.Shape[last ? 3 : 1] % c.Groups != 0)
+        {
+            return null;
+        }
+
         int n = c.Shape[0], h = last ? c.Shape[1] : c.Shape[2], w = last ? c.Shape[2] : c.Shape[3];
         int? oh = Length(h, kh, sh, dh, c.OutputPadding?.Item1, c.Padding);
         int? ow = Length(w, kw, sw, dw, c.OutputPadding?.Item2, c.Padding);
