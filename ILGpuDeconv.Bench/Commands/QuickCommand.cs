@@ -25,7 +25,7 @@ internal static class QuickCommand
         bool gpu = kinds.Contains(AcceleratorKind.Cuda);
         var shapes = args.Value("shapes") is { } list
             ? BenchmarkShape.Parse(list)
-            : BenchmarkShape.All.Where(s => !s.GpuScale || gpu).ToList();
+            : BenchmarkShape.All.Where(s => (!s.GpuScale || gpu) && s.Groups == 1).ToList();
         var passes = args.Value("passes") is { } p
             ? p.Split(',').Select(ParsePass).ToList()
             : [BenchmarkPass.Forward, BenchmarkPass.InputGrad, BenchmarkPass.KernelGrad];
@@ -140,7 +140,11 @@ internal static class QuickCommand
                 }
             }
 
-            if (!shape.GpuScale || hostOnGpuShapes)
+            if (shape.Groups > 1)
+            {
+                Console.WriteLine($"   (the plain loop and ONNX Runtime peers do not take groups: {shape.Name} is measured without them)");
+            }
+            else if (!shape.GpuScale || hostOnGpuShapes)
             {
                 weights ??= WeightsOf(shape);
                 if (peers.Contains("naive"))
