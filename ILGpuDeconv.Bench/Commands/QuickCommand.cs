@@ -140,11 +140,7 @@ internal static class QuickCommand
                 }
             }
 
-            if (shape.Groups > 1)
-            {
-                Console.WriteLine($"   (the plain loop and ONNX Runtime peers do not take groups: {shape.Name} is measured without them)");
-            }
-            else if (!shape.GpuScale || hostOnGpuShapes)
+            if (!shape.GpuScale || hostOnGpuShapes)
             {
                 weights ??= WeightsOf(shape);
                 if (peers.Contains("naive"))
@@ -152,7 +148,7 @@ internal static class QuickCommand
                     runners.Add(new PlainLoopRunner(shape, pass, weights.Value.Kernel, weights.Value.Bias));
                 }
 #if CPU_PEERS
-                if (peers.Contains("onnxruntime") && pass != BenchmarkPass.KernelGrad)
+                if (peers.Contains("onnxruntime") && pass != BenchmarkPass.KernelGrad && shape.Groups == 1) // the ONNX peer's model has no group attribute
                 {
                     runners.Add(new OnnxRuntimeRunner(shape, pass, weights.Value.Kernel, weights.Value.Bias));
                 }

@@ -8,13 +8,16 @@ namespace ILGpuDeconv.Bench.Peers;
 /// The transposed convolution as a C# developer would first write it: scalar float loops over
 /// channels-last data, <see cref="Parallel.For(int, int, Action{int})"/> over (batch, row), spans, the kernel
 /// transposed once so the innermost loop runs over contiguous filters, buffers allocated once. It is the
-/// speed baseline of the benchmarks and the check of the demo.
+/// speed baseline of the benchmarks and the check of the demo. With groups, each loop stays inside the
+/// group (a filter sees its group's channels only), as such a developer would write it.
 /// </summary>
 public sealed class PlainLoopConv2DTranspose
 {
     private readonly Conv2DTransposeGeometry g;
-    private readonly float[] kernelCf;   // [kh, kw, C, F]
-    private readonly float[] kernelFc;   // [kh, kw, F, C], Keras's own layout
+    private readonly float[] kernelCf;   // [kh, kw, C, F / groups]
+    private readonly float[] kernelFc;   // [kh, kw, F / groups, C], Keras's own layout
+    private readonly int channelsPerGroup;
+    private readonly int filtersPerGroup;
     private readonly float[]? bias;
     private readonly bool relu;
 
@@ -31,7 +34,9 @@ public sealed class PlainLoopConv2DTranspose
         this.bias = bias;
         this.relu = relu;
         kernelFc = kernel;
-        int taps = g.KernelSize.Height * g.KernelSize.Width, f = g.Filters, c = g.InputChannels;
+        channelsPerGroup = g.InputChannels / g.Groups;
+        filtersPerGroup = g.Filters / g.Groups;
+        int taps = g.KernelSize.Height * g.KernelSize.Width, f = filtersPerGroup, c = g.InputChannels;
         kernelCf = new float[kernel.Length];
         for (int t = 0; t < taps; t++)
         {
@@ -108,14 +113,16 @@ public sealed class PlainLoopConv2DTranspose
                     }
 
                     var xs = x.AsSpan((((n * h) + i) * w + (tj / sw)) * c, c);
-                    var ks = kernelCf.AsSpan(((a * kw) + b) * c * f, c * f);
+                    int fg = filtersPerGroup;
+                    var ks = kernelCf.AsSpan(((a * kw) + b) * c * fg, c * fg);
                     for (int ci = 0; ci < c; ci++)
                     {
                         float xv = xs[ci];
-                        var kr = ks.Slice(ci * f, f);
-                        for (int fi = 0; fi < f; fi++)
+                        var kr = ks.Slice(ci * fg, fg);
+                        var groupAcc = acc.Slice(ci / channelsPerGroup * fg, fg);
+                        for (int fi = 0; fi < fg; fi++)
                         {
-                            acc[fi] += xv * kr[fi];
+                            groupAcc[fi] += xv * kr[fi];
                         }
                     }
                 }
@@ -158,14 +165,17 @@ public sealed class PlainLoopConv2DTranspose
                     }
 
                     var d = dy.AsSpan((((n * oh0) + oh) * ow0 + ow) * f, f);
-                    var ks = kernelFc.AsSpan(((a * kw) + b) * f * c, f * c);
+                    int fg = filtersPerGroup, cg = channelsPerGroup;
+                    var ks = kernelFc.AsSpan(((a * kw) + b) * fg * c, fg * c);
                     for (int fi = 0; fi < f; fi++)
                     {
                         float dv = d[fi];
-                        var kr = ks.Slice(fi * c, c);
-                        for (int ci = 0; ci < c; ci++)
+                        int first = fi / fg * cg;
+                        var kr = ks.Slice(((fi % fg) * c) + first, cg);
+                        var groupAcc = acc.Slice(first, cg);
+                        for (int ci = 0; ci < cg; ci++)
                         {
-                            acc[ci] += dv * kr[ci];
+                            groupAcc[ci] += dv * kr[ci];
                         }
                     }
                 }
@@ -177,7 +187,8 @@ public sealed class PlainLoopConv2DTranspose
     {
         int kw = g.KernelSize.Width, a = tap / kw, b = tap % kw;
         int h = g.InputHeight, w = g.InputWidth, c = g.InputChannels, f = g.Filters, oh0 = g.OutputHeight, ow0 = g.OutputWidth;
-        var acc = dk.AsSpan(tap * f * c, f * c);
+        int fg = filtersPerGroup, cg = channelsPerGroup;
+        var acc = dk.AsSpan(tap * fg * c, fg * c);
         acc.Clear();
         for (int n = 0; n < g.Batch; n++)
         {
@@ -202,10 +213,12 @@ public sealed class PlainLoopConv2DTranspose
                     for (int fi = 0; fi < f; fi++)
                     {
                         float dv = d[fi];
-                        var row = acc.Slice(fi * c, c);
-                        for (int ci = 0; ci < c; ci++)
+                        int first = fi / fg * cg;
+                        var row = acc.Slice(((fi % fg) * c) + first, cg);
+                        var group = xs.Slice(first, cg);
+                        for (int ci = 0; ci < cg; ci++)
                         {
-                            row[ci] += dv * xs[ci];
+                            row[ci] += dv * group[ci];
                         }
                     }
                 }
