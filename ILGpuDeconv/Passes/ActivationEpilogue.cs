@@ -28,27 +28,24 @@ internal abstract class ActivationEpilogue<TMem>
     /// <summary>Launches <c>dz = d(loss)/d(pre-activation)</c> from the output gradient and the stored pre-activation.</summary>
     public abstract void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz);
 
-    /// <summary>The forward program once per group, on views offset to the group's channels, filters and weight layout.</summary>
-    private static void LaunchGroups<TAct>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, int flags, TileShape? tile)
-        where TAct : unmanaged, IActivationFunction
-    {
-        for (int group = 0; group < p.Groups; group++)
-        {
-            LaunchForward(launcher, stream, p, t.ForGroup(p, group), function, flags, tile);
-        }
-    }
-
+    /// <summary>
+    /// The forward program: the direct one once for all groups (the group is an index of its grid), the tiled one
+    /// once per group, on views offset to the group's channels, filters and weight layout.
+    /// </summary>
     private static void LaunchForward<TAct>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, int flags, TileShape? tile)
         where TAct : unmanaged, IActivationFunction
     {
-        if (tile is TileShape shape)
-        {
-            launcher.LaunchTiled(stream, new ForwardTiledProgram<TAct>(p, shape, t.Input, t.Layout, t.Bias, t.Output, t.PreActivation, function, flags));
-        }
-        else
+        if (tile is not TileShape shape)
         {
             launcher.Launch(stream, new ForwardProgram<TAct, TMem>(
                 p, TMem.Bind(t.Input), TMem.Bind(t.Layout), TMem.Bind(t.Bias), TMem.Bind(t.Output), TMem.Bind(t.PreActivation), function, flags));
+            return;
+        }
+
+        for (int group = 0; group < p.Groups; group++)
+        {
+            var g = t.ForGroup(p, group);
+            launcher.LaunchTiled(stream, new ForwardTiledProgram<TAct>(p, shape, g.Input, g.Layout, g.Bias, g.Output, g.PreActivation, function, flags));
         }
     }
 
@@ -67,7 +64,7 @@ internal abstract class ActivationEpilogue<TMem>
         where TAct : unmanaged, IActivationFunction
     {
         public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile) =>
-            LaunchGroups(launcher, stream, p, t, function, flags, tile);
+            LaunchForward(launcher, stream, p, t, function, flags, tile);
 
         public override void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz) =>
             launcher.Launch(stream, new ActivationGradientProgram<TAct, TMem>(rows.Count * rows.Length, penalty, dy, pre, dz, function));
@@ -78,7 +75,7 @@ internal abstract class ActivationEpilogue<TMem>
     {
         public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile)
         {
-            LaunchGroups(launcher, stream, p, t, default(LinearFunction), flags, tile);
+            LaunchForward(launcher, stream, p, t, default(LinearFunction), flags, tile);
             bool stored = (flags & ForwardFlags.StorePreActivation) != 0;
             launcher.Launch(stream, new SoftmaxProgram<TMem>(new SoftmaxRows(rows.Count, rows.Length, log), TMem.Bind(stored ? t.PreActivation : t.Output), TMem.Bind(t.Output)));
         }

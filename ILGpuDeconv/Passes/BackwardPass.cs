@@ -106,7 +106,7 @@ internal abstract class BackwardPass : IDisposable
 
         TileShape? kernelTile = null;
         int kernelParts = kernelChunks.Count;
-        if (device.UsesTiledPrograms)
+        if (device.UsesTiledProgramsFor(p))
         {
             (var shape, kernelParts) = TileChoice.ForKernelGradient(p, launcher.Multiprocessors);
             kernelTile = shape;
@@ -177,11 +177,7 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         {
             if (layoutVersion != weights.Version)
             {
-                for (int group = 0; group < p.Groups; group++)
-                {
-                    launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(
-                        p, TMem.Bind(ForwardTensors.Tail(weights.Kernel.View, (long)group * p.InChannels)), TMem.Bind(LayoutOf(inputGradientLayout, p, group))));
-                }
+                launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(inputGradientLayout)));
 
                 if (rounds)
                 {
@@ -192,22 +188,20 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
             }
 
             // As in the forward pass: tiled only with finite weights, whose products with padding zeros are zero.
-            bool tiled = device.UsesTiledPrograms && finiteness.AllFinite<TMem>(weights, stream);
-            for (int group = 0; group < p.Groups; group++)
+            // The direct program takes all groups in one launch; the tiled one runs once per group, on its views.
+            if (device.UsesTiledProgramsFor(p) && finiteness.AllFinite<TMem>(weights, stream))
             {
-                var groupDz = ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group));
-                var groupLayout = LayoutOf(inputGradientLayout, p, group);
-                var groupDx = ForwardTensors.Tail(dx, p.InputGroupOffset(group));
-                if (tiled)
+                var (rows, columns) = InputGradientTiledProgram.GemmSize(p);
+                var shape = TileChoice.For(rows, columns, 1, launcher.Multiprocessors);
+                for (int group = 0; group < p.Groups; group++)
                 {
-                    var (rows, columns) = InputGradientTiledProgram.GemmSize(p);
-                    var shape = TileChoice.For(rows, columns, 1, launcher.Multiprocessors);
-                    launcher.LaunchTiled(stream, new InputGradientTiledProgram(p, shape, groupDz, groupLayout, groupDx));
+                    launcher.LaunchTiled(stream, new InputGradientTiledProgram(
+                        p, shape, ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), LayoutOf(inputGradientLayout, p, group), ForwardTensors.Tail(dx, p.InputGroupOffset(group))));
                 }
-                else
-                {
-                    launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(groupDz), TMem.Bind(groupLayout), TMem.Bind(groupDx)));
-                }
+            }
+            else
+            {
+                launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dzOperand), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
             }
         }
 
@@ -220,28 +214,26 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         // the bias runs alone after the tiled program or when the kernel's operands are rounded.
         var inputOperand = rounds ? TensorFloat32Operands.Round<TMem>(launcher, stream, input, roundedInput.Get(geometry.InputElements)) : input;
         bool biasAlone = kernelTile is not null || rounds;
-        for (int group = 0; group < p.Groups; group++)
+        if (kernelTile is TileShape tile)
         {
-            // Group g's views: its input channels and filters, its channels of the kernel sums (innermost) and its filters of the bias sums.
-            var x = ForwardTensors.Tail(inputOperand, p.InputGroupOffset(group));
-            var d = ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group));
-            var k = ForwardTensors.Tail(kernelSums, (long)group * p.InChannels);
-            var b = biasChunks.Count == 0 ? biasSums : ForwardTensors.Tail(biasSums, (long)group * p.Filters);
-            if (kernelTile is TileShape tile)
+            // Once per group, on its input channels and filters and its channels of the kernel sums (innermost).
+            for (int group = 0; group < p.Groups; group++)
             {
-                launcher.LaunchTiled(stream, new KernelGradientTiledProgram(p, tile, kernelParts, x, d, k));
+                launcher.LaunchTiled(stream, new KernelGradientTiledProgram(
+                    p, tile, kernelParts, ForwardTensors.Tail(inputOperand, p.InputGroupOffset(group)), ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), ForwardTensors.Tail(kernelSums, (long)group * p.InChannels)));
             }
-            else
-            {
-                launcher.Launch(stream, new WeightGradientProgram<TMem>(
-                    p, kernelChunks, biasAlone ? ChunkPlan.None : biasChunks, TMem.Bind(x), TMem.Bind(d), TMem.Bind(k), TMem.Bind(b)));
-            }
+        }
+        else
+        {
+            launcher.Launch(stream, new WeightGradientProgram<TMem>(
+                p, kernelChunks, biasAlone ? ChunkPlan.None : biasChunks, TMem.Bind(inputOperand), TMem.Bind(dzOperand), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+        }
 
-            if (biasAlone && biasChunks.Count > 0)
-            {
-                launcher.Launch(stream, new WeightGradientProgram<TMem>(
-                    p, ChunkPlan.None, biasChunks, TMem.Bind(x), TMem.Bind(ForwardTensors.Tail(dz, p.OutputGroupOffset(group))), TMem.Bind(k), TMem.Bind(b)));
-            }
+        if (biasAlone && biasChunks.Count > 0)
+        {
+            // The bias sums run over all filters at once; the kernel's operands are not read.
+            launcher.Launch(stream, new WeightGradientProgram<TMem>(
+                p, ChunkPlan.None, biasChunks, TMem.Bind(inputOperand), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
         }
 
         if (!direct)

@@ -100,12 +100,7 @@ internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOpti
         var stream = device.Accelerator.DefaultStream;
         if (layoutVersion != weights.Version)
         {
-            for (int group = 0; group < p.Groups; group++)
-            {
-                // Group g: every row of the grouped kernel [kh, kw, F/G, C], its channels from g*C/G on.
-                device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(
-                    p, TMem.Bind(ForwardTensors.Tail(weights.Kernel.View, (long)group * p.InChannels)), TMem.Bind(ForwardTensors.Tail(forwardLayout, group * p.ForwardLayoutLength))));
-            }
+            device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout)));
 
             if (RoundsOperands)
             {
@@ -122,7 +117,7 @@ internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOpti
 
         // The tiled program forms products with padding zeros: only with finite weights.
         TileShape? tile = null;
-        if (device.UsesTiledPrograms && finiteness.AllFinite<TMem>(weights, stream))
+        if (device.UsesTiledProgramsFor(p) && finiteness.AllFinite<TMem>(weights, stream))
         {
             var (rows, columns, problems) = ForwardTiledProgram<Activations.LinearFunction>.GemmSize(p);
             tile = TileChoice.For(rows, columns, problems, device.Launcher.Multiprocessors);

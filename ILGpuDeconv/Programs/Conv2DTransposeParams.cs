@@ -7,7 +7,9 @@ namespace ILGpuDeconv.Programs;
 /// input-side (x, dx) and output-side (y, dy) tensors encode the data format, so one program serves both.
 /// Index arithmetic fits 32 bits because <see cref="Conv2DTransposeGeometry.Create"/> refused larger tensors.
 /// With groups, the sizes are one group's (<see cref="InChannels"/>, <see cref="Filters"/>) and the strides the whole
-/// tensors': a pass runs the programs once per group on views offset to the group's channels.
+/// tensors': the direct programs take the group as one more index of their grid (one launch for all groups, so
+/// depthwise runs as one launch, not one per channel); the tiled programs run once per group on views offset to
+/// the group's channels.
 /// </summary>
 internal readonly struct Conv2DTransposeParams
 {
@@ -50,6 +52,12 @@ internal readonly struct Conv2DTransposeParams
     public readonly int YH;
     public readonly int YW;
     public readonly int YC;
+
+    /// <summary>Elements between consecutive groups' first channels in x and dx: <c>InChannels * XC</c>.</summary>
+    public readonly int InputGroupStep;
+
+    /// <summary>Elements between consecutive groups' first filters in y, dy and the pre-activation: <c>Filters * YC</c>.</summary>
+    public readonly int OutputGroupStep;
 
     /// <summary>Filters rounded up to the block size: the inner extent of the forward weight layout.</summary>
     public readonly int FiltersPadded;
@@ -125,6 +133,8 @@ internal readonly struct Conv2DTransposeParams
             YN = allFilters * YC;
         }
 
+        InputGroupStep = InChannels * XC;
+        OutputGroupStep = Filters * YC;
         FilterBlocks = (Filters + Block - 1) / Block;
         ChannelBlocks = (InChannels + Block - 1) / Block;
         FiltersPadded = FilterBlocks * Block;
@@ -170,23 +180,23 @@ internal readonly struct Conv2DTransposeParams
     public int KernelTaps => KernelHeight * KernelWidth;
 
     /// <summary>Where group <paramref name="group"/>'s channels start in x and dx.</summary>
-    public long InputGroupOffset(int group) => (long)group * InChannels * XC;
+    public long InputGroupOffset(int group) => (long)group * InputGroupStep;
 
     /// <summary>Where group <paramref name="group"/>'s filters start in y, dy and the pre-activation.</summary>
-    public long OutputGroupOffset(int group) => (long)group * Filters * YC;
+    public long OutputGroupOffset(int group) => (long)group * OutputGroupStep;
 
-    /// <summary>Length of the forward weight layout <c>[kh, kw, C, FiltersPadded]</c>.</summary>
+    /// <summary>Length of one group's forward weight layout <c>[kh, kw, C, FiltersPadded]</c>; the groups' follow each other.</summary>
     public long ForwardLayoutLength => (long)KernelTaps * InChannels * FiltersPadded;
 
-    /// <summary>Length of the input-gradient weight layout <c>[kh, kw, F, ChannelsPadded]</c>.</summary>
+    /// <summary>Length of one group's input-gradient weight layout <c>[kh, kw, F, ChannelsPadded]</c>; the groups' follow each other.</summary>
     public long InputGradientLayoutLength => (long)KernelTaps * Filters * ChannelsPadded;
 
-    /// <summary>Kernel-gradient work items per reduction chunk: one per (tap, filter block, channel block).</summary>
-    public int KernelGradientItemsPerChunk => KernelTaps * FilterBlocks * ChannelBlocks;
+    /// <summary>Kernel-gradient work items per reduction chunk: one per (tap, group, filter block, channel block).</summary>
+    public int KernelGradientItemsPerChunk => KernelTaps * Groups * FilterBlocks * ChannelBlocks;
 
-    /// <summary>Items of the forward program: one per (n, output row, column phase, column block, filter block).</summary>
-    public long ForwardItems => (long)Batch * OutHeight * StrideW * PhaseColumnBlocks * FilterBlocks;
+    /// <summary>Items of the forward program: one per (n, output row, column phase, column block, group, filter block).</summary>
+    public long ForwardItems => (long)Batch * OutHeight * StrideW * PhaseColumnBlocks * Groups * FilterBlocks;
 
-    /// <summary>Items of the input-gradient program: one per (n, input row, column block, channel block).</summary>
-    public long InputGradientItems => (long)Batch * InHeight * InColumnBlocks * ChannelBlocks;
+    /// <summary>Items of the input-gradient program: one per (n, input row, column block, group, channel block).</summary>
+    public long InputGradientItems => (long)Batch * InHeight * InColumnBlocks * Groups * ChannelBlocks;
 }

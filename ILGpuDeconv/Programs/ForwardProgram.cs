@@ -7,7 +7,9 @@ namespace ILGpuDeconv.Programs;
 /// the pre-activation for the backward pass. Each item is one output row, one stride phase of the columns,
 /// four of that phase's columns and four filters (a 4x4 register block). Because every output in a phase
 /// shares the same kernel taps, the item visits only taps that contribute: no tap loop over positions the
-/// stride skips. No atomics: each output is written once, by one item.
+/// stride skips. With groups, the group is one more index of the grid, next to the filter block (so that
+/// neighbouring items of a depthwise layer read neighbouring channels). No atomics: each output is written once,
+/// by one item.
 /// </summary>
 /// <typeparam name="TAct">The activation function fused into the store.</typeparam>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
@@ -48,6 +50,8 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
         int rest = item;
         int filterBlock = rest % p.FilterBlocks;
         rest /= p.FilterBlocks;
+        int group = rest % p.Groups;
+        rest /= p.Groups;
         int columnBlock = rest % p.PhaseColumnBlocks;
         rest /= p.PhaseColumnBlocks;
         int phaseW = rest % p.StrideW;
@@ -104,8 +108,8 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
                     continue;
                 }
 
-                int xBase = (n * p.XN) + (i * p.XH) + (j * p.XW);
-                int wBase = ((a * p.KernelWidth) + b) * p.InChannels * p.FiltersPadded + f0;
+                int xBase = (n * p.XN) + (group * p.InputGroupStep) + (i * p.XH) + (j * p.XW);
+                int wBase = ((((group * p.KernelTaps) + (a * p.KernelWidth) + b) * p.InChannels) * p.FiltersPadded) + f0;
                 for (int c = 0; c < p.InChannels; c++)
                 {
                     int xo = xBase + (c * p.XC);
@@ -157,11 +161,12 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
         }
 
         bool addBias = (flags & ForwardFlags.AddBias) != 0;
-        float b0 = addBias && f0 < p.Filters ? bias.Load(f0) : 0f;
-        float b1 = addBias && f0 + 1 < p.Filters ? bias.Load(f0 + 1) : 0f;
-        float b2 = addBias && f0 + 2 < p.Filters ? bias.Load(f0 + 2) : 0f;
-        float b3 = addBias && f0 + 3 < p.Filters ? bias.Load(f0 + 3) : 0f;
-        int rowBase = (n * p.YN) + (oh * p.YH);
+        int fb = (group * p.Filters) + f0;
+        float b0 = addBias && f0 < p.Filters ? bias.Load(fb) : 0f;
+        float b1 = addBias && f0 + 1 < p.Filters ? bias.Load(fb + 1) : 0f;
+        float b2 = addBias && f0 + 2 < p.Filters ? bias.Load(fb + 2) : 0f;
+        float b3 = addBias && f0 + 3 < p.Filters ? bias.Load(fb + 3) : 0f;
+        int rowBase = (n * p.YN) + (group * p.OutputGroupStep) + (oh * p.YH);
         StoreColumn(p, y, pre, act, flags, rowBase, ow0, f0, a00 + b0, a01 + b1, a02 + b2, a03 + b3);
         StoreColumn(p, y, pre, act, flags, rowBase, ow0 + p.StrideW, f0, a10 + b0, a11 + b1, a12 + b2, a13 + b3);
         StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (2 * p.StrideW), f0, a20 + b0, a21 + b1, a22 + b2, a23 + b3);

@@ -4,7 +4,8 @@ namespace ILGpuDeconv.Programs;
 /// The input gradient: <c>dx[n,i,j,c] = sum_{a,b,f} dz[n, i*sh + a*dh - top, j*sw + b*dw - left, f] * K[a,b,f,c]</c>,
 /// a strided (dilated) convolution of the output gradient. Each item is one input row, four
 /// consecutive input columns and four channels (a 4x4 register block); every tap it visits contributes
-/// unless it falls outside the output. Each element is written once: deterministic, no atomics.
+/// unless it falls outside the output. With groups, the group is one more index of the grid, next to the
+/// channel block. Each element is written once: deterministic, no atomics.
 /// </summary>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
 internal readonly struct InputGradientProgram<TMem> : IGpuProgram
@@ -35,6 +36,8 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
         int rest = item;
         int channelBlock = rest % p.ChannelBlocks;
         rest /= p.ChannelBlocks;
+        int group = rest % p.Groups;
+        rest /= p.Groups;
         int columnBlock = rest % p.InColumnBlocks;
         rest /= p.InColumnBlocks;
         int i = rest % p.InHeight;
@@ -74,8 +77,8 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
                     continue;
                 }
 
-                int dBase = (n * p.YN) + (oh * p.YH) + (ow * p.YW);
-                int wBase = ((a * p.KernelWidth) + b) * p.Filters * p.ChannelsPadded + c0;
+                int dBase = (n * p.YN) + (group * p.OutputGroupStep) + (oh * p.YH) + (ow * p.YW);
+                int wBase = ((((group * p.KernelTaps) + (a * p.KernelWidth) + b) * p.Filters) * p.ChannelsPadded) + c0;
                 for (int f = 0; f < p.Filters; f++)
                 {
                     int d = dBase + (f * p.YC);
@@ -125,7 +128,7 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
             }
         }
 
-        int rowBase = (n * p.XN) + (i * p.XH);
+        int rowBase = (n * p.XN) + (group * p.InputGroupStep) + (i * p.XH);
         StoreColumn(p, dx, rowBase, j0, c0, a00, a01, a02, a03);
         StoreColumn(p, dx, rowBase, j0 + 1, c0, a10, a11, a12, a13);
         StoreColumn(p, dx, rowBase, j0 + 2, c0, a20, a21, a22, a23);

@@ -4,7 +4,8 @@ namespace ILGpuDeconv.Programs;
 /// The weight gradients in one launch. The kernel gradient, split over chunks of input rows for parallelism:
 /// <c>partial[s,a,b,f,c] = sum over (n, i) in chunk s, j of x[n,i,j,c] * dz[n, i*sh + a*dh - top, j*sw + b*dw - left, f]</c>.
 /// Each item is one chunk, one tap and a 4x4 block of (filters, channels), and loops only over the input
-/// columns whose output column exists. The items after those are the bias gradient's:
+/// columns whose output column exists; with groups, the group is one more index, next to the filter block.
+/// The items after those are the bias gradient's, over all filters:
 /// <c>biasPartial[s, f] = sum over output rows (n, oh) in chunk s and columns ow of dz[n, oh, ow, f]</c>.
 /// <see cref="GradientFinishProgram{TMem}"/> then sums the chunks in a fixed order, so the result is bitwise
 /// reproducible (no atomics); with a single chunk each, the partial sums are the gradients themselves.
@@ -36,7 +37,7 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
         this.biasPartial = biasPartial;
     }
 
-    public long Items => ((long)kernelChunks.Count * p.KernelGradientItemsPerChunk) + ((long)biasChunks.Count * p.Filters);
+    public long Items => ((long)kernelChunks.Count * p.KernelGradientItemsPerChunk) + ((long)biasChunks.Count * p.BiasStride);
 
     public void Execute(int item)
     {
@@ -51,11 +52,11 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
         }
     }
 
-    /// <summary>One (chunk, filter) of the bias gradient: the compensated sum of dz over the chunk's output rows.</summary>
+    /// <summary>One (chunk, filter of any group) of the bias gradient: the compensated sum of dz over the chunk's output rows.</summary>
     private static void BiasBlock(int item, in Conv2DTransposeParams p, in ChunkPlan biasChunks, TMem dz, TMem biasPartial)
     {
-        int f = item % p.Filters;
-        int chunk = item / p.Filters;
+        int f = item % p.BiasStride;
+        int chunk = item / p.BiasStride;
         KahanSum total = default;
         int rowEnd = biasChunks.End(chunk);
         for (int row = biasChunks.Start(chunk); row < rowEnd; row++)
@@ -81,6 +82,8 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
         rest /= p.ChannelBlocks;
         int filterBlock = rest % p.FilterBlocks;
         rest /= p.FilterBlocks;
+        int group = rest % p.Groups;
+        rest /= p.Groups;
         int tap = rest % p.KernelTaps;
         int chunk = rest / p.KernelTaps;
         int a = tap / p.KernelWidth;
@@ -129,8 +132,8 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
             float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
             float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
             float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
-            int xRow = (n * p.XN) + (i * p.XH) + (c0 * p.XC);
-            int dRow = (n * p.YN) + (oh * p.YH) + (f0 * p.YC) + (((b * p.DilationW) - p.CropLeft) * p.YW);
+            int xRow = (n * p.XN) + (group * p.InputGroupStep) + (i * p.XH) + (c0 * p.XC);
+            int dRow = (n * p.YN) + (group * p.OutputGroupStep) + (oh * p.YH) + (f0 * p.YC) + (((b * p.DilationW) - p.CropLeft) * p.YW);
             for (int j = jFirst; j <= jLast; j++)
             {
                 int xo = xRow + (j * p.XW);
@@ -179,9 +182,9 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
             t33 += a33;
         }
 
-        // partial[chunk][a][b][f][c], c over all input channels (the view starts at this group's)
+        // partial[chunk][a][b][f][c], f within the group, c over all input channels (the group's from group * InChannels)
         int kernelElements = p.KernelTaps * p.Filters * p.KernelChannels;
-        int o = (chunk * kernelElements) + (((tap * p.Filters) + f0) * p.KernelChannels) + c0;
+        int o = (chunk * kernelElements) + (((tap * p.Filters) + f0) * p.KernelChannels) + (group * p.InChannels) + c0;
         StoreRow(kernelPartial, o, c1v, c2v, c3v, t00, t01, t02, t03);
         if (f1v)
         {

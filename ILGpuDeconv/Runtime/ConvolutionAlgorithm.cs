@@ -9,7 +9,10 @@ public enum ConvolutionAlgorithm
 {
     /// <summary>
     /// The fastest measured choice for the accelerator: <see cref="TiledGemm"/> on CUDA, <see cref="Direct"/>
-    /// on OpenCL and ILGPU's CPU accelerator (their CPU devices run the direct programs faster).
+    /// on OpenCL and ILGPU's CPU accelerator (their CPU devices run the direct programs faster). With groups,
+    /// <see cref="TiledGemm"/> only when every group has at least <see cref="DeconvDevice.TiledGroupMinimum"/> input
+    /// channels and filters: narrower groups (depthwise above all) would fill a fraction of each tile, so they run
+    /// <see cref="Direct"/>, all groups in one launch.
     /// </summary>
     Auto,
 
@@ -18,7 +21,7 @@ public enum ConvolutionAlgorithm
 
     /// <summary>
     /// Implicit GEMMs: block tiles of 64 or 128 by 64 or 128 outputs per group of 256 threads, staged through
-    /// shared memory. Needs groups of 256 threads. The forward pass and the input gradient use them only
+    /// shared memory, launched once per group of channels. Needs groups of 256 threads. The forward pass and the input gradient use them only
     /// while every weight is finite (checked on the device when the weights change): with an infinite or NaN
     /// weight they fall back to <see cref="Direct"/>, which forms only the products TensorFlow forms.
     /// </summary>

@@ -133,6 +133,16 @@ public sealed class DeconvDevice : IDisposable
         _ => false,
     };
 
+    /// <summary>
+    /// The fewest input channels and filters per group for which <see cref="ConvolutionAlgorithm.Auto"/> runs a
+    /// grouped layer's tiled programs: below it a 64-wide tile would be mostly empty.
+    /// </summary>
+    public const int TiledGroupMinimum = 32;
+
+    /// <summary>Gets a value indicating whether the passes of a layer of these sizes run the tiled programs.</summary>
+    internal bool UsesTiledProgramsFor(in Conv2DTransposeParams p) => Algorithm == ConvolutionAlgorithm.TiledGemm
+        || (UsesTiledPrograms && (p.Groups == 1 || Math.Min(p.InChannels, p.Filters) >= TiledGroupMinimum));
+
     /// <summary>The weights of named layers, for TensorFlow's <c>reuse</c>.</summary>
     internal LayerWeightRegistry Weights { get; } = new();
 
