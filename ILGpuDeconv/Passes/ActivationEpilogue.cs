@@ -29,7 +29,7 @@ internal abstract class ActivationEpilogue<TMem>
     public abstract void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz);
 
     /// <summary>
-    /// The forward program: the direct one once for all groups (the group is an index of its grid), the tiled one
+    /// The forward program: the direct one (or its depthwise form) once for all groups (the group is an index of its grid), the tiled one
     /// once per group, on views offset to the group's channels, filters and weight layout.
     /// </summary>
     private static void LaunchForward<TAct>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, int flags, TileShape? tile)
@@ -37,8 +37,17 @@ internal abstract class ActivationEpilogue<TMem>
     {
         if (tile is not TileShape shape)
         {
-            launcher.Launch(stream, new ForwardProgram<TAct, TMem>(
-                p, TMem.Bind(t.Input), TMem.Bind(t.Layout), TMem.Bind(t.Bias), TMem.Bind(t.Output), TMem.Bind(t.PreActivation), function, flags));
+            if (p.IsDepthwise)
+            {
+                launcher.Launch(stream, new DepthwiseForwardProgram<TAct, TMem>(
+                    p, TMem.Bind(t.Input), TMem.Bind(t.Layout), TMem.Bind(t.Bias), TMem.Bind(t.Output), TMem.Bind(t.PreActivation), function, flags));
+            }
+            else
+            {
+                launcher.Launch(stream, new ForwardProgram<TAct, TMem>(
+                    p, TMem.Bind(t.Input), TMem.Bind(t.Layout), TMem.Bind(t.Bias), TMem.Bind(t.Output), TMem.Bind(t.PreActivation), function, flags));
+            }
+
             return;
         }
 

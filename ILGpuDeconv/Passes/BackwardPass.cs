@@ -99,7 +99,11 @@ internal abstract class BackwardPass : IDisposable
         var launcher = device.Launcher;
         bool accumulateNow = accumulate && weights.HasGradients;
         var kernelChunks = ChunkPlan.For(
-            geometry.Batch * geometry.InputHeight, geometry.InputWidth, p.KernelGradientItemsPerChunk, launcher.ReductionThreads, oneThreadTerms: 0);
+            geometry.Batch * geometry.InputHeight,
+            geometry.InputWidth,
+            p.IsDepthwise ? p.DepthwiseKernelGradientItemsPerChunk : p.KernelGradientItemsPerChunk,
+            launcher.ReductionThreads,
+            oneThreadTerms: 0);
         var biasChunks = options.UseBias
             ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, launcher.ReductionThreads, Launcher.SingleChunkBiasTerms)
             : ChunkPlan.None;
@@ -211,9 +215,9 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         }
 
         // The direct program computes kernel and bias gradients in one launch when both take the same operands;
-        // the bias runs alone after the tiled program or when the kernel's operands are rounded.
+        // the bias runs alone after the tiled or depthwise program or when the kernel's operands are rounded.
         var inputOperand = rounds ? TensorFloat32Operands.Round<TMem>(launcher, stream, input, roundedInput.Get(geometry.InputElements)) : input;
-        bool biasAlone = kernelTile is not null || rounds;
+        bool biasAlone = kernelTile is not null || p.IsDepthwise || rounds;
         if (kernelTile is TileShape tile)
         {
             // Once per group, on its input channels and filters and its channels of the kernel sums (innermost).
@@ -222,6 +226,10 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
                 launcher.LaunchTiled(stream, new KernelGradientTiledProgram(
                     p, tile, kernelParts, ForwardTensors.Tail(inputOperand, p.InputGroupOffset(group)), ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), ForwardTensors.Tail(kernelSums, (long)group * p.InChannels)));
             }
+        }
+        else if (p.IsDepthwise)
+        {
+            launcher.Launch(stream, new DepthwiseKernelGradientProgram<TMem>(p, kernelChunks, TMem.Bind(inputOperand), TMem.Bind(dzOperand), TMem.Bind(kernelSums)));
         }
         else
         {

@@ -197,6 +197,15 @@ internal readonly struct Conv2DTransposeParams
     /// <summary>Items of the forward program: one per (n, output row, column phase, column block, group, filter block).</summary>
     public long ForwardItems => (long)Batch * OutHeight * StrideW * PhaseColumnBlocks * Groups * FilterBlocks;
 
+    /// <summary>Gets a value indicating whether each group has one input channel (depthwise, any filters per group): the depthwise programs' case.</summary>
+    public bool IsDepthwise => InChannels == 1 && Groups > 1;
+
+    /// <summary>Blocks of <see cref="Block"/> filters of the whole output, across groups: the depthwise programs' lanes.</summary>
+    public int AllFilterBlocks => (BiasStride + Block - 1) / Block;
+
+    /// <summary>Depthwise kernel-gradient work items per reduction chunk: one per (tap, block of filters of the whole output).</summary>
+    public int DepthwiseKernelGradientItemsPerChunk => KernelTaps * AllFilterBlocks;
+
     /// <summary>Items of the input-gradient program: one per (n, input row, column block, group, channel block).</summary>
     public long InputGradientItems => (long)Batch * InHeight * InColumnBlocks * Groups * ChannelBlocks;
 }

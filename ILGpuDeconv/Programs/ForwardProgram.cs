@@ -51,37 +51,20 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
         int filterBlock = rest % p.FilterBlocks;
         rest /= p.FilterBlocks;
         int group = rest % p.Groups;
-        rest /= p.Groups;
-        int columnBlock = rest % p.PhaseColumnBlocks;
-        rest /= p.PhaseColumnBlocks;
-        int phaseW = rest % p.StrideW;
-        rest /= p.StrideW;
-        int oh = rest % p.OutHeight;
-        int n = rest / p.OutHeight;
-
-        // Output column ow sits in phase (ow + CropLeft) % StrideW; the block's four columns are
-        // consecutive members of this phase, StrideW apart.
-        int firstInPhase = phaseW - (p.CropLeft % p.StrideW);
-        if (firstInPhase < 0)
-        {
-            firstInPhase += p.StrideW;
-        }
-
-        int ow0 = firstInPhase + (columnBlock * Conv2DTransposeParams.Block * p.StrideW);
+        var at = new PhaseBlock(p, rest / p.Groups);
+        int ow0 = at.FirstColumn;
         if (ow0 >= p.OutWidth)
         {
             return;
         }
 
+        int n = at.N;
+        int oh = at.OutRow;
         int f0 = filterBlock * Conv2DTransposeParams.Block;
-        int rowPos = oh + p.CropTop;
-        int phaseH = rowPos % p.StrideH;
-
-        // The phase's first taps (none: -1) and the input row and column they meet (exact divisions).
-        int tapRow = p.FirstTapRow(phaseH);
-        int tapColumn = p.FirstTapColumn(phaseW);
-        int qh = tapRow < 0 ? -1 : (rowPos - (tapRow * p.DilationH)) / p.StrideH;
-        int qw0 = (ow0 + p.CropLeft - (tapColumn * p.DilationW)) / p.StrideW;
+        int tapRow = at.TapRow;
+        int tapColumn = at.TapColumn;
+        int qh = at.InputRow;
+        int qw0 = at.InputColumn;
 
         float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
         float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
