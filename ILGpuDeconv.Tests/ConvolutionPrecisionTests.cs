@@ -86,6 +86,44 @@ public sealed class ConvolutionPrecisionTests
         Assert.That(checkedCases, Is.GreaterThanOrEqualTo(30));
     }
 
+    /// <summary>
+    /// The tiled programs' tensor-core loops (<c>mma.sync</c> TF32 on CUDA, its emulation elsewhere) against the same
+    /// TF32 reference: random small configurations, and shapes spanning several block tiles, phases and slices in
+    /// each tile shape.
+    /// </summary>
+    [Test]
+    public void Random_configurations_on_tensor_cores_match_the_TF32_reference([ValueSource(nameof(Kinds))] AcceleratorKind kind)
+    {
+        var device = TestAccelerators.RequireTensorCores(kind);
+        long before = device.Launcher.TensorCoreLaunches;
+        int checkedCases = 0;
+        LayerMatchesReferenceTests.Configurations.Where(c => c.IsValid).Sample(
+            c =>
+            {
+                CheckAgainstTf32Reference(device, c);
+                checkedCases++;
+            },
+            iter: kind == AcceleratorKind.Cuda ? 80 : 20,
+            threads: 1,
+            seed: "0TF32Tensor1");
+        Assert.That(checkedCases, Is.GreaterThanOrEqualTo(10));
+        Assert.That(device.Launcher.TensorCoreLaunches, Is.GreaterThan(before), "the tensor-core loops ran");
+    }
+
+    [TestCase(AcceleratorKind.Cpu, 2, 9, 9, 20, 140, 3, 2, DataFormat.ChannelsLast, TestName = "Tensor cores, 128-wide tiles, NHWC")]
+    [TestCase(AcceleratorKind.Cpu, 1, 7, 5, 72, 24, 4, 2, DataFormat.ChannelsFirst, TestName = "Tensor cores, 64-wide tiles, NCHW")]
+    [TestCase(AcceleratorKind.Cuda, 4, 17, 13, 96, 200, 3, 2, DataFormat.ChannelsLast, TestName = "Tensor cores on CUDA, 128-wide tiles, NHWC")]
+    public void Multi_tile_shapes_on_tensor_cores_match_the_TF32_reference(
+        AcceleratorKind kind, int batch, int height, int width, int channels, int filters, int kernel, int stride, DataFormat format)
+    {
+        var device = TestAccelerators.RequireTensorCores(kind);
+        long before = device.Launcher.TensorCoreLaunches;
+        var c = new LayerMatchesReferenceTests.RandomCase(
+            batch, height, width, channels, filters, new Size2D(kernel), new Size2D(stride), new Size2D(1), Padding.Same, format, true, "linear", null, 17);
+        CheckAgainstTf32Reference(device, c);
+        Assert.That(device.Launcher.TensorCoreLaunches - before, Is.GreaterThanOrEqualTo(3), "forward, input gradient and kernel gradient on tensor cores");
+    }
+
     private static void CheckAgainstTf32Reference(DeconvDevice device, LayerMatchesReferenceTests.RandomCase c)
     {
         using var layer = new Conv2DTranspose(device, c.Options with { Precision = ConvolutionPrecision.TensorFloat32 });

@@ -36,7 +36,8 @@ public sealed class PtxInspectionTests
     }
 
     public static IEnumerable<TestCaseData> TiledNames() =>
-        PtxInspection.ProgramNames().Where(n => n.Contains('@', StringComparison.Ordinal) && (n.Contains("Linear", StringComparison.Ordinal) || !n.StartsWith("Forward", StringComparison.Ordinal)))
+        PtxInspection.ProgramNames().Where(n => n.Contains('@', StringComparison.Ordinal) && !n.Contains("@TC", StringComparison.Ordinal)
+            && (n.Contains("Linear", StringComparison.Ordinal) || !n.StartsWith("Forward", StringComparison.Ordinal)))
             .Select(name => new TestCaseData(name).SetName($"PTX tiled: {name}"));
 
     [TestCaseSource(nameof(TiledNames))]
@@ -53,6 +54,25 @@ public sealed class PtxInspectionTests
             Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
             Assert.That(vectorLoads, Is.EqualTo(8 * tileLoadsPerStep), "8 reduction steps per slice, written out");
             Assert.That(scalarLoads, Is.Zero);
+        });
+    }
+
+    public static IEnumerable<TestCaseData> TensorCoreNames() =>
+        PtxInspection.ProgramNames().Where(n => n.Contains("@TC", StringComparison.Ordinal)).Select(name => new TestCaseData(name).SetName($"PTX tensor cores: {name}"));
+
+    [TestCaseSource(nameof(TensorCoreNames))]
+    public void Tensor_core_loops_use_mma_and_global_loads_under_launch_bounds(string name)
+    {
+        // One TF32 mma per 16x8 tile of each warp's part of a slice, and no generic loads: compiled at O2, so that
+        // ptxas keeps the inline PTX's operands in registers (the PTX report shows it with ptxas's spill counts).
+        string ptx = PtxInspection.Compile(name, CudaArchitecture.SM_80, CudaInstructionSet.ISA_78).Ptx;
+        int tiles = name.EndsWith("128x128", StringComparison.Ordinal) ? 16 : name.EndsWith("64x64", StringComparison.Ordinal) ? 4 : 8;
+        Assert.Multiple(() =>
+        {
+            Assert.That(System.Text.RegularExpressions.Regex.Count(ptx, @"mma\.sync\.aligned\.m16n8k8\.row\.col\.f32\.tf32\.tf32\.f32"), Is.EqualTo(tiles));
+            Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
+            Assert.That(System.Text.RegularExpressions.Regex.Count(ptx, @"\bld\.f32\b|\bld\.v4\.f32\b"), Is.Zero, "generic loads (O1)");
+            Assert.That(ptx, Does.Contain("ld.global"));
         });
     }
 

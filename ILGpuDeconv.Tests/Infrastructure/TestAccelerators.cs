@@ -20,6 +20,7 @@ public static class TestAccelerators
 
     private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<DeconvDevice?>> Devices = new();
     private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<(DeconvDevice Device, IDisposable? Context)>> TiledDevices = new();
+    private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<(DeconvDevice Device, IDisposable? Context)>> TensorCoreDevices = new();
     private static readonly Lazy<IReadOnlyList<AcceleratorInfo>> Present = new(DeconvDevice.ListAccelerators);
 
     /// <summary>Gets every kind, for <c>[ValueSource]</c> and <c>[TestCaseSource]</c>.</summary>
@@ -68,6 +69,41 @@ public static class TestAccelerators
     }
 
     /// <summary>
+    /// Gets a device that runs the tiled programs' TF32 tensor-core loops, or ignores the calling test: CUDA with
+    /// tensor cores (compute capability 8.0 and above); on the CPU accelerator a third device, whose loops run the
+    /// emulation of the <c>mma.sync</c> step (same fragments, scalar arithmetic). Not OpenCL: ILGPU's OpenCL code
+    /// generator refuses the loops, so TF32 there is the rounded-operand emulation only.
+    /// </summary>
+    public static DeconvDevice RequireTensorCores(AcceleratorKind kind)
+    {
+        var tiled = RequireTiled(kind);
+        if (kind == AcceleratorKind.OpenCL)
+        {
+            Assert.Ignore("ILGPU's OpenCL code generator refuses the tensor-core loops; OpenCL runs TF32 as rounded operands on the float32 programs");
+        }
+
+        if (kind == AcceleratorKind.Cuda)
+        {
+            if (!tiled.UsesTensorCores)
+            {
+                Assert.Ignore($"{tiled.Info.Name} has no TF32 tensor cores (compute capability below 8.0)");
+            }
+
+            return tiled;
+        }
+
+        return TensorCoreDevices.GetOrAdd(kind, k => new Lazy<(DeconvDevice Device, IDisposable? Context)>(() =>
+        {
+            var context = ILGPU.Context.Create(b => DeconvDevice.ConfigureContext(b.CPU(new CPUDevice(32, 8, 1))));
+            var accelerator = context.GetPreferredDevice(preferCPU: true).CreateAccelerator(context);
+            var borrowed = DeconvDevice.FromAccelerator(accelerator);
+            borrowed.Algorithm = ConvolutionAlgorithm.TiledGemm;
+            borrowed.EmulatesTensorCores = true;
+            return (borrowed, new ContextOwner(context, accelerator, borrowed));
+        })).Value.Device;
+    }
+
+    /// <summary>
     /// Gets the first selected device (CPU on a plain host, OpenCL inside the PoCL root), for tests about
     /// the API rather than about one accelerator; ignores the test when none is selected.
     /// </summary>
@@ -99,7 +135,7 @@ public static class TestAccelerators
         }
 
         Devices.Clear();
-        foreach (var entry in TiledDevices.Values.Where(d => d.IsValueCreated))
+        foreach (var entry in TiledDevices.Values.Concat(TensorCoreDevices.Values).Where(d => d.IsValueCreated))
         {
             if (entry.Value.Context is IDisposable owner)
             {
@@ -112,6 +148,7 @@ public static class TestAccelerators
         }
 
         TiledDevices.Clear();
+        TensorCoreDevices.Clear();
     }
 
     private sealed class ContextOwner(ILGPU.Context context, ILGPU.Runtime.Accelerator accelerator, DeconvDevice device) : IDisposable

@@ -14,12 +14,16 @@ namespace ILGpuDeconv.Diagnostics;
 /// memory accessor GPUs use, over each built-in activation (programs with an activation parameter) and
 /// each norm rule (the norm constraint), as the entry point <see cref="GridStrideLoop.Run{TProgram}"/> that
 /// <see cref="Launcher"/> compiles; and each type implementing <see cref="ITiledProgram"/> in each block
-/// tile, as <see cref="TiledGemm"/>'s entry point with its launch bounds.
+/// tile, as <see cref="TiledGemm"/>'s entry point with its launch bounds, and again on tensor cores (named
+/// <c>@TC</c> and the tile, compiled at O2 as <see cref="TensorCoreCompiler"/> compiles them).
 /// </summary>
 internal static class GpuProgramCatalog
 {
-    /// <summary>One specialisation: a display name, the closed entry point and its launch bounds (none for grid-stride programs).</summary>
-    internal readonly record struct Entry(string Name, MethodInfo Method, KernelSpecialization Specialization = default);
+    /// <summary>
+    /// One specialisation: a display name, the closed entry point, its launch bounds (none for grid-stride programs),
+    /// and whether it is a tensor-core loop (compiled at O2).
+    /// </summary>
+    internal readonly record struct Entry(string Name, MethodInfo Method, KernelSpecialization Specialization = default, bool TensorCores = false);
 
     /// <summary>Lists every specialisation, ordered by name.</summary>
     public static IReadOnlyList<Entry> All()
@@ -61,6 +65,13 @@ internal static class GpuProgramCatalog
                     var method = typeof(TiledGemm).GetMethod("Run" + tile)!.MakeGenericMethod(closed);
                     yield return new Entry($"{program.Name.Split('`')[0]}{suffix}@{tile}", method, TiledGemm.Specialization);
                 }
+
+                // On tensor cores: each tile, the forward program linear (its epilogue is the SIMT tile's).
+                var linear = program.IsGenericTypeDefinition ? program.MakeGenericType(typeof(LinearFunction)) : program;
+                string linearSuffix = program.IsGenericTypeDefinition ? $"<{nameof(LinearFunction)}>" : string.Empty;
+                string shapeName = shape.ToString()["Tile".Length..];
+                var tensorCores = typeof(TiledGemm).GetMethod("RunTensorCores" + shapeName)!.MakeGenericMethod(linear);
+                yield return new Entry($"{program.Name.Split('`')[0]}{linearSuffix}@TC{shapeName}", tensorCores, TiledGemm.Specialization, TensorCores: true);
             }
         }
     }

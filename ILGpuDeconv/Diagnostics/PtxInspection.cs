@@ -7,6 +7,7 @@ using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
+using ILGpuDeconv.Programs.Tiled;
 using ILGpuDeconv.Runtime;
 
 namespace ILGpuDeconv.Diagnostics;
@@ -14,7 +15,8 @@ namespace ILGpuDeconv.Diagnostics;
 /// <summary>
 /// The PTX that ILGPU's CUDA backend makes of the layer's GPU programs, without a GPU: for judging kernels
 /// offline (NVIDIA's <c>ptxas</c> turns it into registers, spills and SASS) and for checking which
-/// instructions they use. The context is configured as <see cref="DeconvDevice"/> configures its own.
+/// instructions they use. The context is configured as <see cref="DeconvDevice"/> configures its own (O1), the
+/// tensor-core loops as <see cref="TensorCoreCompiler"/> compiles them (O2).
 /// </summary>
 public static class PtxInspection
 {
@@ -55,24 +57,31 @@ public static class PtxInspection
         return new GpuProgramPtx(entry.Name, compiler.Compile(entry));
     }
 
-    private sealed class Compiler : IDisposable
+    private sealed class Compiler(CudaArchitecture architecture, CudaInstructionSet instructionSet) : IDisposable
     {
-        private readonly Context context;
-        private readonly PTXBackend backend;
+        private readonly Context context = Context.Create(builder => DeconvDevice.ConfigureContext(builder));
+        private readonly Lazy<TensorCoreCompiler> tensorCores = new(() => new TensorCoreCompiler(architecture, instructionSet));
+        private PTXBackend? backend;
 
-        public Compiler(CudaArchitecture architecture, CudaInstructionSet instructionSet)
+        public string Compile(GpuProgramCatalog.Entry entry)
         {
-            context = Context.Create(builder => DeconvDevice.ConfigureContext(builder));
-            backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, instructionSet, null);
-        }
+            if (entry.TensorCores)
+            {
+                return tensorCores.Value.Compile(entry.Method, entry.Specialization).PTXAssembly;
+            }
 
-        public string Compile(GpuProgramCatalog.Entry entry) =>
-            ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(entry.Method), entry.Specialization))
-                .PTXAssembly;
+            backend ??= new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, instructionSet, null);
+            return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(entry.Method), entry.Specialization)).PTXAssembly;
+        }
 
         public void Dispose()
         {
-            backend.Dispose();
+            backend?.Dispose();
+            if (tensorCores.IsValueCreated)
+            {
+                tensorCores.Value.Dispose();
+            }
+
             context.Dispose();
         }
     }

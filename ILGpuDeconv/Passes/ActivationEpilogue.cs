@@ -21,9 +21,9 @@ internal abstract class ActivationEpilogue<TMem>
     /// <summary>
     /// Launches the forward pass: the pre-activation goes to <see cref="ForwardTensors.PreActivation"/> when
     /// <paramref name="flags"/> has <see cref="ForwardFlags.StorePreActivation"/>. With a <paramref name="tile"/>
-    /// the tiled program runs (<see cref="ForwardTiledProgram{TAct}"/>), else the direct one.
+    /// the tiled program runs (<see cref="ForwardTiledProgram{TAct}"/>, on tensor cores with <paramref name="tensorCores"/>), else the direct one.
     /// </summary>
-    public abstract void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile);
+    public abstract void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile, bool tensorCores);
 
     /// <summary>Launches <c>dz = d(loss)/d(pre-activation)</c> from the output gradient and the stored pre-activation.</summary>
     public abstract void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz);
@@ -32,7 +32,7 @@ internal abstract class ActivationEpilogue<TMem>
     /// The forward program: the direct one (or its depthwise form) once for all groups (the group is an index of its grid), the tiled one
     /// once per group, on views offset to the group's channels, filters and weight layout.
     /// </summary>
-    private static void LaunchForward<TAct>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, int flags, TileShape? tile)
+    private static void LaunchForward<TAct>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, int flags, TileShape? tile, bool tensorCores)
         where TAct : unmanaged, IActivationFunction
     {
         if (tile is not TileShape shape)
@@ -54,7 +54,7 @@ internal abstract class ActivationEpilogue<TMem>
         for (int group = 0; group < p.Groups; group++)
         {
             var g = t.ForGroup(p, group);
-            launcher.LaunchTiled(stream, new ForwardTiledProgram<TAct>(p, shape, g.Input, g.Layout, g.Bias, g.Output, g.PreActivation, function, flags));
+            launcher.LaunchTiled(stream, new ForwardTiledProgram<TAct>(p, shape, g.Input, g.Layout, g.Bias, g.Output, g.PreActivation, function, flags), tensorCores);
         }
     }
 
@@ -72,8 +72,8 @@ internal abstract class ActivationEpilogue<TMem>
     private sealed class ElementwiseEpilogue<TAct>(TAct function) : ActivationEpilogue<TMem>
         where TAct : unmanaged, IActivationFunction
     {
-        public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile) =>
-            LaunchForward(launcher, stream, p, t, function, flags, tile);
+        public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile, bool tensorCores) =>
+            LaunchForward(launcher, stream, p, t, function, flags, tile, tensorCores);
 
         public override void Gradient(Launcher launcher, AcceleratorStream stream, LastAxis rows, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz) =>
             launcher.Launch(stream, new ActivationGradientProgram<TAct, TMem>(rows.Count * rows.Length, penalty, dy, pre, dz, function));
@@ -82,9 +82,9 @@ internal abstract class ActivationEpilogue<TMem>
     /// <summary>softmax / log_softmax: the forward program runs linear, then a row-wise program normalises.</summary>
     private sealed class SoftmaxEpilogue(bool log) : ActivationEpilogue<TMem>
     {
-        public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile)
+        public override void Forward(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, LastAxis rows, in ForwardTensors t, int flags, TileShape? tile, bool tensorCores)
         {
-            LaunchForward(launcher, stream, p, t, default(LinearFunction), flags, tile);
+            LaunchForward(launcher, stream, p, t, default(LinearFunction), flags, tile, tensorCores);
             bool stored = (flags & ForwardFlags.StorePreActivation) != 0;
             launcher.Launch(stream, new SoftmaxProgram<TMem>(new SoftmaxRows(rows.Count, rows.Length, log), TMem.Bind(stored ? t.PreActivation : t.Output), TMem.Bind(t.Output)));
         }

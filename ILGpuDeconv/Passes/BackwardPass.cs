@@ -199,8 +199,10 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
                 var shape = TileChoice.For(rows, columns, 1, launcher.Multiprocessors);
                 for (int group = 0; group < p.Groups; group++)
                 {
-                    launcher.LaunchTiled(stream, new InputGradientTiledProgram(
-                        p, shape, ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), LayoutOf(inputGradientLayout, p, group), ForwardTensors.Tail(dx, p.InputGroupOffset(group))));
+                    launcher.LaunchTiled(
+                        stream,
+                        new InputGradientTiledProgram(p, shape, ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), LayoutOf(inputGradientLayout, p, group), ForwardTensors.Tail(dx, p.InputGroupOffset(group))),
+                        forward.TensorCores);
                 }
             }
             else
@@ -223,8 +225,11 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
             // Once per group, on its input channels and filters and its channels of the kernel sums (innermost).
             for (int group = 0; group < p.Groups; group++)
             {
-                launcher.LaunchTiled(stream, new KernelGradientTiledProgram(
-                    p, tile, kernelParts, ForwardTensors.Tail(inputOperand, p.InputGroupOffset(group)), ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), ForwardTensors.Tail(kernelSums, (long)group * p.InChannels)));
+                launcher.LaunchTiled(
+                    stream,
+                    new KernelGradientTiledProgram(
+                        p, tile, kernelParts, ForwardTensors.Tail(inputOperand, p.InputGroupOffset(group)), ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), ForwardTensors.Tail(kernelSums, (long)group * p.InChannels)),
+                    forward.TensorCores);
             }
         }
         else if (p.IsDepthwise)

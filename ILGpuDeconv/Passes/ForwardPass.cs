@@ -44,6 +44,9 @@ internal abstract class ForwardPass : IDisposable
     /// <summary>Gets a value indicating whether the convolutions take TF32-rounded operands (<see cref="ConvolutionPrecision.TensorFloat32"/>).</summary>
     public bool RoundsOperands => Options.Precision == ConvolutionPrecision.TensorFloat32;
 
+    /// <summary>Gets a value indicating whether the tiled programs run on tensor cores: TF32 operands on a device that has them (<see cref="DeconvDevice.UsesTensorCores"/>).</summary>
+    public bool TensorCores => RoundsOperands && device.UsesTensorCores;
+
     /// <summary>The output as rows of its last axis (Keras's softmax axis): the filters for channels_last, the width for channels_first.</summary>
     public static LastAxis LastAxisOf(Conv2DTransposeGeometry geometry)
     {
@@ -125,6 +128,6 @@ internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOpti
 
         int flags = (storePre ? ForwardFlags.StorePreActivation : 0)
             | (Options.UseBias ? ForwardFlags.AddBias : 0);
-        epilogue.Forward(device.Launcher, stream, p, LastAxisOf(geometry), new ForwardTensors(input, forwardLayout, weights.Bias.View, output, pre), flags, tile);
+        epilogue.Forward(device.Launcher, stream, p, LastAxisOf(geometry), new ForwardTensors(input, forwardLayout, weights.Bias.View, output, pre), flags, tile, TensorCores);
     }
 }

@@ -16,7 +16,7 @@ namespace ILGpuDeconv.Programs;
 /// program's closed type), sizes the launch, and serialises launches. Every per-device tuning knob lives
 /// here.
 /// </summary>
-internal sealed class Launcher
+internal sealed class Launcher : IDisposable
 {
     /// <summary>Simulated threads per core on ILGPU's CPU accelerator: enough to balance uneven items, few enough to amortise their cost.</summary>
     public const int CpuThreadsPerCore = 8;
@@ -26,7 +26,8 @@ internal sealed class Launcher
 
     private readonly Accelerator accelerator;
     private readonly ConcurrentDictionary<Type, Lazy<Delegate>> compiled = new();
-    private readonly ConcurrentDictionary<(Type Program, TileShape Shape), Lazy<Delegate>> compiledTiled = new();
+    private readonly ConcurrentDictionary<(Type Program, TileShape Shape, bool TensorCores), Lazy<Delegate>> compiledTiled = new();
+    private readonly Lazy<TensorCoreCompiler>? tensorCoreCompiler;
 
     /// <summary>
     /// The lock held while a program is launched. OpenCL kernel objects keep their arguments between
@@ -35,11 +36,16 @@ internal sealed class Launcher
     /// </summary>
     private readonly object gate = new();
     private long tiledLaunches;
+    private long tensorCoreLaunches;
 
     public Launcher(Accelerator accelerator)
     {
         this.accelerator = accelerator;
         UsesPointers = accelerator.AcceleratorType == AcceleratorType.CPU;
+        if (accelerator is CudaAccelerator cuda)
+        {
+            tensorCoreCompiler = new Lazy<TensorCoreCompiler>(() => new TensorCoreCompiler(cuda.Architecture, cuda.InstructionSet));
+        }
 
         // CPUs (ILGPU's CPU accelerator, and OpenCL CPU devices such as PoCL, whose "threads per
         // multiprocessor" are no hardware threads) need a few hundred items per core; GPUs need enough
@@ -67,6 +73,23 @@ internal sealed class Launcher
 
     /// <summary>Gets how many tiled programs this launcher has launched (for tests that must know which programs ran).</summary>
     public long TiledLaunches => Interlocked.Read(ref tiledLaunches);
+
+    /// <summary>Gets how many of the tiled launches ran the tensor-core loops.</summary>
+    public long TensorCoreLaunches => Interlocked.Read(ref tensorCoreLaunches);
+
+    /// <summary>
+    /// Gets a value indicating whether the accelerator has TF32 tensor cores (<c>mma.sync</c> on compute capability
+    /// 8.0 and above) and the tiled programs.
+    /// </summary>
+    public bool HasTensorCores => SupportsTiled && accelerator is CudaAccelerator cuda && cuda.Architecture >= CudaArchitecture.SM_80;
+
+    /// <summary>
+    /// Gets a value indicating whether the accelerator can run the tensor-core loops at all: CUDA, or ILGPU's CPU
+    /// accelerator (emulated) with the tiled programs' groups and the loops' shared memory. ILGPU's OpenCL code
+    /// generator refuses them ("Invalid code generation operation"), inline PTX in the dead branch included.
+    /// </summary>
+    public bool SupportsTensorCoreLoops => SupportsTiled && accelerator.MaxSharedMemoryPerGroup >= TiledGemm.TensorCoreSharedBytes
+        && accelerator.AcceleratorType is AcceleratorType.Cuda or AcceleratorType.CPU;
 
     /// <summary>Gets the accelerator's multiprocessors (compute units, cores), which a tiled launch aims to fill.</summary>
     public int Multiprocessors => Math.Max(1, accelerator.NumMultiprocessors);
@@ -111,15 +134,24 @@ internal sealed class Launcher
     /// <typeparam name="TProgram">The program.</typeparam>
     /// <param name="stream">The stream.</param>
     /// <param name="program">The program with its tensors and grid.</param>
-    public void LaunchTiled<TProgram>(AcceleratorStream stream, in TProgram program)
+    /// <param name="tensorCores">
+    /// Run the TF32 tensor-core loops (operands already rounded to TF32): <c>mma.sync</c> on CUDA, compiled at O2 by
+    /// <see cref="TensorCoreCompiler"/>; elsewhere their emulation.
+    /// </param>
+    public void LaunchTiled<TProgram>(AcceleratorStream stream, in TProgram program, bool tensorCores = false)
         where TProgram : struct, ITiledProgram
     {
         var grid = program.Grid;
-        var entryPoint = TiledGemm.EntryPoint<TProgram>(grid.Shape);
-        var run = Compiled<(Type, TileShape), Action<AcceleratorStream, KernelConfig, TProgram>>(
+        var entryPoint = tensorCores ? TiledGemm.TensorCoreEntryPoint<TProgram>(grid.Shape) : TiledGemm.EntryPoint<TProgram>(grid.Shape);
+        var run = Compiled<(Type, TileShape, bool), Action<AcceleratorStream, KernelConfig, TProgram>>(
             compiledTiled,
-            (typeof(TProgram), grid.Shape),
-            () => accelerator is CudaAccelerator ? accelerator.LoadKernel(entryPoint, TiledGemm.Specialization) : accelerator.LoadKernel(entryPoint));
+            (typeof(TProgram), grid.Shape, tensorCores),
+            () => (accelerator, tensorCores) switch
+            {
+                (CudaAccelerator, true) => tensorCoreCompiler!.Value.Load<Action<AcceleratorStream, KernelConfig, TProgram>>(accelerator, entryPoint.Method, TiledGemm.Specialization),
+                (CudaAccelerator, false) => accelerator.LoadKernel(entryPoint, TiledGemm.Specialization),
+                _ => accelerator.LoadKernel(entryPoint),
+            });
 
         lock (gate)
         {
@@ -127,6 +159,19 @@ internal sealed class Launcher
         }
 
         Interlocked.Increment(ref tiledLaunches);
+        if (tensorCores)
+        {
+            Interlocked.Increment(ref tensorCoreLaunches);
+        }
+    }
+
+    /// <summary>Releases the tensor-core compiler's context (the compiled programs go with the accelerator).</summary>
+    public void Dispose()
+    {
+        if (tensorCoreCompiler is { IsValueCreated: true } compiler)
+        {
+            compiler.Value.Dispose();
+        }
     }
 
     /// <summary>Gets a compiled program from a cache, compiling it on first use; a failed compilation is not cached.</summary>

@@ -134,6 +134,18 @@ public sealed class DeconvDevice : IDisposable
     };
 
     /// <summary>
+    /// Gets or sets a value indicating whether the tiled programs run their tensor-core loops emulated where the
+    /// accelerator has no tensor cores (tests of the fragment indexing on the CPU accelerator).
+    /// </summary>
+    internal bool EmulatesTensorCores { get; set; }
+
+    /// <summary>
+    /// Gets a value indicating whether <see cref="ConvolutionPrecision.TensorFloat32"/> layers run the tiled programs'
+    /// tensor-core loops: on CUDA devices of compute capability 8.0 and above (or emulated, for tests).
+    /// </summary>
+    internal bool UsesTensorCores => Launcher.HasTensorCores || (EmulatesTensorCores && Launcher.SupportsTensorCoreLoops);
+
+    /// <summary>
     /// The fewest input channels and filters per group for which <see cref="ConvolutionAlgorithm.Auto"/> runs a
     /// grouped layer's tiled programs: below it a 64-wide tile would be mostly empty.
     /// </summary>
@@ -223,6 +235,7 @@ public sealed class DeconvDevice : IDisposable
             return;
         }
 
+        Launcher.Dispose();
         if (ownsAccelerator)
         {
             Accelerator.Dispose();

@@ -9,7 +9,8 @@
 # --ptx DIR  use PTX files already written (default: build the Bench and write them into --out)
 # --out DIR  where the .ptx, .cubin, .sass and report.md go (default: TestResults/ptx-report)
 # Counts are static (instructions in the kernel's code, not executed instructions). LD is a generic
-# (non-global) load, which ILGPU emits at OptimizationLevel O1; LDG/LDS are global/shared loads.
+# (non-global) load, which ILGPU emits at OptimizationLevel O1; LDG/LDS are global/shared loads. HMMA are
+# tensor-core instructions: the @TC programs, compiled at O2 (TensorCoreCompiler), the rest at O1.
 # Not part of CI: CI must not depend on NVIDIA's tools.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -44,8 +45,8 @@ report=$out/report.md
 {
   echo "# PTX report ($(ptxas --version | tail -n 1 | sed 's/^Build //'), $arch)"
   echo
-  echo "| program | registers | spill stores B | spill loads B | stack B | shared B | FFMA | LDG | LDG.128 | LD (generic) | LDS | LDS.128 | STG | FFMA per load |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| program | registers | spill stores B | spill loads B | stack B | shared B | FFMA | HMMA | LDG | LDG.128 | LD (generic) | LDS | LDS.128 | STG | FFMA per load |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } >"$report"
 
 failures=0
@@ -68,15 +69,16 @@ for ptx in "$ptx_dir"/*.ptx; do
       s = substr($0, RSTART, RLENGTH); sub(/.*\*\/[ \t]+/, "", s); sub(/^@!?U?P[0-9T] +/, "", s); op = s
       base = op; sub(/\..*/, "", base)
       if (base == "FFMA") ffma++
+      if (base == "HMMA") hmma++
       if (base == "LDG") { ldg++; if (op ~ /\.128/) ldg128++ }
       if (base == "LD") ld++
       if (base == "LDS") { lds++; if (op ~ /\.128/) lds128++ }
       if (base == "STG") stg++
     }
-    END { printf "%d %d %d %d %d %d %d", ffma, ldg, ldg128, ld, lds, lds128, stg }' "$out/$name.sass")
-  read -r ffma ldg ldg128 ld lds lds128 stg <<<"$counts"
+    END { printf "%d %d %d %d %d %d %d %d", ffma, hmma, ldg, ldg128, ld, lds, lds128, stg }' "$out/$name.sass")
+  read -r ffma hmma ldg ldg128 ld lds lds128 stg <<<"$counts"
   per_load=$(awk -v f="$ffma" -v l="$((ldg + ld + lds))" 'BEGIN { if (l > 0) printf "%.1f", f / l; else print "-" }')
-  echo "| $name | ${registers:-?} | ${stores:-?} | ${loads:-?} | ${stack:-?} | ${smem:-0} | $ffma | $ldg | $ldg128 | $ld | $lds | $lds128 | $stg | $per_load |" >>"$report"
+  echo "| $name | ${registers:-?} | ${stores:-?} | ${loads:-?} | ${stack:-?} | ${smem:-0} | $ffma | $hmma | $ldg | $ldg128 | $ld | $lds | $lds128 | $stg | $per_load |" >>"$report"
 done
 
 cat "$report"

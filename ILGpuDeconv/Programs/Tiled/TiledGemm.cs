@@ -54,6 +54,25 @@ internal static partial class TiledGemm
             _ => Run64x64,
         };
 
+    /// <summary>Gets the entry point of a block tile on tensor cores (TF32 <c>mma.sync</c>), closed over the program.</summary>
+    public static System.Action<TProgram> TensorCoreEntryPoint<TProgram>(TileShape shape)
+        where TProgram : struct, ITiledProgram => shape switch
+        {
+            TileShape.Tile128x128 => RunTensorCores128x128,
+            TileShape.Tile128x64 => RunTensorCores128x64,
+            TileShape.Tile64x128 => RunTensorCores64x128,
+            _ => RunTensorCores64x64,
+        };
+
+    /// <summary>
+    /// Shared memory of the largest tensor-core block tile: the staging buffers, rows padded by 8 floats, and the
+    /// emulation's fragment matrices (declared, though unused, on CUDA too).
+    /// </summary>
+    public const int TensorCoreSharedBytes = ((2 * 2 * SliceDepth * (128 + 8)) + (8 * ((64 * SliceDepth) + (SliceDepth * 32)))) * sizeof(float);
+
+    /// <summary>One TF32 tensor-core step: <c>D = A B + D</c> for a 16x8 tile of D, k = 8, A row-major, B column-major (PTX ISA 7.0, sm_80).</summary>
+    private const string Mma = "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};";
+
     /// <summary>The launch of a program: a group per block tile of each problem.</summary>
     public static KernelConfig Config(in TileGrid grid) => new(new Index3D(grid.RowTiles, grid.ColumnTiles, grid.Problems), new Index3D(GroupSize, 1, 1));
 
