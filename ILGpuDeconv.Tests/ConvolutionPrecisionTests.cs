@@ -107,7 +107,7 @@ public sealed class ConvolutionPrecisionTests
             threads: 1,
             seed: "0TF32Tensor1");
         Assert.That(checkedCases, Is.GreaterThanOrEqualTo(10));
-        Assert.That(device.Launcher.TensorCoreLaunches, Is.GreaterThan(before), "the tensor-core loops ran");
+        Assert.That(device.Launcher.TensorCoreLaunches, Is.GreaterThan(before), $"the tensor-core loops ran ({device.Launcher.TensorCoreFailure ?? "no failure recorded"})");
     }
 
     [TestCase(AcceleratorKind.Cpu, 2, 9, 9, 20, 140, 3, 2, DataFormat.ChannelsLast, TestName = "Tensor cores, 128-wide tiles, NHWC")]
@@ -121,7 +121,7 @@ public sealed class ConvolutionPrecisionTests
         var c = new LayerMatchesReferenceTests.RandomCase(
             batch, height, width, channels, filters, new Size2D(kernel), new Size2D(stride), new Size2D(1), Padding.Same, format, true, "linear", null, 17);
         CheckAgainstTf32Reference(device, c);
-        Assert.That(device.Launcher.TensorCoreLaunches - before, Is.GreaterThanOrEqualTo(3), "forward, input gradient and kernel gradient on tensor cores");
+        Assert.That(device.Launcher.TensorCoreLaunches - before, Is.GreaterThanOrEqualTo(3), $"forward, input gradient and kernel gradient on tensor cores ({device.Launcher.TensorCoreFailure ?? "no failure recorded"})");
     }
 
     private static void CheckAgainstTf32Reference(DeconvDevice device, LayerMatchesReferenceTests.RandomCase c)

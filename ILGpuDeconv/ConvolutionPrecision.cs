@@ -15,9 +15,10 @@ public enum ConvolutionPrecision
     /// (<c>tf.config.experimental.enable_tensor_float_32_execution</c>, on by default) and PyTorch
     /// (<c>torch.backends.cudnn.allow_tf32</c>, on by default for convolutions) allow: each operand is rounded
     /// to 10 mantissa bits (to nearest, ties away from zero, as <c>cvt.rna.tf32.f32</c>), products and sums stay
-    /// float32. Each product then carries a relative error of at most about 2^-10. This version emulates it on
-    /// every accelerator (operands rounded once, before the float32 programs run): the same results
-    /// everywhere, without the tensor cores' speed.
+    /// float32. Each product then carries a relative error of at most about 2^-10. The operands are rounded once,
+    /// before the convolutions run; on CUDA devices of compute capability 8.0 and above the tiled programs then
+    /// multiply on tensor cores (<c>mma.sync</c> TF32), elsewhere the float32 programs do: the same arithmetic,
+    /// differing only in the order of float32 sums.
     /// </summary>
     TensorFloat32,
 }

@@ -37,6 +37,7 @@ internal sealed class Launcher : IDisposable
     private readonly object gate = new();
     private long tiledLaunches;
     private long tensorCoreLaunches;
+    private volatile string? tensorCoreFailure;
 
     public Launcher(Accelerator accelerator)
     {
@@ -73,6 +74,12 @@ internal sealed class Launcher : IDisposable
 
     /// <summary>Gets how many tiled programs this launcher has launched (for tests that must know which programs ran).</summary>
     public long TiledLaunches => Interlocked.Read(ref tiledLaunches);
+
+    /// <summary>
+    /// Gets why the tensor-core loops could not be compiled or loaded (then the tiled programs run their SIMT
+    /// loops, with the same TF32 operands), or null while they can.
+    /// </summary>
+    public string? TensorCoreFailure => tensorCoreFailure;
 
     /// <summary>Gets how many of the tiled launches ran the tensor-core loops.</summary>
     public long TensorCoreLaunches => Interlocked.Read(ref tensorCoreLaunches);
@@ -136,22 +143,26 @@ internal sealed class Launcher : IDisposable
     /// <param name="program">The program with its tensors and grid.</param>
     /// <param name="tensorCores">
     /// Run the TF32 tensor-core loops (operands already rounded to TF32): <c>mma.sync</c> on CUDA, compiled at O2 by
-    /// <see cref="TensorCoreCompiler"/>; elsewhere their emulation.
+    /// <see cref="TensorCoreCompiler"/>; elsewhere their emulation. When they fail to compile or load, the SIMT
+    /// loops run instead, from then on (<see cref="TensorCoreFailure"/> says why).
     /// </param>
     public void LaunchTiled<TProgram>(AcceleratorStream stream, in TProgram program, bool tensorCores = false)
         where TProgram : struct, ITiledProgram
     {
         var grid = program.Grid;
-        var entryPoint = tensorCores ? TiledGemm.TensorCoreEntryPoint<TProgram>(grid.Shape) : TiledGemm.EntryPoint<TProgram>(grid.Shape);
-        var run = Compiled<(Type, TileShape, bool), Action<AcceleratorStream, KernelConfig, TProgram>>(
-            compiledTiled,
-            (typeof(TProgram), grid.Shape, tensorCores),
-            () => (accelerator, tensorCores) switch
-            {
-                (CudaAccelerator, true) => tensorCoreCompiler!.Value.Load<Action<AcceleratorStream, KernelConfig, TProgram>>(accelerator, entryPoint.Method, TiledGemm.Specialization),
-                (CudaAccelerator, false) => accelerator.LoadKernel(entryPoint, TiledGemm.Specialization),
-                _ => accelerator.LoadKernel(entryPoint),
-            });
+        tensorCores &= tensorCoreFailure is null;
+        Action<AcceleratorStream, KernelConfig, TProgram> run;
+        try
+        {
+            run = CompiledTiled<TProgram>(grid.Shape, tensorCores);
+        }
+        catch (Exception e) when (tensorCores && e is not OutOfMemoryException)
+        {
+            // The operands are TF32 already, so the SIMT loops give the same TF32 results, without the speed.
+            tensorCoreFailure = $"{e.GetType().Name}: {e.Message}";
+            tensorCores = false;
+            run = CompiledTiled<TProgram>(grid.Shape, false);
+        }
 
         lock (gate)
         {
@@ -163,6 +174,21 @@ internal sealed class Launcher : IDisposable
         {
             Interlocked.Increment(ref tensorCoreLaunches);
         }
+    }
+
+    private Action<AcceleratorStream, KernelConfig, TProgram> CompiledTiled<TProgram>(TileShape shape, bool tensorCores)
+        where TProgram : struct, ITiledProgram
+    {
+        var entryPoint = tensorCores ? TiledGemm.TensorCoreEntryPoint<TProgram>(shape) : TiledGemm.EntryPoint<TProgram>(shape);
+        return Compiled<(Type, TileShape, bool), Action<AcceleratorStream, KernelConfig, TProgram>>(
+            compiledTiled,
+            (typeof(TProgram), shape, tensorCores),
+            () => (accelerator, tensorCores) switch
+            {
+                (CudaAccelerator, true) => tensorCoreCompiler!.Value.Load<Action<AcceleratorStream, KernelConfig, TProgram>>(accelerator, entryPoint.Method, TiledGemm.Specialization),
+                (CudaAccelerator, false) => accelerator.LoadKernel(entryPoint, TiledGemm.Specialization),
+                _ => accelerator.LoadKernel(entryPoint),
+            });
     }
 
     /// <summary>Releases the tensor-core compiler's context (the compiled programs go with the accelerator).</summary>
