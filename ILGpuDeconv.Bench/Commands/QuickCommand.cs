@@ -91,7 +91,7 @@ internal static class QuickCommand
 
             if (peers.Contains("cudnn") && gpu)
             {
-                results.AddRange(CudnnPeer.Measure(shapes.Where(s => s.GpuScale || shapes.Count <= 4).ToList(), passes, minTime));
+                results.AddRange(CudnnPeer.Measure(shapes.Where(s => s.GpuScale || s.Groups > 1 || shapes.Count <= 4).ToList(), passes, minTime));
             }
 
             PrintTable(results);

@@ -17,7 +17,7 @@ public static class CudnnPeer
         var specs = shapes.Select(s =>
         {
             var g = Conv2DTransposeGeometry.Create(s.Options, s.InputShape);
-            return new { name = s.Name, n = s.Batch, h = s.Height, w = s.Width, cin = s.InChannels, cout = s.Filters, k = s.Kernel, s = s.Stride, oh = g.OutputHeight, ow = g.OutputWidth, crop = g.CropBegin.Height };
+            return new { name = s.Name, n = s.Batch, h = s.Height, w = s.Width, cin = s.InChannels, cout = s.Filters, k = s.Kernel, s = s.Stride, oh = g.OutputHeight, ow = g.OutputWidth, crop = g.CropBegin.Height, groups = s.Groups };
         });
         string script = Path.Combine(AppContext.BaseDirectory, "Peers", "cudnn_peer.py");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("PYTHON") ?? "python3")

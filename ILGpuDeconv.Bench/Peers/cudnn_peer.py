@@ -13,7 +13,7 @@ import sys
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--shapes", required=True, help="JSON list of shapes: name,n,h,w,cin,cout,k,s,padding,oh,ow,crop")
+    parser.add_argument("--shapes", required=True, help="JSON list of shapes: name,n,h,w,cin,cout,k,s,padding,oh,ow,crop[,groups]")
     parser.add_argument("--passes", default="forward,input_grad,kernel_grad")
     parser.add_argument("--min-time", type=float, default=0.5)
     args = parser.parse_args()
@@ -32,12 +32,13 @@ def main():
     for shape in json.loads(args.shapes):
         n, h, w, cin, cout, k, s = (shape[key] for key in ("n", "h", "w", "cin", "cout", "k", "s"))
         oh, ow, crop = shape["oh"], shape["ow"], shape["crop"]
+        groups = shape.get("groups", 1)
         full = (h - 1) * s + k
         padding = crop
         output_padding = oh - (full - 2 * crop)
         g = torch.Generator(device="cpu").manual_seed(1)
         x = torch.rand((n, cin, h, w), generator=g).mul_(2).sub_(1).to(device)
-        weight = torch.rand((cin, cout, k, k), generator=g).mul_(2).sub_(1).to(device)
+        weight = torch.rand((cin, cout // groups, k, k), generator=g).mul_(2).sub_(1).to(device)
         bias = torch.rand((cout,), generator=g).mul_(2).sub_(1).to(device)
         dy = torch.rand((n, cout, oh, ow), generator=g).mul_(2).sub_(1).to(device)
         for tf32 in (False, True):
@@ -48,14 +49,14 @@ def main():
                 if name == "forward":
                     def run():
                         return torch.nn.functional.conv_transpose2d(
-                            x, weight, bias, stride=s, padding=padding, output_padding=output_padding)
+                            x, weight, bias, stride=s, padding=padding, output_padding=output_padding, groups=groups)
                 else:
                     mask = [True, False, False] if name == "input_grad" else [False, True, True]
 
                     def run(mask=mask):
                         return torch.ops.aten.convolution_backward(
                             dy, x, weight, [cout], [s, s], [padding, padding], [1, 1], True,
-                            [output_padding, output_padding], 1, mask)
+                            [output_padding, output_padding], groups, mask)
                 print(json.dumps({"shape": shape["name"], "pass": name, "impl": impl, "ms": time(torch, run, args.min_time)}), flush=True)
     return 0
 

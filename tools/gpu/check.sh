@@ -9,7 +9,7 @@
 #   tests    the whole published test suite, ILGPUDECONV_TEST_ACCELERATORS=<accelerator> (tests.trx)
 #   verify   every golden case file on the accelerator, forward and gradients (verify-FILE.log)
 #   soak     forward + backward repeated: flat memory, bitwise-identical results
-#   quick    G1-G5 and A-D against cuDNN fp32 and TF32 (quick.json, quick.md); A-D against the plain
+#   quick    G1-G5, A-D and the depthwise DW against cuDNN fp32 and TF32 (quick.json, quick.md); A-D against the plain
 #            loop when the accelerator is not CUDA
 # A step is passed, failed, timeout, or missing: missing when the accelerator is not on the machine (the
 # Bench exits 3; no test of that accelerator executed). Missing is never counted as passed. DIR also gets
@@ -34,7 +34,7 @@ while (($#)); do
   esac
 done
 case $accelerator in
-  cuda) kind=Cuda; shapes=${shapes:-G1,G2,G3,G4,G5,A,B,C,D}; peers=cudnn ;;
+  cuda) kind=Cuda; shapes=${shapes:-G1,G2,G3,G4,G5,A,B,C,D,DW}; peers=cudnn ;;
   opencl) kind=OpenCL; shapes=${shapes:-A,B,C,D}; peers=naive ;;
   cpu) kind=Cpu; shapes=${shapes:-A,B,C,D}; peers=naive ;;
   *) echo "check: --accelerator must be cuda, opencl or cpu" >&2; exit 2 ;;
