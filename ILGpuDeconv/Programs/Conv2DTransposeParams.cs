@@ -179,6 +179,20 @@ internal readonly struct Conv2DTransposeParams
 
     public int KernelTaps => KernelHeight * KernelWidth;
 
+    /// <summary>The first input column whose output column through kernel column <paramref name="b"/>, j*sw + b*dw - left, lies in [0, OutWidth).</summary>
+    public int FirstInputColumn(int b)
+    {
+        int j = IndexMath.CeilDiv(CropLeft - (b * DilationW), StrideW);
+        return j < 0 ? 0 : j;
+    }
+
+    /// <summary>The last input column whose output column through kernel column <paramref name="b"/> lies in [0, OutWidth).</summary>
+    public int LastInputColumn(int b)
+    {
+        int j = IndexMath.FloorDiv(OutWidth - 1 + CropLeft - (b * DilationW), StrideW);
+        return j > InWidth - 1 ? InWidth - 1 : j;
+    }
+
     /// <summary>Where group <paramref name="group"/>'s channels start in x and dx.</summary>
     public long InputGroupOffset(int group) => (long)group * InputGroupStep;
 

@@ -129,40 +129,10 @@ internal readonly struct DepthwiseForwardProgram<TAct, TMem> : IGpuProgram
         float b2 = addBias ? bias.Load(lanes.Filter2) : 0f;
         float b3 = addBias ? bias.Load(lanes.Filter3) : 0f;
         int rowBase = (at.N * p.YN) + (at.OutRow * p.YH);
-        StoreColumn(p, y, pre, act, flags, rowBase, ow0, f0, a00 + b0, a01 + b1, a02 + b2, a03 + b3);
-        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + p.StrideW, f0, a10 + b0, a11 + b1, a12 + b2, a13 + b3);
-        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (2 * p.StrideW), f0, a20 + b0, a21 + b1, a22 + b2, a23 + b3);
-        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (3 * p.StrideW), f0, a30 + b0, a31 + b1, a32 + b2, a33 + b3);
-    }
-
-    private static void StoreColumn(
-        in Conv2DTransposeParams p, TMem y, TMem pre, TAct act, int flags, int rowBase, int ow, int f0, float v0, float v1, float v2, float v3)
-    {
-        if (ow >= p.OutWidth)
-        {
-            return;
-        }
-
-        int o = rowBase + (ow * p.YW) + (f0 * p.YC);
-        Store(p, y, pre, act, flags, o, f0, v0);
-        Store(p, y, pre, act, flags, o + p.YC, f0 + 1, v1);
-        Store(p, y, pre, act, flags, o + (2 * p.YC), f0 + 2, v2);
-        Store(p, y, pre, act, flags, o + (3 * p.YC), f0 + 3, v3);
-    }
-
-    private static void Store(in Conv2DTransposeParams p, TMem y, TMem pre, TAct act, int flags, int offset, int filter, float value)
-    {
-        if (filter >= p.BiasStride)
-        {
-            return;
-        }
-
-        if ((flags & ForwardFlags.StorePreActivation) != 0)
-        {
-            pre.Store(offset, value);
-        }
-
-        y.Store(offset, act.Apply(value));
+        ForwardProgram<TAct, TMem>.StoreColumn(p, y, pre, act, flags, rowBase, ow0, f0, p.BiasStride, a00 + b0, a01 + b1, a02 + b2, a03 + b3);
+        ForwardProgram<TAct, TMem>.StoreColumn(p, y, pre, act, flags, rowBase, ow0 + p.StrideW, f0, p.BiasStride, a10 + b0, a11 + b1, a12 + b2, a13 + b3);
+        ForwardProgram<TAct, TMem>.StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (2 * p.StrideW), f0, p.BiasStride, a20 + b0, a21 + b1, a22 + b2, a23 + b3);
+        ForwardProgram<TAct, TMem>.StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (3 * p.StrideW), f0, p.BiasStride, a30 + b0, a31 + b1, a32 + b2, a33 + b3);
     }
 }
 
@@ -201,17 +171,8 @@ internal readonly struct DepthwiseKernelGradientProgram<TMem>(in Conv2DTranspose
         int d0f = lanes.Filter0 * p.YC, d1f = lanes.Filter1 * p.YC, d2f = lanes.Filter2 * p.YC, d3f = lanes.Filter3 * p.YC;
 
         // Input columns whose output column j*sw + b*dw - left lies in [0, OutWidth).
-        int jFirst = IndexMath.CeilDiv(p.CropLeft - (b * p.DilationW), p.StrideW);
-        int jLast = IndexMath.FloorDiv(p.OutWidth - 1 + p.CropLeft - (b * p.DilationW), p.StrideW);
-        if (jFirst < 0)
-        {
-            jFirst = 0;
-        }
-
-        if (jLast > p.InWidth - 1)
-        {
-            jLast = p.InWidth - 1;
-        }
+        int jFirst = p.FirstInputColumn(b);
+        int jLast = p.LastInputColumn(b);
 
         float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
         int rowEnd = chunks.End(chunk);

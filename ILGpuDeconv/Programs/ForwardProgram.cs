@@ -150,14 +150,19 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
         float b2 = addBias && f0 + 2 < p.Filters ? bias.Load(fb + 2) : 0f;
         float b3 = addBias && f0 + 3 < p.Filters ? bias.Load(fb + 3) : 0f;
         int rowBase = (n * p.YN) + (group * p.OutputGroupStep) + (oh * p.YH);
-        StoreColumn(p, y, pre, act, flags, rowBase, ow0, f0, a00 + b0, a01 + b1, a02 + b2, a03 + b3);
-        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + p.StrideW, f0, a10 + b0, a11 + b1, a12 + b2, a13 + b3);
-        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (2 * p.StrideW), f0, a20 + b0, a21 + b1, a22 + b2, a23 + b3);
-        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (3 * p.StrideW), f0, a30 + b0, a31 + b1, a32 + b2, a33 + b3);
+        StoreColumn(p, y, pre, act, flags, rowBase, ow0, f0, p.Filters, a00 + b0, a01 + b1, a02 + b2, a03 + b3);
+        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + p.StrideW, f0, p.Filters, a10 + b0, a11 + b1, a12 + b2, a13 + b3);
+        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (2 * p.StrideW), f0, p.Filters, a20 + b0, a21 + b1, a22 + b2, a23 + b3);
+        StoreColumn(p, y, pre, act, flags, rowBase, ow0 + (3 * p.StrideW), f0, p.Filters, a30 + b0, a31 + b1, a32 + b2, a33 + b3);
     }
 
-    private static void StoreColumn(
-        in Conv2DTransposeParams p, TMem y, TMem pre, TAct act, int flags, int rowBase, int ow, int f0, float v0, float v1, float v2, float v3)
+    /// <summary>
+    /// Stores four filters of output column <paramref name="ow"/> (none past the output): the pre-activation when
+    /// asked, the activation of it always; filters from <paramref name="filters"/> on do not exist. The depthwise
+    /// forward program stores through it too.
+    /// </summary>
+    internal static void StoreColumn(
+        in Conv2DTransposeParams p, TMem y, TMem pre, TAct act, int flags, int rowBase, int ow, int f0, int filters, float v0, float v1, float v2, float v3)
     {
         if (ow >= p.OutWidth)
         {
@@ -165,15 +170,15 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
         }
 
         int o = rowBase + (ow * p.YW) + (f0 * p.YC);
-        Store(p, y, pre, act, flags, o, f0, v0);
-        Store(p, y, pre, act, flags, o + p.YC, f0 + 1, v1);
-        Store(p, y, pre, act, flags, o + (2 * p.YC), f0 + 2, v2);
-        Store(p, y, pre, act, flags, o + (3 * p.YC), f0 + 3, v3);
+        Store(y, pre, act, flags, o, f0 < filters, v0);
+        Store(y, pre, act, flags, o + p.YC, f0 + 1 < filters, v1);
+        Store(y, pre, act, flags, o + (2 * p.YC), f0 + 2 < filters, v2);
+        Store(y, pre, act, flags, o + (3 * p.YC), f0 + 3 < filters, v3);
     }
 
-    private static void Store(in Conv2DTransposeParams p, TMem y, TMem pre, TAct act, int flags, int offset, int filter, float value)
+    private static void Store(TMem y, TMem pre, TAct act, int flags, int offset, bool exists, float value)
     {
-        if (filter >= p.Filters)
+        if (!exists)
         {
             return;
         }

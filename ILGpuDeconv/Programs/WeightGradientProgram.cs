@@ -98,17 +98,8 @@ internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
         bool f3v = f0 + 3 < p.Filters;
 
         // Input columns whose output column j*sw + b*dw - left lies in [0, OutWidth).
-        int jFirst = IndexMath.CeilDiv(p.CropLeft - (b * p.DilationW), p.StrideW);
-        int jLast = IndexMath.FloorDiv(p.OutWidth - 1 + p.CropLeft - (b * p.DilationW), p.StrideW);
-        if (jFirst < 0)
-        {
-            jFirst = 0;
-        }
-
-        if (jLast > p.InWidth - 1)
-        {
-            jLast = p.InWidth - 1;
-        }
+        int jFirst = p.FirstInputColumn(b);
+        int jLast = p.LastInputColumn(b);
 
         // Each row's products are summed in registers, then added to the chunk's totals: a sum of row sums,
         // whose error grows with the rows of one chunk rather than with every product.

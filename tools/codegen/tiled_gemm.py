@@ -40,6 +40,21 @@ DEPTH = 8      # reduction depth of one slice
 TILES = [(128, 128), (128, 64), (64, 128), (64, 64)]
 
 
+def slice_loop_head(w, buf_a, buf_b, a_per, b_per):
+    """The slice loop's opening, shared by both loops: this slice's buffer offsets, the next slice's global loads."""
+    w("        for (int slice = 0; slice < slices; slice++)")
+    w("        {")
+    w(f"            int current = (slice & 1) * {buf_a};")
+    w(f"            int currentB = (slice & 1) * {buf_b};")
+    w("            bool more = slice + 1 < slices;")
+    w("            if (more)")
+    w("            {")
+    w(f"                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, {a_per});")
+    w(f"                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, {b_per});")
+    w("            }")
+    w("")
+
+
 def tile_method(bm, bn):
     tm, tn = bm // 16, bn // 16
     a_quads, b_quads = bm // 4, bn // 4  # Float4 per slice row of the A and B tiles
@@ -88,17 +103,7 @@ def tile_method(bm, bn):
     w("        }")
     w("")
     w("        Group.Barrier();")
-    w("        for (int slice = 0; slice < slices; slice++)")
-    w("        {")
-    w(f"            int current = (slice & 1) * {buf_a};")
-    w(f"            int currentB = (slice & 1) * {buf_b};")
-    w("            bool more = slice + 1 < slices;")
-    w("            if (more)")
-    w("            {")
-    w(f"                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, {a_per});")
-    w(f"                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, {b_per});")
-    w("            }")
-    w("")
+    slice_loop_head(w, buf_a, buf_b, a_per, b_per)
     w("            // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.")
     w(f"            var a = sharedA.SubView(current + ty, {buf_a} - ty);")
     w(f"            var b = sharedB.SubView(currentB + tx, {buf_b} - tx);")
@@ -200,17 +205,7 @@ def tensor_core_method(bm, bn):
     w("        var floatsA = sharedA.Cast<float>();")
     w("        var floatsB = sharedB.Cast<float>();")
     w(f"        var warpScratch = scratch.SubView(warp * {scratch_warp}, {scratch_warp});")
-    w("        for (int slice = 0; slice < slices; slice++)")
-    w("        {")
-    w(f"            int current = (slice & 1) * {buf_a};")
-    w(f"            int currentB = (slice & 1) * {buf_b};")
-    w("            bool more = slice + 1 < slices;")
-    w("            if (more)")
-    w("            {")
-    w(f"                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, {a_per});")
-    w(f"                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, {b_per});")
-    w("            }")
-    w("")
+    slice_loop_head(w, buf_a, buf_b, a_per, b_per)
     w("            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).")
     w(f"            var a = floatsA.SubView(current + (t * {sa}) + warpM + g, {2 * buf_a} - (current + (t * {sa}) + warpM + g));")
     w(f"            var b = floatsB.SubView(currentB + (t * {sb}) + warpN + g, {2 * buf_b} - (currentB + (t * {sb}) + warpN + g));")
