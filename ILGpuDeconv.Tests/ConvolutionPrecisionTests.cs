@@ -110,16 +110,18 @@ public sealed class ConvolutionPrecisionTests
         Assert.That(device.Launcher.TensorCoreLaunches, Is.GreaterThan(before), $"the tensor-core loops ran ({device.Launcher.TensorCoreFailure ?? "no failure recorded"})");
     }
 
-    [TestCase(AcceleratorKind.Cpu, 2, 9, 9, 20, 140, 3, 2, DataFormat.ChannelsLast, TestName = "Tensor cores, 128-wide tiles, NHWC")]
-    [TestCase(AcceleratorKind.Cpu, 1, 7, 5, 72, 24, 4, 2, DataFormat.ChannelsFirst, TestName = "Tensor cores, 64-wide tiles, NCHW")]
-    [TestCase(AcceleratorKind.Cuda, 4, 17, 13, 96, 200, 3, 2, DataFormat.ChannelsLast, TestName = "Tensor cores on CUDA, 128-wide tiles, NHWC")]
+    [TestCase(AcceleratorKind.Cpu, 2, 9, 9, 20, 140, 3, 2, DataFormat.ChannelsLast, 1, TestName = "Tensor cores, 128-wide tiles, NHWC")]
+    [TestCase(AcceleratorKind.Cpu, 1, 7, 5, 72, 24, 4, 2, DataFormat.ChannelsFirst, 1, TestName = "Tensor cores, 64-wide tiles, NCHW")]
+    [TestCase(AcceleratorKind.Cpu, 1, 6, 6, 80, 140, 3, 2, DataFormat.ChannelsLast, 2, TestName = "Tensor cores, 2 groups, NHWC")]
+    [TestCase(AcceleratorKind.Cuda, 4, 17, 13, 96, 200, 3, 2, DataFormat.ChannelsLast, 1, TestName = "Tensor cores on CUDA, 128-wide tiles, NHWC")]
+    [TestCase(AcceleratorKind.Cuda, 2, 16, 16, 128, 128, 4, 2, DataFormat.ChannelsFirst, 2, TestName = "Tensor cores on CUDA, 2 groups, NCHW")]
     public void Multi_tile_shapes_on_tensor_cores_match_the_TF32_reference(
-        AcceleratorKind kind, int batch, int height, int width, int channels, int filters, int kernel, int stride, DataFormat format)
+        AcceleratorKind kind, int batch, int height, int width, int channels, int filters, int kernel, int stride, DataFormat format, int groups)
     {
         var device = TestAccelerators.RequireTensorCores(kind);
         long before = device.Launcher.TensorCoreLaunches;
         var c = new LayerMatchesReferenceTests.RandomCase(
-            batch, height, width, channels, filters, new Size2D(kernel), new Size2D(stride), new Size2D(1), Padding.Same, format, true, "linear", null, 17);
+            batch, height, width, channels, filters, new Size2D(kernel), new Size2D(stride), new Size2D(1), Padding.Same, format, true, "linear", null, 17, groups);
         CheckAgainstTf32Reference(device, c);
         Assert.That(device.Launcher.TensorCoreLaunches - before, Is.GreaterThanOrEqualTo(3), $"forward, input gradient and kernel gradient on tensor cores ({device.Launcher.TensorCoreFailure ?? "no failure recorded"})");
     }

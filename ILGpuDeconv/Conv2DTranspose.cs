@@ -248,6 +248,13 @@ public sealed partial class Conv2DTranspose : IDisposable
                 $"{argumentName} shape {geometry.InputShape} needs more than {int.MaxValue} GPU work items for one pass.", argumentName);
         }
 
+        // The programs index the weight layouts (filters or channels padded to 4 per group) with 32 bits.
+        if (p.ForwardLayoutLength * p.Groups > int.MaxValue || p.InputGradientLayoutLength * p.Groups > int.MaxValue)
+        {
+            throw new ArgumentException(
+                $"kernel shape {geometry.KernelShape} with groups={p.Groups} needs a weight layout of more than {int.MaxValue} elements.", argumentName);
+        }
+
         return p;
     }
 

@@ -17,8 +17,8 @@ public enum ConvolutionPrecision
     /// to 10 mantissa bits (to nearest, ties away from zero, as <c>cvt.rna.tf32.f32</c>), products and sums stay
     /// float32. Each product then carries a relative error of at most about 2^-10. The operands are rounded once,
     /// before the convolutions run; on CUDA devices of compute capability 8.0 and above the tiled programs then
-    /// multiply on tensor cores (<c>mma.sync</c> TF32), elsewhere the float32 programs do: the same arithmetic,
-    /// differing only in the order of float32 sums.
+    /// multiply on tensor cores (<c>mma.sync</c> TF32), elsewhere the float32 programs do: the same exact products,
+    /// summed differently (tensor cores do not promise IEEE float32 additions), both within TF32's error bound.
     /// </summary>
     TensorFloat32,
 }

@@ -7,9 +7,9 @@ namespace ILGpuDeconv.Programs;
 /// the pre-activation for the backward pass. Each item is one output row, one stride phase of the columns,
 /// four of that phase's columns and four filters (a 4x4 register block). Because every output in a phase
 /// shares the same kernel taps, the item visits only taps that contribute: no tap loop over positions the
-/// stride skips. With groups, the group is one more index of the grid, next to the filter block (so that
-/// neighbouring items of a depthwise layer read neighbouring channels). No atomics: each output is written once,
-/// by one item.
+/// stride skips. With groups, the group is one more index of the grid, next to the filter block (depthwise
+/// layers run <see cref="DepthwiseForwardProgram{TAct, TMem}"/> instead). No atomics: each output is written
+/// once, by one item.
 /// </summary>
 /// <typeparam name="TAct">The activation function fused into the store.</typeparam>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
@@ -26,7 +26,7 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
     private readonly TAct act;
     private readonly int flags;
 
-    /// <summary>Describes the launch; <paramref name="w"/> is in the <c>[kh, kw, C, FiltersPadded]</c> layout.</summary>
+    /// <summary>Describes the launch; <paramref name="w"/> holds the groups' <c>[kh, kw, C/G, FiltersPadded]</c> layouts one after the other.</summary>
     public ForwardProgram(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
     {
         this.p = p;

@@ -16,7 +16,7 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
     private readonly TMem w;
     private readonly TMem dx;
 
-    /// <summary>Describes the launch; <paramref name="w"/> is in the <c>[kh, kw, F, ChannelsPadded]</c> layout.</summary>
+    /// <summary>Describes the launch; <paramref name="w"/> holds the groups' <c>[kh, kw, F/G, ChannelsPadded]</c> layouts one after the other.</summary>
     public InputGradientProgram(in Conv2DTransposeParams p, TMem dz, TMem w, TMem dx)
     {
         this.p = p;

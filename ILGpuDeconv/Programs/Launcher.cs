@@ -76,8 +76,9 @@ internal sealed class Launcher : IDisposable
     public long TiledLaunches => Interlocked.Read(ref tiledLaunches);
 
     /// <summary>
-    /// Gets why the tensor-core loops could not be compiled or loaded (then the tiled programs run their SIMT
-    /// loops, with the same TF32 operands), or null while they can.
+    /// Gets why the tensor-core loops could not be compiled or loaded, or null while they can. The first such
+    /// failure turns them off for the launcher's lifetime: the tiled programs run their SIMT loops, with the same
+    /// TF32 operands. A failure of a launch itself (asynchronous on CUDA) is not caught here.
     /// </summary>
     public string? TensorCoreFailure => tensorCoreFailure;
 

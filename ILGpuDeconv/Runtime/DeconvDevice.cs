@@ -152,8 +152,15 @@ public sealed class DeconvDevice : IDisposable
     public const int TiledGroupMinimum = 32;
 
     /// <summary>Gets a value indicating whether the passes of a layer of these sizes run the tiled programs.</summary>
-    internal bool UsesTiledProgramsFor(in Conv2DTransposeParams p) => Algorithm == ConvolutionAlgorithm.TiledGemm
-        || (UsesTiledPrograms && (p.Groups == 1 || Math.Min(p.InChannels, p.Filters) >= TiledGroupMinimum));
+    internal bool UsesTiledProgramsFor(in Conv2DTransposeParams p) => TiledFor(Algorithm, UsesTiledPrograms, p);
+
+    /// <summary>
+    /// The choice behind <see cref="UsesTiledProgramsFor"/>: an explicit <see cref="ConvolutionAlgorithm.TiledGemm"/>
+    /// always; otherwise where the tiled programs are the accelerator's choice (<paramref name="tiledHere"/>), for a
+    /// layer without groups or with at least <see cref="TiledGroupMinimum"/> channels and filters per group.
+    /// </summary>
+    internal static bool TiledFor(ConvolutionAlgorithm algorithm, bool tiledHere, in Conv2DTransposeParams p) => algorithm == ConvolutionAlgorithm.TiledGemm
+        || (tiledHere && (p.Groups == 1 || Math.Min(p.InChannels, p.Filters) >= TiledGroupMinimum));
 
     /// <summary>The weights of named layers, for TensorFlow's <c>reuse</c>.</summary>
     internal LayerWeightRegistry Weights { get; } = new();

@@ -26,15 +26,30 @@ internal sealed class TensorCoreCompiler : IDisposable
     public TensorCoreCompiler(CudaArchitecture architecture, CudaInstructionSet instructionSet)
     {
         context = Context.Create(builder => ConfigureContext(builder));
-        backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, instructionSet, null);
+        try
+        {
+            backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, instructionSet, null);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The settings of the tensor-core context: the library's, at <see cref="OptimizationLevel.O2"/>.</summary>
     public static Context.Builder ConfigureContext(Context.Builder builder) => DeconvDevice.ConfigureContext(builder).Optimize(OptimizationLevel.O2);
 
     /// <summary>Compiles an explicitly grouped entry point with launch bounds.</summary>
-    public PTXCompiledKernel Compile(MethodInfo entryPoint, KernelSpecialization specialization) =>
-        (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(entryPoint), specialization);
+    /// <remarks>One compilation at a time: the launcher compiles different tiles from different threads, and nothing
+    /// says ILGPU's backend may be shared by them.</remarks>
+    public PTXCompiledKernel Compile(MethodInfo entryPoint, KernelSpecialization specialization)
+    {
+        lock (backend)
+        {
+            return (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(entryPoint), specialization);
+        }
+    }
 
     /// <summary>Compiles an entry point and loads it into <paramref name="accelerator"/>, as a launch delegate.</summary>
     public TLaunch Load<TLaunch>(Accelerator accelerator, MethodInfo entryPoint, KernelSpecialization specialization)
