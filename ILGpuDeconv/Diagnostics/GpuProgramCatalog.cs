@@ -45,7 +45,10 @@ internal static class GpuProgramCatalog
         return [.. entries.OrderBy(e => e.Name, StringComparer.Ordinal)];
     }
 
-    /// <summary>The tiled programs (<see cref="ITiledProgram"/>), each in every block tile; the forward program in the largest tile for each activation, in the others linear.</summary>
+    /// <summary>
+    /// The tiled programs (<see cref="ITiledProgram"/>), each in every block tile, with the float32 and the tensor-core
+    /// loop; the forward program in the largest tile for each activation, in the others linear.
+    /// </summary>
     private static IEnumerable<Entry> TiledEntries()
     {
         var tiled = typeof(ITiledProgram).Assembly.GetTypes()
@@ -57,21 +60,19 @@ internal static class GpuProgramCatalog
             {
                 IEnumerable<Type> activations = !program.IsGenericTypeDefinition ? [null!]
                     : shape == TileShape.Tile128x128 ? ImplementationsOf(typeof(IActivationFunction)) : [typeof(LinearFunction)];
+
+                // Each also on tensor cores (compiled at O2, whose code for the activations is checked here too).
                 foreach (var activation in activations)
                 {
-                    var closed = activation is null ? program : program.MakeGenericType(activation);
-                    string suffix = activation is null ? string.Empty : $"<{activation.Name}>";
-                    string tile = shape.ToString()["Tile".Length..];
-                    var method = typeof(TiledGemm).GetMethod("Run" + tile)!.MakeGenericMethod(closed);
-                    yield return new Entry($"{program.Name.Split('`')[0]}{suffix}@{tile}", method, TiledGemm.Specialization);
+                    foreach (bool tensorCores in (bool[])[false, true])
+                    {
+                        var closed = activation is null ? program : program.MakeGenericType(activation);
+                        string suffix = activation is null ? string.Empty : $"<{activation.Name}>";
+                        string tile = shape.ToString()["Tile".Length..];
+                        var method = typeof(TiledGemm).GetMethod((tensorCores ? "RunTensorCores" : "Run") + tile)!.MakeGenericMethod(closed);
+                        yield return new Entry($"{program.Name.Split('`')[0]}{suffix}@{(tensorCores ? "TC" : string.Empty)}{tile}", method, TiledGemm.Specialization, tensorCores);
+                    }
                 }
-
-                // On tensor cores: each tile, the forward program linear (its epilogue is the SIMT tile's).
-                var linear = program.IsGenericTypeDefinition ? program.MakeGenericType(typeof(LinearFunction)) : program;
-                string linearSuffix = program.IsGenericTypeDefinition ? $"<{nameof(LinearFunction)}>" : string.Empty;
-                string shapeName = shape.ToString()["Tile".Length..];
-                var tensorCores = typeof(TiledGemm).GetMethod("RunTensorCores" + shapeName)!.MakeGenericMethod(linear);
-                yield return new Entry($"{program.Name.Split('`')[0]}{linearSuffix}@TC{shapeName}", tensorCores, TiledGemm.Specialization, TensorCores: true);
             }
         }
     }
