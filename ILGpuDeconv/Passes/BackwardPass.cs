@@ -205,6 +205,10 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
                         forward.TensorCores);
                 }
             }
+            else if (p.IsDepthwise)
+            {
+                launcher.Launch(stream, new DepthwiseInputGradientProgram<TMem>(p, TMem.Bind(dzOperand), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
+            }
             else
             {
                 launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dzOperand), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));

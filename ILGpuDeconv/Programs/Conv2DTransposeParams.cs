@@ -217,6 +217,9 @@ internal readonly struct Conv2DTransposeParams
     /// <summary>Blocks of <see cref="Block"/> filters of the whole output, across groups: the depthwise programs' lanes.</summary>
     public int AllFilterBlocks => (BiasStride + Block - 1) / Block;
 
+    /// <summary>Blocks of <see cref="Block"/> input channels of the whole input, across groups: the depthwise input gradient's lanes.</summary>
+    public int AllChannelBlocks => (KernelChannels + Block - 1) / Block;
+
     /// <summary>Depthwise kernel-gradient work items per reduction chunk: one per (tap, block of filters of the whole output).</summary>
     public int DepthwiseKernelGradientItemsPerChunk => KernelTaps * AllFilterBlocks;
 

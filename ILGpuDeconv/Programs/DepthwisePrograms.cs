@@ -137,6 +137,134 @@ internal readonly struct DepthwiseForwardProgram<TAct, TMem> : IGpuProgram
 }
 
 /// <summary>
+/// The input gradient of a depthwise layer (one input channel per group), where <see cref="InputGradientProgram{TMem}"/>'s
+/// blocks of four channels of one group would hold one. Each item is one input row, four consecutive input columns
+/// and four consecutive input channels, that is four groups: lane <c>l</c> sums its own group's filters of dz against
+/// its own weights, <c>dx[n,i,j,g] = sum over a, b, f of dz[n, i*sh + a*dh - top, j*sw + b*dw - left, g*F/G + f] * K[a,b,f,g]</c>,
+/// in the order <see cref="InputGradientProgram{TMem}"/> sums. Each element is written once.
+/// </summary>
+/// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
+internal readonly struct DepthwiseInputGradientProgram<TMem>(in Conv2DTransposeParams p, TMem dz, TMem w, TMem dx) : IGpuProgram
+    where TMem : struct, ITensorMemory
+{
+    private readonly Conv2DTransposeParams p = p;
+    private readonly TMem dz = dz;
+    private readonly TMem w = w;
+    private readonly TMem dx = dx;
+
+    /// <summary>Gets the items: one per (n, input row, column block, block of four channels).</summary>
+    public long Items => (long)p.Batch * p.InHeight * p.InColumnBlocks * p.AllChannelBlocks;
+
+    public void Execute(int item) => Block(item, p, dz, w, dx);
+
+    private static void Block(int item, in Conv2DTransposeParams p, TMem dz, TMem w, TMem dx)
+    {
+        int c0 = (item % p.AllChannelBlocks) * Conv2DTransposeParams.Block;
+        int rest = item / p.AllChannelBlocks;
+        int j0 = (rest % p.InColumnBlocks) * Conv2DTransposeParams.Block;
+        rest /= p.InColumnBlocks;
+        int i = rest % p.InHeight;
+        int n = rest / p.InHeight;
+
+        // Each lane's group (its channel; a missing one repeats the first, and is not stored): its filters in dz
+        // and its part of the groups' input-gradient layouts [G][kh, kw, F/G, ChannelsPadded].
+        int g0 = c0;
+        int g1 = c0 + 1 < p.KernelChannels ? c0 + 1 : c0;
+        int g2 = c0 + 2 < p.KernelChannels ? c0 + 2 : c0;
+        int g3 = c0 + 3 < p.KernelChannels ? c0 + 3 : c0;
+        int d0g = g0 * p.OutputGroupStep, d1g = g1 * p.OutputGroupStep, d2g = g2 * p.OutputGroupStep, d3g = g3 * p.OutputGroupStep;
+        int layout = (int)p.InputGradientLayoutLength;
+        int w0g = g0 * layout, w1g = g1 * layout, w2g = g2 * layout, w3g = g3 * layout;
+
+        float a00 = 0, a01 = 0, a02 = 0, a03 = 0;
+        float a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+        float a20 = 0, a21 = 0, a22 = 0, a23 = 0;
+        float a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+
+        int columnStep = p.StrideW * p.YW;
+        for (int a = 0; a < p.KernelHeight; a++)
+        {
+            int oh = (i * p.StrideH) + (a * p.DilationH) - p.CropTop;
+            if (oh < 0)
+            {
+                continue;
+            }
+
+            if (oh >= p.OutHeight)
+            {
+                break;
+            }
+
+            for (int b = 0; b < p.KernelWidth; b++)
+            {
+                // Output columns of the four input columns, StrideW apart; a column cropped away forms no product.
+                int ow = (j0 * p.StrideW) + (b * p.DilationW) - p.CropLeft;
+                bool v0 = ow >= 0 && ow < p.OutWidth && j0 < p.InWidth;
+                bool v1 = ow + p.StrideW >= 0 && ow + p.StrideW < p.OutWidth && j0 + 1 < p.InWidth;
+                bool v2 = ow + (2 * p.StrideW) >= 0 && ow + (2 * p.StrideW) < p.OutWidth && j0 + 2 < p.InWidth;
+                bool v3 = ow + (3 * p.StrideW) >= 0 && ow + (3 * p.StrideW) < p.OutWidth && j0 + 3 < p.InWidth;
+                if (!(v0 | v1 | v2 | v3))
+                {
+                    continue;
+                }
+
+                int dBase = (n * p.YN) + (oh * p.YH) + (ow * p.YW);
+                int tapBase = ((a * p.KernelWidth) + b) * p.Filters * p.ChannelsPadded;
+                for (int f = 0; f < p.Filters; f++)
+                {
+                    int d = dBase + (f * p.YC);
+                    int wo = tapBase + (f * p.ChannelsPadded);
+                    float w0 = w.Load(w0g + wo);
+                    float w1 = w.Load(w1g + wo);
+                    float w2 = w.Load(w2g + wo);
+                    float w3 = w.Load(w3g + wo);
+                    if (v0)
+                    {
+                        a00 += dz.Load(d + d0g) * w0;
+                        a01 += dz.Load(d + d1g) * w1;
+                        a02 += dz.Load(d + d2g) * w2;
+                        a03 += dz.Load(d + d3g) * w3;
+                    }
+
+                    d += columnStep;
+                    if (v1)
+                    {
+                        a10 += dz.Load(d + d0g) * w0;
+                        a11 += dz.Load(d + d1g) * w1;
+                        a12 += dz.Load(d + d2g) * w2;
+                        a13 += dz.Load(d + d3g) * w3;
+                    }
+
+                    d += columnStep;
+                    if (v2)
+                    {
+                        a20 += dz.Load(d + d0g) * w0;
+                        a21 += dz.Load(d + d1g) * w1;
+                        a22 += dz.Load(d + d2g) * w2;
+                        a23 += dz.Load(d + d3g) * w3;
+                    }
+
+                    d += columnStep;
+                    if (v3)
+                    {
+                        a30 += dz.Load(d + d0g) * w0;
+                        a31 += dz.Load(d + d1g) * w1;
+                        a32 += dz.Load(d + d2g) * w2;
+                        a33 += dz.Load(d + d3g) * w3;
+                    }
+                }
+            }
+        }
+
+        int rowBase = (n * p.XN) + (i * p.XH);
+        InputGradientProgram<TMem>.StoreColumn(p, dx, rowBase, j0, c0, p.KernelChannels, a00, a01, a02, a03);
+        InputGradientProgram<TMem>.StoreColumn(p, dx, rowBase, j0 + 1, c0, p.KernelChannels, a10, a11, a12, a13);
+        InputGradientProgram<TMem>.StoreColumn(p, dx, rowBase, j0 + 2, c0, p.KernelChannels, a20, a21, a22, a23);
+        InputGradientProgram<TMem>.StoreColumn(p, dx, rowBase, j0 + 3, c0, p.KernelChannels, a30, a31, a32, a33);
+    }
+}
+
+/// <summary>
 /// The kernel gradient of a depthwise layer (one input channel per group), whose blocks of four filters by four
 /// channels in <see cref="WeightGradientProgram{TMem}"/> would hold one useful product in sixteen. Each item is one
 /// reduction chunk, one tap and four consecutive filters of the whole output, each lane with its group's input

@@ -5,7 +5,8 @@ namespace ILGpuDeconv.Programs;
 /// a strided (dilated) convolution of the output gradient. Each item is one input row, four
 /// consecutive input columns and four channels (a 4x4 register block); every tap it visits contributes
 /// unless it falls outside the output. With groups, the group is one more index of the grid, next to the
-/// channel block. Each element is written once: deterministic, no atomics.
+/// channel block (depthwise layers run <see cref="DepthwiseInputGradientProgram{TMem}"/> instead). Each element is
+/// written once: deterministic, no atomics.
 /// </summary>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
 internal readonly struct InputGradientProgram<TMem> : IGpuProgram
@@ -129,13 +130,17 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
         }
 
         int rowBase = (n * p.XN) + (group * p.InputGroupStep) + (i * p.XH);
-        StoreColumn(p, dx, rowBase, j0, c0, a00, a01, a02, a03);
-        StoreColumn(p, dx, rowBase, j0 + 1, c0, a10, a11, a12, a13);
-        StoreColumn(p, dx, rowBase, j0 + 2, c0, a20, a21, a22, a23);
-        StoreColumn(p, dx, rowBase, j0 + 3, c0, a30, a31, a32, a33);
+        StoreColumn(p, dx, rowBase, j0, c0, p.InChannels, a00, a01, a02, a03);
+        StoreColumn(p, dx, rowBase, j0 + 1, c0, p.InChannels, a10, a11, a12, a13);
+        StoreColumn(p, dx, rowBase, j0 + 2, c0, p.InChannels, a20, a21, a22, a23);
+        StoreColumn(p, dx, rowBase, j0 + 3, c0, p.InChannels, a30, a31, a32, a33);
     }
 
-    private static void StoreColumn(in Conv2DTransposeParams p, TMem dx, int rowBase, int j, int c0, float v0, float v1, float v2, float v3)
+    /// <summary>
+    /// Stores four channels of input column <paramref name="j"/> (none past the input); channels from
+    /// <paramref name="channels"/> on do not exist. The depthwise input-gradient program stores through it too.
+    /// </summary>
+    internal static void StoreColumn(in Conv2DTransposeParams p, TMem dx, int rowBase, int j, int c0, int channels, float v0, float v1, float v2, float v3)
     {
         if (j >= p.InWidth)
         {
@@ -143,22 +148,22 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
         }
 
         int o = rowBase + (j * p.XW) + (c0 * p.XC);
-        if (c0 < p.InChannels)
+        if (c0 < channels)
         {
             dx.Store(o, v0);
         }
 
-        if (c0 + 1 < p.InChannels)
+        if (c0 + 1 < channels)
         {
             dx.Store(o + p.XC, v1);
         }
 
-        if (c0 + 2 < p.InChannels)
+        if (c0 + 2 < channels)
         {
             dx.Store(o + (2 * p.XC), v2);
         }
 
-        if (c0 + 3 < p.InChannels)
+        if (c0 + 3 < channels)
         {
             dx.Store(o + (3 * p.XC), v3);
         }
