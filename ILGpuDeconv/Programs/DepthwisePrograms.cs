@@ -11,31 +11,19 @@ namespace ILGpuDeconv.Programs;
 /// </summary>
 /// <typeparam name="TAct">The activation function fused into the store.</typeparam>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal readonly struct DepthwiseForwardProgram<TAct, TMem> : IGpuProgram
+internal readonly struct DepthwiseForwardProgram<TAct, TMem>(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags) : IGpuProgram
     where TAct : unmanaged, IActivationFunction
     where TMem : struct, ITensorMemory
 {
-    private readonly Conv2DTransposeParams p;
-    private readonly TMem x;
-    private readonly TMem w;
-    private readonly TMem bias;
-    private readonly TMem y;
-    private readonly TMem pre;
-    private readonly TAct act;
-    private readonly int flags;
-
-    /// <summary>Describes the launch; <paramref name="w"/> is the groups' forward layouts, <c>[G][kh, kw, 1, FiltersPadded]</c>.</summary>
-    public DepthwiseForwardProgram(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
-    {
-        this.p = p;
-        this.x = x;
-        this.w = w;
-        this.bias = bias;
-        this.y = y;
-        this.pre = pre;
-        this.act = act;
-        this.flags = flags;
-    }
+    // w: the groups' forward layouts, [G][kh, kw, 1, FiltersPadded].
+    private readonly Conv2DTransposeParams p = p;
+    private readonly TMem x = x;
+    private readonly TMem w = w;
+    private readonly TMem bias = bias;
+    private readonly TMem y = y;
+    private readonly TMem pre = pre;
+    private readonly TAct act = act;
+    private readonly int flags = flags;
 
     public long Items => (long)p.Batch * p.OutHeight * p.StrideW * p.PhaseColumnBlocks * p.AllFilterBlocks;
 
@@ -197,18 +185,13 @@ internal readonly struct DepthwiseInputGradientProgram<TMem>(in Conv2DTransposeP
 
             for (int b = 0; b < p.KernelWidth; b++)
             {
-                // Output columns of the four input columns, StrideW apart; a column cropped away forms no product.
-                int ow = (j0 * p.StrideW) + (b * p.DilationW) - p.CropLeft;
-                bool v0 = ow >= 0 && ow < p.OutWidth && j0 < p.InWidth;
-                bool v1 = ow + p.StrideW >= 0 && ow + p.StrideW < p.OutWidth && j0 + 1 < p.InWidth;
-                bool v2 = ow + (2 * p.StrideW) >= 0 && ow + (2 * p.StrideW) < p.OutWidth && j0 + 2 < p.InWidth;
-                bool v3 = ow + (3 * p.StrideW) >= 0 && ow + (3 * p.StrideW) < p.OutWidth && j0 + 3 < p.InWidth;
-                if (!(v0 | v1 | v2 | v3))
+                var columns = new InputColumnBlock(p, j0, b);
+                if (!columns.Any)
                 {
                     continue;
                 }
 
-                int dBase = (n * p.YN) + (oh * p.YH) + (ow * p.YW);
+                int dBase = (n * p.YN) + (oh * p.YH) + (columns.FirstOutputColumn * p.YW);
                 int tapBase = ((a * p.KernelWidth) + b) * p.Filters * p.ChannelsPadded;
                 for (int f = 0; f < p.Filters; f++)
                 {
@@ -218,7 +201,7 @@ internal readonly struct DepthwiseInputGradientProgram<TMem>(in Conv2DTransposeP
                     float w1 = w.Load(w1g + wo);
                     float w2 = w.Load(w2g + wo);
                     float w3 = w.Load(w3g + wo);
-                    if (v0)
+                    if (columns.V0)
                     {
                         a00 += dz.Load(d + d0g) * w0;
                         a01 += dz.Load(d + d1g) * w1;
@@ -227,7 +210,7 @@ internal readonly struct DepthwiseInputGradientProgram<TMem>(in Conv2DTransposeP
                     }
 
                     d += columnStep;
-                    if (v1)
+                    if (columns.V1)
                     {
                         a10 += dz.Load(d + d0g) * w0;
                         a11 += dz.Load(d + d1g) * w1;
@@ -236,7 +219,7 @@ internal readonly struct DepthwiseInputGradientProgram<TMem>(in Conv2DTransposeP
                     }
 
                     d += columnStep;
-                    if (v2)
+                    if (columns.V2)
                     {
                         a20 += dz.Load(d + d0g) * w0;
                         a21 += dz.Load(d + d1g) * w1;
@@ -245,7 +228,7 @@ internal readonly struct DepthwiseInputGradientProgram<TMem>(in Conv2DTransposeP
                     }
 
                     d += columnStep;
-                    if (v3)
+                    if (columns.V3)
                     {
                         a30 += dz.Load(d + d0g) * w0;
                         a31 += dz.Load(d + d1g) * w1;

@@ -67,18 +67,13 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
 
             for (int b = 0; b < p.KernelWidth; b++)
             {
-                // Output columns of the four input columns, StrideW apart.
-                int ow = (j0 * p.StrideW) + (b * p.DilationW) - p.CropLeft;
-                bool v0 = ow >= 0 && ow < p.OutWidth && j0 < p.InWidth;
-                bool v1 = ow + p.StrideW >= 0 && ow + p.StrideW < p.OutWidth && j0 + 1 < p.InWidth;
-                bool v2 = ow + (2 * p.StrideW) >= 0 && ow + (2 * p.StrideW) < p.OutWidth && j0 + 2 < p.InWidth;
-                bool v3 = ow + (3 * p.StrideW) >= 0 && ow + (3 * p.StrideW) < p.OutWidth && j0 + 3 < p.InWidth;
-                if (!(v0 | v1 | v2 | v3))
+                var columns = new InputColumnBlock(p, j0, b);
+                if (!columns.Any)
                 {
                     continue;
                 }
 
-                int dBase = (n * p.YN) + (group * p.OutputGroupStep) + (oh * p.YH) + (ow * p.YW);
+                int dBase = (n * p.YN) + (group * p.OutputGroupStep) + (oh * p.YH) + (columns.FirstOutputColumn * p.YW);
                 int wBase = ((((group * p.KernelTaps) + (a * p.KernelWidth) + b) * p.Filters) * p.ChannelsPadded) + c0;
                 for (int f = 0; f < p.Filters; f++)
                 {
@@ -90,7 +85,7 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
                     float w3 = w.Load(wo + 3);
 
                     // Columns whose output is cropped away skip their products (no 0 * NaN).
-                    if (v0)
+                    if (columns.V0)
                     {
                         float d0 = dz.Load(d);
                         a00 += d0 * w0;
@@ -99,7 +94,7 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
                         a03 += d0 * w3;
                     }
 
-                    if (v1)
+                    if (columns.V1)
                     {
                         float d1 = dz.Load(d + columnStep);
                         a10 += d1 * w0;
@@ -108,7 +103,7 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
                         a13 += d1 * w3;
                     }
 
-                    if (v2)
+                    if (columns.V2)
                     {
                         float d2 = dz.Load(d + (2 * columnStep));
                         a20 += d2 * w0;
@@ -117,7 +112,7 @@ internal readonly struct InputGradientProgram<TMem> : IGpuProgram
                         a23 += d2 * w3;
                     }
 
-                    if (v3)
+                    if (columns.V3)
                     {
                         float d3 = dz.Load(d + (3 * columnStep));
                         a30 += d3 * w0;
