@@ -1,6 +1,4 @@
 using System;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Constraints;
 using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests;

@@ -2,7 +2,7 @@ using System;
 using System.Numerics.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
-using Shape = ILGpuDeconv.Tensors.TensorShape;
+using Shape = ILGpuDeconv.TensorShape;
 
 namespace ILGpuDeconv.Tests;
 

@@ -1,9 +1,6 @@
 using System;
 using System.Linq;
 using System.Threading.Tasks;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -103,7 +100,7 @@ public sealed class Conv2DTransposeTests
 
             // An explicit choice ignores the variable.
             Environment.SetEnvironmentVariable(DeconvDevice.EnvironmentVariable, "tpu");
-            using var explicitCpu = DeconvDevice.Create(AcceleratorPreference.Cpu);
+            using var explicitCpu = DeconvDevice.Create(AcceleratorKind.Cpu);
             Assert.That(explicitCpu.Kind, Is.EqualTo(AcceleratorKind.Cpu));
         }
         finally

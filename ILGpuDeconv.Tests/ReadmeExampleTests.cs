@@ -1,7 +1,4 @@
 using ILGpuDeconv;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using System;
 using System.IO;
 using System.Linq;

@@ -3,8 +3,6 @@ using System.Linq;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGpuDeconv.Programs;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv;
 

@@ -2,10 +2,7 @@ using System;
 using System.Linq;
 using ILGPU;
 using ILGPU.Runtime;
-using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Programs;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv;
 

@@ -1,6 +1,5 @@
 using System;
 using System.Numerics.Tensors;
-using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv;
 
@@ -11,7 +10,7 @@ namespace ILGpuDeconv;
 /// </content>
 public sealed partial class Conv2DTranspose
 {
-    /// <summary>Runs the layer, keeping state for the backward pass (see <see cref="Forward(ReadOnlySpan{float}, ILGpuDeconv.Tensors.TensorShape)"/>).</summary>
+    /// <summary>Runs the layer, keeping state for the backward pass (see <see cref="Forward(ReadOnlySpan{float}, ILGpuDeconv.TensorShape)"/>).</summary>
     /// <param name="input">The input, rank 4 in the layer's data format (<c>[N, H, W, C]</c> or <c>[N, C, H, W]</c>).</param>
     /// <returns>The output, in <see cref="ComputeOutputShape"/> of the input's shape.</returns>
     /// <exception cref="ArgumentException">The input is not rank 4 or its shape is invalid for the layer; the message names <paramref name="input"/> and the shape.</exception>
@@ -21,7 +20,7 @@ public sealed partial class Conv2DTranspose
         return ToTensor(Forward(values, shape), ComputeOutputShape(shape));
     }
 
-    /// <summary>Runs the layer for inference only (see <see cref="Predict(ReadOnlySpan{float}, ILGpuDeconv.Tensors.TensorShape)"/>).</summary>
+    /// <summary>Runs the layer for inference only (see <see cref="Predict(ReadOnlySpan{float}, ILGpuDeconv.TensorShape)"/>).</summary>
     /// <param name="input">The input, rank 4 in the layer's data format.</param>
     /// <returns>The output.</returns>
     /// <exception cref="ArgumentException">The input is not rank 4 or its shape is invalid for the layer.</exception>

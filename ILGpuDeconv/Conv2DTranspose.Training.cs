@@ -1,5 +1,4 @@
 using System;
-using ILGpuDeconv.Optimizers;
 
 namespace ILGpuDeconv;
 

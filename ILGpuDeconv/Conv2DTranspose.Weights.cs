@@ -1,8 +1,6 @@
 using System;
 using ILGPU;
 using ILGPU.Runtime;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv;
 

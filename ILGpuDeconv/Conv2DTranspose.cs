@@ -1,9 +1,6 @@
 using System;
-using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Passes;
 using ILGpuDeconv.Programs;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv;
 
@@ -70,8 +67,8 @@ public sealed partial class Conv2DTranspose : IDisposable
             }
         }
 
-        forward = ForwardPass.Create(device, options);
-        backward = BackwardPass.Create(device, forward);
+        forward = new ForwardPass(device, options);
+        backward = new BackwardPass(device, forward);
         host = new HostStaging(device);
     }
 
@@ -92,6 +89,27 @@ public sealed partial class Conv2DTranspose : IDisposable
 
     /// <summary>Gets the kernel shape <c>[kh, kw, filters, in_channels]</c>, or null before the layer is built.</summary>
     public TensorShape? KernelShape => CurrentWeights?.KernelShape;
+
+    /// <summary>
+    /// Gets the route (program family, tile, reduction split, tensor cores) that <paramref name="pass"/> took in the
+    /// layer's last call that ran it, with why it was chosen; null before such a call.
+    /// </summary>
+    /// <param name="pass">The pass.</param>
+    /// <returns>The route, or null.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="pass"/> is not a defined pass.</exception>
+    public ProgramRoute? LastRoute(ConvolutionPass pass)
+    {
+        lock (registration.SyncRoot)
+        {
+            return pass switch
+            {
+                ConvolutionPass.Forward => forward.LastRoute,
+                ConvolutionPass.InputGradient => backward.LastInputGradientRoute,
+                ConvolutionPass.KernelGradient => backward.LastKernelGradientRoute,
+                _ => throw new ArgumentOutOfRangeException(nameof(pass), pass, "pass must be Forward, InputGradient or KernelGradient."),
+            };
+        }
+    }
 
     /// <summary>Gets the weights, which another layer may have created (reuse); checks them on first sight.</summary>
     private LayerWeights? CurrentWeights

@@ -1,5 +1,4 @@
 using System;
-using ILGpuDeconv.Initializers;
 
 namespace ILGpuDeconv;
 
@@ -11,7 +10,7 @@ public sealed partial record Conv2DTransposeOptions
     /// output_padding, groups, bias, dilation)</c>: NCHW data (<see cref="DataFormat.ChannelsFirst"/>), PyTorch's padding
     /// (<see cref="ExplicitPadding"/>) and output padding, groups, and PyTorch's default initialization (weights and bias
     /// uniform in <c>±1/sqrt(fan_in)</c>, <c>fan_in = out_channels / groups * kh * kw</c>). The layer gives PyTorch's shapes and
-    /// values; load a state_dict's <c>weight</c> with <see cref="IO.WeightLayout.PyTorch"/>. For PyTorch's
+    /// values; load a state_dict's <c>weight</c> with <see cref="WeightLayout.PyTorch"/>. For PyTorch's
     /// <c>forward(input, output_size)</c>, set <see cref="OutputSize"/>.
     /// </summary>
     /// <param name="inChannels">PyTorch <c>in_channels</c> (checked; the layer takes the channels from its input).</param>

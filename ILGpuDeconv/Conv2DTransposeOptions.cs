@@ -1,8 +1,4 @@
 using System;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Constraints;
-using ILGpuDeconv.Initializers;
-using ILGpuDeconv.Regularizers;
 
 namespace ILGpuDeconv;
 

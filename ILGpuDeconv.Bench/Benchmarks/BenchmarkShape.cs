@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using ILGpuDeconv.Initializers;
-using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv.Bench.Benchmarks;
 
@@ -53,28 +51,4 @@ public sealed record BenchmarkShape(string Name, int Batch, int Height, int Widt
     /// <inheritdoc/>
     public override string ToString() =>
         $"{Name}: N{Batch} {Height}x{Width} {InChannels}->{Filters} k{Kernel} s{Stride} {Padding.ToKerasName()}{(Groups > 1 ? $" groups {Groups}" : string.Empty)}";
-}
-
-/// <summary>The three passes measured.</summary>
-public enum BenchmarkPass
-{
-    /// <summary>The forward pass (<c>forward</c>).</summary>
-    Forward,
-
-    /// <summary>The input gradient (<c>input_grad</c>).</summary>
-    InputGrad,
-
-    /// <summary>The kernel gradient with the bias gradient (<c>kernel_grad</c>).</summary>
-    KernelGrad,
-}
-
-/// <summary>Names used in the JSON output.</summary>
-public static class BenchmarkNames
-{
-    public static string Of(BenchmarkPass pass) => pass switch
-    {
-        BenchmarkPass.Forward => "forward",
-        BenchmarkPass.InputGrad => "input_grad",
-        _ => "kernel_grad",
-    };
 }

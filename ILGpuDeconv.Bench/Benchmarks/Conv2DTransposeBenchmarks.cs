@@ -1,9 +1,9 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
+using System;
 using BenchmarkDotNet.Attributes;
 using ILGpuDeconv.Bench.Peers;
-using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Bench.Benchmarks;
 
@@ -29,8 +29,8 @@ public class Conv2DTransposeBenchmarks
         from shape in Selection.Shapes
         from pass in Selection.Passes
         from implementation in Selection.Implementations
-        where !(implementation == "onnxruntime" && pass == BenchmarkPass.KernelGrad)
-        select $"{shape.Name}/{BenchmarkNames.Of(pass)}/{implementation}";
+        where !(implementation == "onnxruntime" && pass == ConvolutionPass.KernelGradient)
+        select $"{shape.Name}/{Choices.NameOf(pass)}/{implementation}";
 
     /// <summary>Gets the work of one pass of a case, for the GFLOP/s column.</summary>
     public static double FlopsOf(string benchmarkCase) =>
@@ -41,22 +41,17 @@ public class Conv2DTransposeBenchmarks
     {
         var parts = Case.Split('/');
         var shape = BenchmarkShape.Parse(parts[0])[0];
-        var pass = parts[1] switch
-        {
-            "forward" => BenchmarkPass.Forward,
-            "input_grad" => BenchmarkPass.InputGrad,
-            _ => BenchmarkPass.KernelGrad,
-        };
+        var pass = Choices.Pass(parts[1]);
         string implementation = parts[2];
         if (implementation.StartsWith("ilgpu-", StringComparison.Ordinal))
         {
-            device = DeconvDevice.Create(DeconvDevice.ParsePreference(implementation["ilgpu-".Length..]));
+            device = DeconvDevice.Create(DeconvDevice.ParseKind(implementation["ilgpu-".Length..]));
             runner = new IlgpuRunner(device, shape, pass);
             return;
         }
 
         (float[] Kernel, float[]? Bias) weights;
-        using (var cpu = DeconvDevice.Create(AcceleratorPreference.Cpu))
+        using (var cpu = DeconvDevice.Create(AcceleratorKind.Cpu))
         using (var layer = new Conv2DTranspose(cpu, shape.Options))
         {
             layer.Build(shape.InChannels);
@@ -86,10 +81,10 @@ public class Conv2DTransposeBenchmarks
 }
 
 /// <summary>What the suite measures.</summary>
-public sealed record BenchmarkSelection(IReadOnlyList<BenchmarkShape> Shapes, IReadOnlyList<BenchmarkPass> Passes, IReadOnlyList<string> Implementations)
+public sealed record BenchmarkSelection(IReadOnlyList<BenchmarkShape> Shapes, IReadOnlyList<ConvolutionPass> Passes, IReadOnlyList<string> Implementations)
 {
     public static BenchmarkSelection Default { get; } = new(
         BenchmarkShape.All.Where(s => !s.GpuScale && s.Groups == 1).ToList(),
-        [BenchmarkPass.Forward, BenchmarkPass.InputGrad, BenchmarkPass.KernelGrad],
+        [ConvolutionPass.Forward, ConvolutionPass.InputGradient, ConvolutionPass.KernelGradient],
         ["ilgpu-cpu", "naive"]);
 }

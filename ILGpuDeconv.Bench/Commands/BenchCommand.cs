@@ -1,5 +1,5 @@
-using System;
 using System.Linq;
+using System;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
@@ -9,7 +9,7 @@ using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using ILGpuDeconv.Bench.Benchmarks;
-using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Bench.Commands;
 
@@ -22,13 +22,7 @@ internal static class BenchCommand
     public static int Run(Arguments args)
     {
         var shapes = BenchmarkShape.Parse(args.Value("shapes") ?? "A,B,C,D");
-        var passes = (args.Value("passes") ?? "forward,input_grad,kernel_grad").Split(',').Select(p => p.Trim() switch
-        {
-            "forward" => BenchmarkPass.Forward,
-            "input_grad" => BenchmarkPass.InputGrad,
-            "kernel_grad" => BenchmarkPass.KernelGrad,
-            _ => throw new ArgumentException($"unknown pass '{p}'"),
-        }).ToList();
+        var passes = Choices.Passes(args.Value("passes")).ToList();
         var accelerators = (args.Value("accelerator") ?? "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var present = DeconvDevice.ListAccelerators().Select(i => i.Kind.ToString().ToUpperInvariant()).ToHashSet();
         var implementations = accelerators

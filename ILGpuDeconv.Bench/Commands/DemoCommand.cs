@@ -1,10 +1,8 @@
-using System;
 using System.Diagnostics;
 using System.Globalization;
-using ILGpuDeconv.Activations;
+using System;
 using ILGpuDeconv.Bench.Peers;
-using ILGpuDeconv.Initializers;
-using ILGpuDeconv.Tensors;
+using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Bench.Commands;
 
@@ -16,7 +14,7 @@ internal static class DemoCommand
 {
     public static int Run(Arguments args)
     {
-        int batch = args.Int("batch", 16);
+        int batch = args.Number("batch", 16);
         using var device = args.CreateDevice();
         Console.WriteLine($"accelerator: {device.Info.Kind}: {device.Info.Name}");
         Console.WriteLine($"chosen because: {device.SelectionReason}");

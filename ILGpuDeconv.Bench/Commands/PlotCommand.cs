@@ -1,10 +1,11 @@
 #if CPU_PEERS
-using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using System;
 using ILGpuDeconv.Bench.Benchmarks;
+using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Bench.Commands;
 

@@ -1,13 +1,13 @@
-using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
+using System;
 using ILGpuDeconv.Bench.Benchmarks;
 using ILGpuDeconv.Bench.Peers;
-using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Bench.Commands;
 
@@ -21,46 +21,26 @@ internal static class QuickCommand
 
     public static int Run(Arguments args)
     {
-        var kinds = AcceleratorKinds(args.Value("accelerator"));
+        var kinds = Choices.Accelerators(args.Value("accelerator"));
         bool gpu = kinds.Contains(AcceleratorKind.Cuda);
         var shapes = args.Value("shapes") is { } list
             ? BenchmarkShape.Parse(list)
             : BenchmarkShape.All.Where(s => (!s.GpuScale || gpu) && s.Groups == 1).ToList();
-        var passes = args.Value("passes") is { } p
-            ? p.Split(',').Select(ParsePass).ToList()
-            : [BenchmarkPass.Forward, BenchmarkPass.InputGrad, BenchmarkPass.KernelGrad];
+        var passes = Choices.Passes(args.Value("passes"));
         var peers = (args.Value("peers") ?? (gpu ? "naive,onnxruntime,cudnn" : "naive,onnxruntime")).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         double minTime = double.Parse(args.Value("min-time") ?? "0.3", CultureInfo.InvariantCulture);
         bool hostOnGpuShapes = args.Flag("host-on-gpu-shapes");
 
-        // --algorithms auto,direct,tiled: one device per accelerator and algorithm, measured side by side.
-        var algorithms = (args.Value("algorithms") ?? "auto").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(a => a.ToUpperInvariant() switch
-            {
-                "AUTO" => ConvolutionAlgorithm.Auto,
-                "DIRECT" => ConvolutionAlgorithm.Direct,
-                "TILED" => ConvolutionAlgorithm.TiledGemm,
-                _ => throw new ArgumentException($"--algorithms takes auto, direct and tiled (a list), not {a}"),
-            }).ToList();
+        // --algorithms auto,direct,tiled,tuned: one device per accelerator and algorithm, measured side by side.
+        var algorithms = Choices.Algorithms(args.Value("algorithms"));
         // --precisions fp32,tf32: each ILGpuDeconv runner in each precision (both by default on CUDA, beside cuDNN's two).
-        var precisions = (args.Value("precisions") ?? (gpu ? "fp32,tf32" : "fp32")).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(a => a.ToUpperInvariant() switch
-            {
-                "FP32" => ConvolutionPrecision.Float32,
-                "TF32" => ConvolutionPrecision.TensorFloat32,
-                _ => throw new ArgumentException($"--precisions takes fp32 and tf32 (a list), not {a}"),
-            }).ToList();
+        var precisions = Choices.Precisions(args.Value("precisions") ?? (gpu ? "fp32,tf32" : "fp32"));
         var devices = new List<DeconvDevice>();
         foreach (var k in kinds)
         {
             foreach (var algorithm in algorithms)
             {
-                var device = DeconvDevice.Create(k switch
-                {
-                    AcceleratorKind.Cuda => AcceleratorPreference.Cuda,
-                    AcceleratorKind.OpenCL => AcceleratorPreference.OpenCL,
-                    _ => AcceleratorPreference.Cpu,
-                });
+                var device = DeconvDevice.Create(k);
                 try
                 {
                     device.Algorithm = algorithm;
@@ -76,7 +56,7 @@ internal static class QuickCommand
 
         try
         {
-            Console.WriteLine($"quick: shapes {string.Join(",", shapes.Select(s => s.Name))}; passes {string.Join(",", passes.Select(BenchmarkNames.Of))}; " +
+            Console.WriteLine($"quick: shapes {string.Join(",", shapes.Select(s => s.Name))}; passes {string.Join(",", passes.Select(Choices.NameOf))}; " +
                 $"accelerators {string.Join(", ", devices.Select(d => $"{d.Kind} ({d.Info.Name})"))}; peers {string.Join(",", peers)}");
             Console.WriteLine("timing: the minimum over repeated runs after two warm-up runs; results checked against the plain loop where both ran");
             var results = new List<QuickResult>();
@@ -119,7 +99,7 @@ internal static class QuickCommand
     }
 
     private static IEnumerable<QuickResult> MeasureShapePass(
-        BenchmarkShape shape, BenchmarkPass pass, List<DeconvDevice> devices, List<ConvolutionPrecision> precisions, HashSet<string> peers, double minTime, bool hostOnGpuShapes)
+        BenchmarkShape shape, ConvolutionPass pass, List<DeconvDevice> devices, IReadOnlyList<ConvolutionPrecision> precisions, HashSet<string> peers, double minTime, bool hostOnGpuShapes)
     {
         var runners = new List<IPassRunner>();
         try
@@ -148,7 +128,7 @@ internal static class QuickCommand
                     runners.Add(new PlainLoopRunner(shape, pass, weights.Value.Kernel, weights.Value.Bias));
                 }
 #if CPU_PEERS
-                if (peers.Contains("onnxruntime") && pass != BenchmarkPass.KernelGrad && shape.Groups == 1) // the ONNX peer's model has no group attribute
+                if (peers.Contains("onnxruntime") && pass != ConvolutionPass.KernelGradient && shape.Groups == 1) // the ONNX peer's model has no group attribute
                 {
                     runners.Add(new OnnxRuntimeRunner(shape, pass, weights.Value.Kernel, weights.Value.Bias));
                 }
@@ -159,7 +139,7 @@ internal static class QuickCommand
             foreach (var runner in runners.OrderBy(r => r.Implementation == "naive" ? 0 : 1))
             {
                 double ms = Time(runner, minTime);
-                var result = new QuickResult(shape.Name, BenchmarkNames.Of(pass), runner.Implementation, runner.Accelerator, ms, shape.Flops / ms / 1e6);
+                var result = new QuickResult(shape.Name, Choices.NameOf(pass), runner.Implementation, runner.Accelerator, ms, shape.Flops / ms / 1e6);
                 string check = string.Empty;
                 if (runner.Implementation == "naive")
                 {
@@ -175,7 +155,7 @@ internal static class QuickCommand
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"   {BenchmarkNames.Of(pass),-11} {runner.Implementation,-12} {runner.Accelerator,-7} {ms,10:F3} ms {result.Gflops,9:F2} GFLOP/s{check}"));
+                    $"   {Choices.NameOf(pass),-11} {runner.Implementation,-12} {runner.Accelerator,-7} {ms,10:F3} ms {result.Gflops,9:F2} GFLOP/s{check}"));
                 yield return result;
             }
         }
@@ -202,7 +182,7 @@ internal static class QuickCommand
 
     private static (float[] Kernel, float[]? Bias) WeightsOf(BenchmarkShape shape)
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         using var layer = new Conv2DTranspose(device, shape.Options);
         layer.Build(shape.InChannels);
         return layer.GetWeights();
@@ -326,31 +306,4 @@ internal static class QuickCommand
             return "unknown";
         }
     }
-
-    private static List<AcceleratorKind> AcceleratorKinds(string? list)
-    {
-        if (list is null)
-        {
-            return DeconvDevice.ListAccelerators().Select(i => i.Kind).Distinct().Reverse().ToList();
-        }
-
-        return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(name => DeconvDevice.ParsePreference(name, "--accelerator") switch
-            {
-                AcceleratorPreference.Cuda => AcceleratorKind.Cuda,
-                AcceleratorPreference.OpenCL => AcceleratorKind.OpenCL,
-                AcceleratorPreference.Cpu => AcceleratorKind.Cpu,
-                _ => throw new ArgumentException("--accelerator takes cpu, opencl or cuda (a list), not auto"),
-            })
-            .Distinct()
-            .ToList();
-    }
-
-    private static BenchmarkPass ParsePass(string name) => name.Trim() switch
-    {
-        "forward" => BenchmarkPass.Forward,
-        "input_grad" => BenchmarkPass.InputGrad,
-        "kernel_grad" => BenchmarkPass.KernelGrad,
-        _ => throw new ArgumentException($"unknown pass '{name}': forward, input_grad, kernel_grad"),
-    };
 }

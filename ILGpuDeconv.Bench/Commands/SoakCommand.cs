@@ -1,11 +1,8 @@
-using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Initializers;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
+using System;
+using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Bench.Commands;
 
@@ -18,7 +15,7 @@ internal static class SoakCommand
 {
     public static int Run(Arguments args)
     {
-        int iterations = args.Int("iterations", 1000);
+        int iterations = args.Number("iterations", 1000);
         using var device = args.CreateDevice();
         Console.WriteLine($"soak: {iterations} iterations of forward + backward on {device.Info.Kind}: {device.Info.Name}");
         var options = new Conv2DTransposeOptions(filters: 16, kernelSize: 4)

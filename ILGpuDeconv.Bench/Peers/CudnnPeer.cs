@@ -5,14 +5,14 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using ILGpuDeconv.Bench.Benchmarks;
-using ILGpuDeconv.Geometry;
+using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Bench.Peers;
 
 /// <summary>Runs <c>cudnn_peer.py</c> (PyTorch/cuDNN, TF32 off and on) in the same command and reads its timings.</summary>
 public static class CudnnPeer
 {
-    public static IReadOnlyList<QuickResult> Measure(IReadOnlyList<BenchmarkShape> shapes, IReadOnlyList<BenchmarkPass> passes, double minTime)
+    public static IReadOnlyList<QuickResult> Measure(IReadOnlyList<BenchmarkShape> shapes, IReadOnlyList<ConvolutionPass> passes, double minTime)
     {
         var specs = shapes.Select(s =>
         {
@@ -29,7 +29,7 @@ public static class CudnnPeer
         start.ArgumentList.Add("--shapes");
         start.ArgumentList.Add(JsonSerializer.Serialize(specs));
         start.ArgumentList.Add("--passes");
-        start.ArgumentList.Add(string.Join(",", passes.Select(BenchmarkNames.Of)));
+        start.ArgumentList.Add(string.Join(",", passes.Select(Choices.NameOf)));
         start.ArgumentList.Add("--min-time");
         start.ArgumentList.Add(minTime.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var results = new List<QuickResult>();

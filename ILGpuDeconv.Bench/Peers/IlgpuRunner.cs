@@ -1,7 +1,5 @@
 using System;
 using ILGpuDeconv.Bench.Benchmarks;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv.Bench.Peers;
 
@@ -10,14 +8,14 @@ public sealed class IlgpuRunner : IPassRunner
 {
     private readonly DeconvDevice device;
     private readonly Conv2DTranspose layer;
-    private readonly BenchmarkPass pass;
+    private readonly ConvolutionPass pass;
     private readonly ConvolutionPrecision precision;
     private readonly DeviceTensor x;
     private readonly DeviceTensor y;
     private readonly DeviceTensor dy;
     private readonly DeviceTensor dx;
 
-    public IlgpuRunner(DeconvDevice device, BenchmarkShape shape, BenchmarkPass pass, ConvolutionPrecision precision = ConvolutionPrecision.Float32)
+    public IlgpuRunner(DeconvDevice device, BenchmarkShape shape, ConvolutionPass pass, ConvolutionPrecision precision = ConvolutionPrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(shape);
@@ -26,7 +24,7 @@ public sealed class IlgpuRunner : IPassRunner
         this.precision = precision;
 
         // The input-gradient pass alone: a non-trainable layer computes no weight gradients.
-        layer = new Conv2DTranspose(device, shape.Options with { Trainable = pass != BenchmarkPass.InputGrad, Precision = precision });
+        layer = new Conv2DTranspose(device, shape.Options with { Trainable = pass != ConvolutionPass.InputGradient, Precision = precision });
         var geometry = layer.GetGeometry(shape.InputShape);
         x = DeviceTensor.FromHost(device, HostData.Uniform(geometry.InputElements, 3), geometry.InputShape);
         y = DeviceTensor.Allocate(device, geometry.OutputShape);
@@ -58,10 +56,10 @@ public sealed class IlgpuRunner : IPassRunner
     {
         switch (pass)
         {
-            case BenchmarkPass.Forward:
+            case ConvolutionPass.Forward:
                 layer.Predict(x, y);
                 break;
-            case BenchmarkPass.InputGrad:
+            case ConvolutionPass.InputGradient:
                 layer.Backward(dy, dx);
                 break;
             default:
@@ -74,8 +72,8 @@ public sealed class IlgpuRunner : IPassRunner
 
     public float[] Result() => pass switch
     {
-        BenchmarkPass.Forward => y.ToArray(),
-        BenchmarkPass.InputGrad => dx.ToArray(),
+        ConvolutionPass.Forward => y.ToArray(),
+        ConvolutionPass.InputGradient => dx.ToArray(),
         _ => layer.GetGradients().Kernel,
     };
 

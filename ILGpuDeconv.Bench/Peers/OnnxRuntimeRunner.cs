@@ -2,7 +2,6 @@
 using System;
 using System.Collections.Generic;
 using ILGpuDeconv.Bench.Benchmarks;
-using ILGpuDeconv.Geometry;
 using Microsoft.ML.OnnxRuntime;
 
 namespace ILGpuDeconv.Bench.Peers;
@@ -20,14 +19,14 @@ public sealed class OnnxRuntimeRunner : IPassRunner
     private readonly OrtValue output;
     private readonly float[] result;
     private readonly Conv2DTransposeGeometry g;
-    private readonly BenchmarkPass pass;
+    private readonly ConvolutionPass pass;
 
     /// <summary>Creates the runner for the forward pass or the input gradient (ONNX has no kernel-gradient operator).</summary>
-    public OnnxRuntimeRunner(BenchmarkShape shape, BenchmarkPass pass, float[] kernel, float[]? bias)
+    public OnnxRuntimeRunner(BenchmarkShape shape, ConvolutionPass pass, float[] kernel, float[]? bias)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(kernel);
-        if (pass == BenchmarkPass.KernelGrad)
+        if (pass == ConvolutionPass.KernelGradient)
         {
             throw new ArgumentException("ONNX Runtime has no kernel-gradient operator", nameof(pass));
         }
@@ -62,7 +61,7 @@ public sealed class OnnxRuntimeRunner : IPassRunner
             ("dilations", [g.DilationRate.Height, g.DilationRate.Width]),
         };
         byte[] model;
-        if (pass == BenchmarkPass.Forward)
+        if (pass == ConvolutionPass.Forward)
         {
             // Full result (n-1)*s + k_eff, cropped by pads to TensorFlow's output; output_padding covers outputs beyond it.
             long fullH = ((g.InputHeight - 1L) * g.Strides.Height) + kEffH, fullW = ((g.InputWidth - 1L) * g.Strides.Width) + kEffW;
@@ -98,7 +97,7 @@ public sealed class OnnxRuntimeRunner : IPassRunner
     /// <summary>The result in the channels-last layout of the other implementations.</summary>
     public float[] Result()
     {
-        bool forward = pass == BenchmarkPass.Forward;
+        bool forward = pass == ConvolutionPass.Forward;
         return Relayout(
             result, g.Batch, forward ? g.OutputHeight : g.InputHeight, forward ? g.OutputWidth : g.InputWidth, forward ? g.Filters : g.InputChannels, toChannelsFirst: false);
     }

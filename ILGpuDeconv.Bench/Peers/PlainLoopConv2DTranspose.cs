@@ -1,6 +1,5 @@
 using System;
 using System.Threading.Tasks;
-using ILGpuDeconv.Geometry;
 
 namespace ILGpuDeconv.Bench.Peers;
 

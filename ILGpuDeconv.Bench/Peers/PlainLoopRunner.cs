@@ -1,5 +1,4 @@
 using ILGpuDeconv.Bench.Benchmarks;
-using ILGpuDeconv.Geometry;
 
 namespace ILGpuDeconv.Bench.Peers;
 
@@ -7,7 +6,7 @@ namespace ILGpuDeconv.Bench.Peers;
 public sealed class PlainLoopRunner : IPassRunner
 {
     private readonly PlainLoopConv2DTranspose loop;
-    private readonly BenchmarkPass pass;
+    private readonly ConvolutionPass pass;
     private readonly float[] x;
     private readonly float[] y;
     private readonly float[] dy;
@@ -15,7 +14,7 @@ public sealed class PlainLoopRunner : IPassRunner
     private readonly float[] dk;
     private readonly float[] db;
 
-    public PlainLoopRunner(BenchmarkShape shape, BenchmarkPass pass, float[] kernel, float[]? bias)
+    public PlainLoopRunner(BenchmarkShape shape, ConvolutionPass pass, float[] kernel, float[]? bias)
     {
         System.ArgumentNullException.ThrowIfNull(shape);
         var g = Conv2DTransposeGeometry.Create(shape.Options, shape.InputShape);
@@ -37,10 +36,10 @@ public sealed class PlainLoopRunner : IPassRunner
     {
         switch (pass)
         {
-            case BenchmarkPass.Forward:
+            case ConvolutionPass.Forward:
                 loop.Forward(x, y);
                 break;
-            case BenchmarkPass.InputGrad:
+            case ConvolutionPass.InputGradient:
                 loop.InputGradient(dy, dx);
                 break;
             default:
@@ -51,8 +50,8 @@ public sealed class PlainLoopRunner : IPassRunner
 
     public float[] Result() => pass switch
     {
-        BenchmarkPass.Forward => y,
-        BenchmarkPass.InputGrad => dx,
+        ConvolutionPass.Forward => y,
+        ConvolutionPass.InputGradient => dx,
         _ => dk,
     };
 

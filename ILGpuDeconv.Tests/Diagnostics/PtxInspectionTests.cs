@@ -2,8 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using ILGPU.Runtime.Cuda;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Diagnostics;
 using ILGpuDeconv.Programs;
 using NUnit.Framework;
 

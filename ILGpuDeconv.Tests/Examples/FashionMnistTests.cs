@@ -4,7 +4,6 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using ILGpuDeconv.Examples.FashionMnist;
-using ILGpuDeconv.Runtime;
 using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.Examples;
@@ -24,7 +23,7 @@ public sealed class FashionMnistTests
         RequireData();
         var train = FashionMnistData.Load(DataDirectory, train: true, limit: 1024);
         var test = FashionMnistData.Load(DataDirectory, train: false, limit: 256);
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         using var model = new SuperResolutionModel(device, seed: 3);
         var losses = model.Train(train, epochs: 1, batch: 8, learningRate: 0.002f, seed: 3, reportEvery: 16);
         var ours = model.Predict(test.Low, test.Count, batch: 64);
@@ -42,7 +41,7 @@ public sealed class FashionMnistTests
         var train = FashionMnistData.Load(DataDirectory, train: true, limit: 128);
         float[][] Run()
         {
-            using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+            using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
             using var model = new SuperResolutionModel(device, seed: 5);
             model.Train(train, epochs: 1, batch: 8, learningRate: 0.002f, seed: 5);
             return [.. model.Layers.SelectMany(l => new[] { l.GetWeights().Kernel, l.GetWeights().Bias! })];

@@ -1,8 +1,6 @@
 using System;
 using System.Linq;
-using ILGpuDeconv.Bench.Conformance;
-using ILGpuDeconv.Geometry;
-using ILGpuDeconv.Tensors;
+using ILGpuDeconv.Conformance;
 using ILGpuDeconv.Tests.Golden;
 using NUnit.Framework;
 

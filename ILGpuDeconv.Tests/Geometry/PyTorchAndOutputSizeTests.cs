@@ -1,9 +1,6 @@
 using System;
 using System.Linq;
 using CsCheck;
-using ILGpuDeconv.Geometry;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using ILGpuDeconv.Tests.Reference;
 using NUnit.Framework;

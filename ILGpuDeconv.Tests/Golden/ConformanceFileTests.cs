@@ -1,6 +1,6 @@
 using System;
 using System.IO;
-using ILGpuDeconv.Bench.Conformance;
+using ILGpuDeconv.Conformance;
 using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.Golden;

@@ -2,8 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using ILGpuDeconv.Bench.Conformance;
-using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Conformance;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 

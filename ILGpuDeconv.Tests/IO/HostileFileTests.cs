@@ -4,8 +4,6 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Text;
-using ILGpuDeconv.IO;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -149,7 +147,7 @@ public sealed class HostileFileTests
         string path = TempFile(Npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2, 3, 1), }", kernel), ".npy");
         try
         {
-            using var layer = new Conv2DTranspose(TestAccelerators.Any(), new Conv2DTransposeOptions(3, 2) { BiasInitializer = ILGpuDeconv.Initializers.Initializer.Constant(0.5f) });
+            using var layer = new Conv2DTranspose(TestAccelerators.Any(), new Conv2DTransposeOptions(3, 2) { BiasInitializer = ILGpuDeconv.Initializer.Constant(0.5f) });
             layer.LoadWeights(path);
             Assert.That(layer.GetWeights().Bias, Is.EqualTo(new[] { 0.5f, 0.5f, 0.5f }), "the bias the initializer gives, not zeros");
             Assert.That(layer.GetWeights().Kernel, Is.EqualTo(Enumerable.Range(0, 12).Select(i => (float)i).ToArray()));

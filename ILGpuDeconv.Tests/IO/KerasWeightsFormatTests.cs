@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
-using ILGpuDeconv.IO;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -134,7 +133,7 @@ public sealed class KerasWeightsForwardTests
         using var forward = System.Text.Json.JsonDocument.Parse(System.IO.File.ReadAllText(Path.Combine(folder, "tfjs_model", "forward.json")));
         float[] Floats(string name) => [.. forward.RootElement.GetProperty(name).EnumerateArray().Select(v => v.GetSingle())];
         int[] Ints(string name) => [.. forward.RootElement.GetProperty(name).EnumerateArray().Select(v => v.GetInt32())];
-        var output = layer.Forward(Floats("x"), new ILGpuDeconv.Tensors.TensorShape(Ints("x_shape")));
+        var output = layer.Forward(Floats("x"), new ILGpuDeconv.TensorShape(Ints("x_shape")));
         Tolerance.AssertClose(output, Array.ConvertAll(Floats("up1"), v => (double)v), $"up1 from {file} against TF.js");
     }
 }

@@ -1,8 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using ILGpuDeconv.IO;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 

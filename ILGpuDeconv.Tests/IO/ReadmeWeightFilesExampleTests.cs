@@ -1,6 +1,4 @@
 using ILGpuDeconv;
-using ILGpuDeconv.IO;
-using ILGpuDeconv.Runtime;
 using System;
 using System.IO;
 using System.Linq;

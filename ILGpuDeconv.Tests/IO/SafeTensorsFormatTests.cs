@@ -3,8 +3,6 @@ using System.Buffers.Binary;
 using System.IO;
 using System.Linq;
 using System.Text;
-using ILGpuDeconv.IO;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 

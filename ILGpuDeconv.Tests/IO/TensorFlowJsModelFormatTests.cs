@@ -2,8 +2,6 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
-using ILGpuDeconv.IO;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 

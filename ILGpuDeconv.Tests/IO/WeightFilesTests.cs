@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using ILGpuDeconv.IO;
 using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.IO;
@@ -32,7 +31,7 @@ public sealed class VerifyWithWeightFilesTests
     public void A_case_passes_with_its_own_weights_from_a_file_and_fails_with_others(string extension, WeightLayout layout)
     {
         var device = ILGpuDeconv.Tests.Infrastructure.TestAccelerators.Any();
-        var c = ILGpuDeconv.Bench.Conformance.ConformanceCase.Load(Path.Combine(AppContext.BaseDirectory, "Golden", "cases", "forward_basic.json"))
+        var c = ILGpuDeconv.Conformance.ConformanceCase.Load(Path.Combine(AppContext.BaseDirectory, "Golden", "cases", "forward_basic.json"))
             .First(x => x.Options.UseBias);
         string path = Path.Combine(Path.GetTempPath(), $"ilgpudeconv-{Guid.NewGuid():N}{extension}");
         try
@@ -44,18 +43,18 @@ public sealed class VerifyWithWeightFilesTests
                 layer.SaveWeights(path, layout);
             }
 
-            var good = ILGpuDeconv.Bench.Conformance.ConformanceRunner.Run(device, c, forwardOnly: false, path, layout);
+            var good = ILGpuDeconv.Conformance.ConformanceRunner.Run(device, c, forwardOnly: false, path, layout);
             Assert.That(good.Passed, Is.True, string.Join("; ", good.Checks));
 
             // The same case with its weights zeroed: only the file's weights can make it pass.
-            var blank = new ILGpuDeconv.Bench.Conformance.ConformanceCase
+            var blank = new ILGpuDeconv.Conformance.ConformanceCase
             {
                 Id = c.Id, Options = c.Options, ActivationName = c.ActivationName, InputShape = c.InputShape, KernelShape = c.KernelShape,
                 OutputShape = c.OutputShape, CropBegin = c.CropBegin, Input = c.Input, Kernel = new float[c.Kernel.Length], Bias = new float[c.Bias!.Length],
                 Upstream = c.Upstream, Output = c.Output, GradInput = c.GradInput, GradKernel = c.GradKernel, GradBias = c.GradBias,
             };
-            Assert.That(ILGpuDeconv.Bench.Conformance.ConformanceRunner.Run(device, blank, forwardOnly: false, path, layout).Passed, Is.True, "weights from the file");
-            Assert.That(ILGpuDeconv.Bench.Conformance.ConformanceRunner.Run(device, blank, forwardOnly: false).Passed, Is.False, "the zeroed case alone fails: the check can fail");
+            Assert.That(ILGpuDeconv.Conformance.ConformanceRunner.Run(device, blank, forwardOnly: false, path, layout).Passed, Is.True, "weights from the file");
+            Assert.That(ILGpuDeconv.Conformance.ConformanceRunner.Run(device, blank, forwardOnly: false).Passed, Is.False, "the zeroed case alone fails: the check can fail");
         }
         finally
         {

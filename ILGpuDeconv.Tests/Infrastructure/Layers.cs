@@ -1,6 +1,4 @@
 using System;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv.Tests.Infrastructure;
 

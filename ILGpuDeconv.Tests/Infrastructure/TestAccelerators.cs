@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using ILGPU.Runtime.CPU;
-using ILGpuDeconv.Runtime;
 using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.Infrastructure;
@@ -21,6 +20,7 @@ public static class TestAccelerators
     private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<DeconvDevice?>> Devices = new();
     private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<(DeconvDevice Device, IDisposable? Context)>> TiledDevices = new();
     private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<(DeconvDevice Device, IDisposable? Context)>> TensorCoreDevices = new();
+    private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<(DeconvDevice Device, IDisposable? Context)>> TunedDevices = new();
     private static readonly Lazy<IReadOnlyList<AcceleratorInfo>> Present = new(DeconvDevice.ListAccelerators);
 
     /// <summary>Gets every kind, for <c>[ValueSource]</c> and <c>[TestCaseSource]</c>.</summary>
@@ -39,7 +39,7 @@ public static class TestAccelerators
             Assert.Ignore($"no {kind} device on this machine (ILGPU lists: {string.Join("; ", Present.Value.Select(i => i.ToString()))})");
         }
 
-        var device = Devices.GetOrAdd(kind, k => new Lazy<DeconvDevice?>(() => DeconvDevice.Create(ToPreference(k)))).Value;
+        var device = Devices.GetOrAdd(kind, k => new Lazy<DeconvDevice?>(() => DeconvDevice.Create(k))).Value;
         return device!;
     }
 
@@ -62,10 +62,45 @@ public static class TestAccelerators
                 return (borrowed, new ContextOwner(context, accelerator, borrowed));
             }
 
-            var device = DeconvDevice.Create(ToPreference(k));
+            var device = DeconvDevice.Create(k);
             device.Algorithm = ConvolutionAlgorithm.TiledGemm;
             return (device, null);
         })).Value.Device;
+    }
+
+    /// <summary>
+    /// Gets a device of a kind in <see cref="ConvolutionAlgorithm.Tuned"/> mode whose candidates include the tiled
+    /// programs (on the CPU, the accelerator configured for 256-thread groups), or ignores the calling test. Shared by
+    /// the tests that pick candidates (<see cref="ConvolutionTuning"/>'s picker); they clear its table first.
+    /// </summary>
+    public static DeconvDevice RequireTuned(AcceleratorKind kind)
+    {
+        Require(kind);
+        return TunedDevices.GetOrAdd(kind, k => new Lazy<(DeconvDevice, IDisposable?)>(() =>
+        {
+            var owned = CreateTiled(k);
+            owned.Device.Algorithm = ConvolutionAlgorithm.Tuned;
+            return (owned.Device, owned);
+        })).Value.Device;
+    }
+
+    /// <summary>
+    /// Creates a new device of a kind that runs the tiled programs, with its own compiled programs and tuning table
+    /// (dispose what is returned), or ignores the calling test when the kind is not here.
+    /// </summary>
+    public static OwnedDevice CreateTiled(AcceleratorKind kind)
+    {
+        Require(kind);
+        if (kind != AcceleratorKind.Cpu)
+        {
+            var device = DeconvDevice.Create(kind);
+            return new OwnedDevice(device, device);
+        }
+
+        var context = ILGPU.Context.Create(b => DeconvDevice.ConfigureContext(b.CPU(new CPUDevice(32, 8, 1))));
+        var accelerator = context.GetPreferredDevice(preferCPU: true).CreateAccelerator(context);
+        var borrowed = DeconvDevice.FromAccelerator(accelerator);
+        return new OwnedDevice(borrowed, new ContextOwner(context, accelerator, borrowed));
     }
 
     /// <summary>
@@ -123,7 +158,7 @@ public static class TestAccelerators
         }
 
         return filter.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Any(name => DeconvDevice.ParsePreference(name, EnvironmentVariable) == ToPreference(kind));
+            .Any(name => DeconvDevice.ParseKind(name, EnvironmentVariable) == kind);
     }
 
     /// <summary>Disposes every device created for the run.</summary>
@@ -135,7 +170,7 @@ public static class TestAccelerators
         }
 
         Devices.Clear();
-        foreach (var entry in TiledDevices.Values.Concat(TensorCoreDevices.Values).Where(d => d.IsValueCreated))
+        foreach (var entry in TiledDevices.Values.Concat(TensorCoreDevices.Values).Concat(TunedDevices.Values).Where(d => d.IsValueCreated))
         {
             if (entry.Value.Context is IDisposable owner)
             {
@@ -149,6 +184,15 @@ public static class TestAccelerators
 
         TiledDevices.Clear();
         TensorCoreDevices.Clear();
+        TunedDevices.Clear();
+    }
+
+    /// <summary>A device made for one test, and what releases it (and its context, on the CPU).</summary>
+    public sealed class OwnedDevice(DeconvDevice device, IDisposable owner) : IDisposable
+    {
+        public DeconvDevice Device { get; } = device;
+
+        public void Dispose() => owner.Dispose();
     }
 
     private sealed class ContextOwner(ILGPU.Context context, ILGPU.Runtime.Accelerator accelerator, DeconvDevice device) : IDisposable
@@ -160,11 +204,4 @@ public static class TestAccelerators
             context.Dispose();
         }
     }
-
-    private static AcceleratorPreference ToPreference(AcceleratorKind kind) => kind switch
-    {
-        AcceleratorKind.Cuda => AcceleratorPreference.Cuda,
-        AcceleratorKind.OpenCL => AcceleratorPreference.OpenCL,
-        _ => AcceleratorPreference.Cpu,
-    };
 }

@@ -1,9 +1,5 @@
 using System;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Passes;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using ILGpuDeconv.Tests.Reference;
 using NUnit.Framework;

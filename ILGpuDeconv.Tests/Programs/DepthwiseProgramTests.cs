@@ -1,7 +1,5 @@
 using CsCheck;
-using ILGpuDeconv.Geometry;
 using ILGpuDeconv.Programs;
-using ILGpuDeconv.Runtime;
 using ILGpuDeconv.Tests.Infrastructure;
 using ILGpuDeconv.Tests.Reference;
 using NUnit.Framework;

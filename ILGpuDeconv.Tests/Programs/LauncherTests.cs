@@ -4,7 +4,6 @@ using System.Threading.Tasks;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGpuDeconv.Programs;
-using ILGpuDeconv.Runtime;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -67,7 +66,7 @@ public sealed class LauncherTests
     [Test]
     public void Pointers_only_on_the_CPU_accelerator_and_a_reduction_target_per_core_there()
     {
-        using var cpu = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var cpu = DeconvDevice.Create(AcceleratorKind.Cpu);
         Assert.That(cpu.Launcher.UsesPointers, Is.True);
         Assert.That(cpu.Launcher.ReductionThreads, Is.EqualTo(64L * Environment.ProcessorCount));
         foreach (var kind in new[] { AcceleratorKind.OpenCL, AcceleratorKind.Cuda }.Where(k => TestAccelerators.Selected(k) && DeconvDevice.ListAccelerators().Any(i => i.Kind == k)))

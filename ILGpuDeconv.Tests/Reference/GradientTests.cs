@@ -1,8 +1,5 @@
 using System;
 using System.Linq;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 

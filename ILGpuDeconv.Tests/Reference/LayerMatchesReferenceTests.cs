@@ -1,10 +1,6 @@
 using System;
 using System.Globalization;
 using CsCheck;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Geometry;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -28,7 +24,7 @@ public sealed class LayerMatchesReferenceTests
             Padding = Padding,
             DataFormat = Format,
             UseBias = UseBias,
-            Activation = ILGpuDeconv.Activations.Activation.FromName(Activation),
+            Activation = ILGpuDeconv.Activation.FromName(Activation),
             OutputPadding = OutputPadding,
             Groups = Groups,
         };

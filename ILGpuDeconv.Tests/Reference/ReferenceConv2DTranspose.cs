@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using ILGpuDeconv.Geometry;
 
 namespace ILGpuDeconv.Tests.Reference;
 

@@ -1,8 +1,5 @@
 using System;
 using System.Linq;
-using ILGpuDeconv.Optimizers;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -69,7 +66,7 @@ public sealed class BadInputTests
         }, typeof(ArgumentException), ["outputGradient", "[2, 6, 8, 3]", "[2, 6, 8, 4]"]),
         new("device tensor from another device", (l, d) =>
         {
-            using var other = DeconvDevice.Create(AcceleratorPreference.Cpu);
+            using var other = DeconvDevice.Create(AcceleratorKind.Cpu);
             using var x = DeviceTensor.Allocate(other, Shape);
             using var y = DeviceTensor.Allocate(d, new TensorShape(2, 6, 8, 4));
             l.Forward(x, y);

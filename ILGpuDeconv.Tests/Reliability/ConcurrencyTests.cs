@@ -1,7 +1,6 @@
 using System;
 using System.Linq;
 using System.Threading.Tasks;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -20,7 +19,7 @@ public sealed class ConcurrencyTests
     {
         var device = TestAccelerators.Any();
         const int threads = 8;
-        var options = new Conv2DTransposeOptions(4, 3) { Strides = 2, Padding = Padding.Same, Activation = ILGpuDeconv.Activations.Activation.Tanh };
+        var options = new Conv2DTransposeOptions(4, 3) { Strides = 2, Padding = Padding.Same, Activation = ILGpuDeconv.Activation.Tanh };
         var work = Enumerable.Range(0, threads).Select(t => Layers.Random(device, options, Shape, seed: 100 + t)).ToArray();
         try
         {
@@ -163,7 +162,7 @@ public sealed class ConcurrencyTests
 
             // Optimizer steps racing Predict: each output equals one computed from a whole weight state.
             layer.SetWeights(k0, b0);
-            var optimizer = new ILGpuDeconv.Optimizers.Sgd(0.01f);
+            var optimizer = new ILGpuDeconv.Sgd(0.01f);
             var stepper = Task.Run(() =>
             {
                 for (int i = 0; i < 10; i++)
@@ -188,7 +187,7 @@ public sealed class ConcurrencyTests
             var (twin, _, _) = Layers.Random(device, options, Shape, seed: 130);
             using (twin)
             {
-                var twinOptimizer = new ILGpuDeconv.Optimizers.Sgd(0.01f);
+                var twinOptimizer = new ILGpuDeconv.Sgd(0.01f);
                 var states = new System.Collections.Generic.List<float[]> { twin.Predict(x, Shape) };
                 for (int i = 0; i < 10; i++)
                 {

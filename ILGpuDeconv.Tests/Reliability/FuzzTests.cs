@@ -2,9 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using CsCheck;
-using ILGpuDeconv.Geometry;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using ILGpuDeconv.Tests.Reference;
 using NUnit.Framework;
@@ -198,7 +195,7 @@ public sealed class FuzzTests
             Padding = c.Padding,
             DataFormat = c.Format,
             UseBias = c.UseBias,
-            Activation = ILGpuDeconv.Activations.Activation.FromName(c.Activation),
+            Activation = ILGpuDeconv.Activation.FromName(c.Activation),
             Groups = c.Groups,
         };
         int[]? expectedShape = ExpectedOutputShape(c);

@@ -1,8 +1,4 @@
 using System;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Regularizers;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -23,7 +19,7 @@ public sealed class MemoryLimitTests
     [Test]
     public void A_build_that_runs_out_of_memory_leaves_nothing_behind()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         using var layer = new Conv2DTranspose(device, Options);
         long before = device.AllocatedBytes;
 
@@ -43,7 +39,7 @@ public sealed class MemoryLimitTests
     [TestCase(false, TestName = "Forward on device tensors past the limit changes nothing")]
     public void A_forward_whose_scratch_space_cannot_grow_changes_nothing(bool hostData)
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         var (layer, x, _) = Layers.Random(device, Options, Small, seed: 61);
         var (twin, _, _) = Layers.Random(device, Options, Small, seed: 61);
         using (layer)
@@ -84,7 +80,7 @@ public sealed class MemoryLimitTests
     [Test]
     public void A_backward_whose_scratch_space_cannot_grow_changes_nothing()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         var (layer, x, _) = Layers.Random(device, Options with { KernelRegularizer = Regularizer.L2Penalty() }, Large, seed: 64);
         var (twin, _, _) = Layers.Random(device, Options with { KernelRegularizer = Regularizer.L2Penalty() }, Large, seed: 64);
         using (layer)
@@ -108,7 +104,7 @@ public sealed class MemoryLimitTests
     [Test]
     public void A_negative_limit_is_refused()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         Assert.Throws<ArgumentOutOfRangeException>(() => device.MemoryLimit = -1);
         Assert.That(device.MemoryLimit, Is.Null);
     }
@@ -118,7 +114,7 @@ public sealed class MemoryLimitTests
     {
         // Adam's state for the first layer fits, the second's does not: no layer may be updated, and the state
         // made for the first is released again.
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         var (first, x, _) = Layers.Random(device, Options, Small, seed: 66);
         var (second, _, _) = Layers.Random(device, Options, Small, seed: 67);
         using (first)
@@ -135,7 +131,7 @@ public sealed class MemoryLimitTests
             long held = device.AllocatedBytes;
             long oneLayerState = 2L * ((3 * 3 * 4 * 2) + 4) * sizeof(float); // Adam's two slots for kernel and bias
             device.MemoryLimit = held + oneLayerState;
-            var optimizer = new ILGpuDeconv.Optimizers.Adam();
+            var optimizer = new ILGpuDeconv.Adam();
             Assert.Throws<InsufficientMemoryException>(() => optimizer.Step(first, second));
             Assert.That(device.AllocatedBytes, Is.EqualTo(held));
             Assert.That((first.GetWeights().Kernel, second.GetWeights().Kernel), Is.EqualTo(before));

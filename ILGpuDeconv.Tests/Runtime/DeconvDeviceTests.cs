@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using ILGpuDeconv.Runtime;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -10,19 +9,19 @@ namespace ILGpuDeconv.Tests.Runtime;
 /// <summary>Accelerator selection: the explicit choice, the environment variable, what is reported, and the native-library names.</summary>
 public sealed class DeconvDeviceTests
 {
-    [TestCase("auto", AcceleratorPreference.Auto)]
-    [TestCase("", AcceleratorPreference.Auto)]
-    [TestCase(null, AcceleratorPreference.Auto)]
-    [TestCase("CUDA", AcceleratorPreference.Cuda)]
-    [TestCase("OpenCL", AcceleratorPreference.OpenCL)]
-    [TestCase("cpu", AcceleratorPreference.Cpu)]
-    public void Preferences_parse_case_insensitively(string? text, AcceleratorPreference expected) =>
-        Assert.That(DeconvDevice.ParsePreference(text), Is.EqualTo(expected));
+    [TestCase("auto", null)]
+    [TestCase("", null)]
+    [TestCase(null, null)]
+    [TestCase("CUDA", AcceleratorKind.Cuda)]
+    [TestCase("OpenCL", AcceleratorKind.OpenCL)]
+    [TestCase("cpu", AcceleratorKind.Cpu)]
+    public void Kinds_parse_case_insensitively(string? text, AcceleratorKind? expected) =>
+        Assert.That(DeconvDevice.ParseKind(text), Is.EqualTo(expected));
 
     [Test]
-    public void An_unknown_preference_is_refused_naming_the_source()
+    public void An_unknown_kind_is_refused_naming_the_source()
     {
-        var ex = Assert.Throws<ArgumentException>(() => DeconvDevice.ParsePreference("tpu", DeconvDevice.EnvironmentVariable));
+        var ex = Assert.Throws<ArgumentException>(() => DeconvDevice.ParseKind("tpu", DeconvDevice.EnvironmentVariable));
         Assert.That(ex!.Message, Does.Contain("ILGPUDECONV_ACCELERATOR").And.Contain("tpu"));
     }
 
@@ -37,7 +36,7 @@ public sealed class DeconvDeviceTests
     [Test]
     public void Auto_picks_the_first_listed_accelerator_and_says_why()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Auto);
+        using var device = DeconvDevice.Create(null);
         Assert.Multiple(() =>
         {
             Assert.That(device.Kind, Is.EqualTo(DeconvDevice.ListAccelerators()[0].Kind));
@@ -49,15 +48,15 @@ public sealed class DeconvDeviceTests
     [Test]
     public void An_explicit_choice_wins()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         Assert.That(device.Kind, Is.EqualTo(AcceleratorKind.Cpu));
     }
 
     [Test]
     public void A_missing_kind_is_a_clear_error()
     {
-        var missing = new[] { AcceleratorPreference.Cuda, AcceleratorPreference.OpenCL }
-            .Where(p => DeconvDevice.ListAccelerators().All(i => i.Kind.ToString() != p.ToString()))
+        var missing = new[] { AcceleratorKind.Cuda, AcceleratorKind.OpenCL }
+            .Where(k => DeconvDevice.ListAccelerators().All(i => i.Kind != k))
             .ToList();
         if (missing.Count == 0)
         {
@@ -73,10 +72,10 @@ public sealed class DeconvDeviceTests
     [Test]
     public void A_borrowed_accelerator_is_left_to_its_owner()
     {
-        using var owner = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var owner = DeconvDevice.Create(AcceleratorKind.Cpu);
         var borrowed = DeconvDevice.FromAccelerator(owner.Accelerator);
         borrowed.Dispose();
-        using var tensor = ILGpuDeconv.Tensors.DeviceTensor.Allocate(owner, new ILGpuDeconv.Tensors.TensorShape(4));
+        using var tensor = ILGpuDeconv.DeviceTensor.Allocate(owner, new ILGpuDeconv.TensorShape(4));
         Assert.That(() => tensor.CopyFromHost(new float[4]), Throws.Nothing, "the owner's accelerator still works");
     }
 

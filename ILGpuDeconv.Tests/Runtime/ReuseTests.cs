@@ -1,7 +1,4 @@
 using System;
-using ILGpuDeconv.Optimizers;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 

@@ -1,4 +1,3 @@
-using ILGpuDeconv.Runtime;
 using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.Runtime;
@@ -9,7 +8,7 @@ public sealed class ScratchBufferTests
     [Test]
     public void Grows_on_demand_reuses_and_frees()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         long start = device.AllocatedBytes;
         var scratch = new ScratchBuffer(device, "test");
         var first = scratch.Get(100);
@@ -28,7 +27,7 @@ public sealed class ScratchBufferTests
     [Test]
     public void A_failed_growth_keeps_the_old_buffer()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         using var scratch = new ScratchBuffer(device, "test");
         scratch.Get(16);
         long held = device.AllocatedBytes;

@@ -1,8 +1,6 @@
 using System;
 using ILGPU;
 using ILGPU.Runtime;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 using ILGpuDeconv.Tests.Infrastructure;
 using NUnit.Framework;
 
@@ -28,7 +26,7 @@ public sealed class DeviceTensorTests
     [Test]
     public void Allocation_is_counted_until_disposed()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         long before = device.AllocatedBytes;
         var tensor = DeviceTensor.Allocate(device, new TensorShape(10, 10));
         Assert.That(device.AllocatedBytes - before, Is.EqualTo(400));
@@ -41,7 +39,7 @@ public sealed class DeviceTensorTests
     [Test]
     public void A_wrapped_view_is_used_in_place_and_left_to_its_owner()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
         using var buffer = device.Accelerator.Allocate1D<float>(8);
         buffer.MemSetToZero();
         var tensor = DeviceTensor.Wrap(device, buffer.View, new TensorShape(2, 3));
@@ -54,8 +52,8 @@ public sealed class DeviceTensorTests
     [Test]
     public void Wrong_lengths_short_views_and_foreign_views_are_refused()
     {
-        using var device = DeconvDevice.Create(AcceleratorPreference.Cpu);
-        using var other = DeconvDevice.Create(AcceleratorPreference.Cpu);
+        using var device = DeconvDevice.Create(AcceleratorKind.Cpu);
+        using var other = DeconvDevice.Create(AcceleratorKind.Cpu);
         var shape = new TensorShape(2, 3);
         var length = Assert.Throws<ArgumentException>(() => DeviceTensor.FromHost(device, new float[5], shape).Dispose());
         Assert.That(length!.Message, Does.Contain("[2, 3]"));

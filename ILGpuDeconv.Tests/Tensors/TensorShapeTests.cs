@@ -1,5 +1,4 @@
 using System;
-using ILGpuDeconv.Tensors;
 using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.Tensors;

@@ -1,7 +1,6 @@
 using System;
-using ILGpuDeconv.Numerics;
 
-namespace ILGpuDeconv.Activations;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// The Keras <c>activation</c> argument: an element-wise function fused into the layer's GPU programs, or

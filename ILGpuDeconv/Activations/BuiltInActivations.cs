@@ -1,7 +1,6 @@
 using System;
-using ILGpuDeconv.Numerics;
 
-namespace ILGpuDeconv.Activations;
+namespace ILGpuDeconv;
 
 // The built-in Keras activations as structs the GPU programs take as type arguments. Derivatives follow what TensorFlow's
 // autodiff of the same formula gives, including its choice at the kinks (relu'(0) = 0). Transcendental

@@ -1,10 +1,10 @@
-namespace ILGpuDeconv.Activations;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// An element-wise activation that ILGPU compiles into the layer's GPU programs. Implement it on an
 /// unmanaged struct (fields may carry parameters such as a slope) and wrap it with
 /// <see cref="Activation.Custom{TFunction}(string, TFunction)"/>. The methods run inside GPU programs:
-/// use only arithmetic, the struct's own fields, and <see cref="Numerics.DeviceMath"/> for exp, log, tanh
+/// use only arithmetic, the struct's own fields, and <see cref="DeviceMath"/> for exp, log, tanh
 /// and their kin (ILGPU turns <see cref="System.MathF"/>'s into approximate instructions on CUDA; its
 /// <c>Abs</c>, <c>Min</c>, <c>Max</c> and <c>Sqrt</c> are exact everywhere).
 /// </summary>

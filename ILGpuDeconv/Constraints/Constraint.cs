@@ -4,7 +4,7 @@ using System.Linq;
 using ILGPU.Runtime;
 using ILGpuDeconv.Programs;
 
-namespace ILGpuDeconv.Constraints;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// A Keras weight constraint (<c>kernel_constraint</c>, <c>bias_constraint</c>), applied to the weights

@@ -3,11 +3,10 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Reflection;
 using ILGPU.Runtime;
-using ILGpuDeconv.Activations;
 using ILGpuDeconv.Programs;
 using ILGpuDeconv.Programs.Tiled;
 
-namespace ILGpuDeconv.Diagnostics;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Every GPU program the layer can launch: each type implementing <see cref="IGpuProgram"/>, closed over the
@@ -56,10 +55,10 @@ internal static class GpuProgramCatalog
             .OrderBy(t => t.Name, StringComparer.Ordinal);
         foreach (var program in tiled)
         {
-            foreach (var shape in Enum.GetValues<TileShape>())
+            foreach (var shape in TiledGemm.Shapes.ToArray())
             {
                 IEnumerable<Type> activations = !program.IsGenericTypeDefinition ? [null!]
-                    : shape == TileShape.Tile128x128 ? ImplementationsOf(typeof(IActivationFunction)) : [typeof(LinearFunction)];
+                    : shape == TiledGemm.Shapes[0] ? ImplementationsOf(typeof(IActivationFunction)) : [typeof(LinearFunction)];
 
                 // Each also on tensor cores (compiled at O2, whose code for the activations is checked here too).
                 foreach (var activation in activations)
@@ -68,13 +67,20 @@ internal static class GpuProgramCatalog
                     {
                         var closed = activation is null ? program : program.MakeGenericType(activation);
                         string suffix = activation is null ? string.Empty : $"<{activation.Name}>";
-                        string tile = shape.ToString()["Tile".Length..];
-                        var method = typeof(TiledGemm).GetMethod((tensorCores ? "RunTensorCores" : "Run") + tile)!.MakeGenericMethod(closed);
-                        yield return new Entry($"{program.Name.Split('`')[0]}{suffix}@{(tensorCores ? "TC" : string.Empty)}{tile}", method, TiledGemm.Specialization, tensorCores);
+                        string tile = $"{TiledGemm.Rows(shape)}x{TiledGemm.Columns(shape)}";
+                        yield return new Entry($"{program.Name.Split('`')[0]}{suffix}@{(tensorCores ? "TC" : string.Empty)}{tile}", EntryPointOf(closed, shape, tensorCores), TiledGemm.Specialization, tensorCores);
                     }
                 }
             }
         }
+    }
+
+    /// <summary>The closed method of a tiled program's entry point, from the generated switch the launcher uses too.</summary>
+    private static MethodInfo EntryPointOf(Type program, TileShape shape, bool tensorCores)
+    {
+        string name = tensorCores ? nameof(TiledGemm.TensorCoreEntryPoint) : nameof(TiledGemm.EntryPoint);
+        var select = typeof(TiledGemm).GetMethod(name, BindingFlags.Public | BindingFlags.Static)!.MakeGenericMethod(program);
+        return ((Delegate)select.Invoke(null, [shape])!).Method;
     }
 
     /// <summary>The program types of the library: every struct implementing <see cref="IGpuProgram"/> (grid-stride programs).</summary>

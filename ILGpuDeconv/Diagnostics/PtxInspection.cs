@@ -8,9 +8,8 @@ using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using ILGpuDeconv.Programs.Tiled;
-using ILGpuDeconv.Runtime;
 
-namespace ILGpuDeconv.Diagnostics;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// The PTX that ILGPU's CUDA backend makes of the layer's GPU programs, without a GPU: for judging kernels

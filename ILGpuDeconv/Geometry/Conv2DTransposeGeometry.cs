@@ -1,7 +1,6 @@
 using System;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.Geometry;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Every size of one transposed convolution: the layer's options applied to an input shape, with

@@ -1,6 +1,6 @@
 using System;
 
-namespace ILGpuDeconv.Geometry;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// TensorFlow's and Keras's one-axis shape rules for a transposed convolution: the output length

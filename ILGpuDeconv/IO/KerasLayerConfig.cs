@@ -2,9 +2,8 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
-using ILGpuDeconv.Activations;
 
-namespace ILGpuDeconv.IO;
+namespace ILGpuDeconv;
 
 /// <summary>A Keras (or TF.js) Conv2DTranspose layer config, as model files store it, turned into options.</summary>
 internal static class KerasLayerConfig

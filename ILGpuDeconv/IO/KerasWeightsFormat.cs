@@ -4,10 +4,9 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Text.Json;
-using ILGpuDeconv.Tensors;
 using PureHDF;
 
-namespace ILGpuDeconv.IO;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Keras's HDF5 weight files, read and written in managed code (PureHDF): Keras 3's <c>.weights.h5</c>

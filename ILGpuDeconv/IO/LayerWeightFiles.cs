@@ -2,9 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.IO;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// A layer's weights in NumPy files (<see cref="Conv2DTranspose.SaveWeights"/>, <see cref="Conv2DTranspose.LoadWeights"/>),

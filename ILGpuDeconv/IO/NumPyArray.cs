@@ -1,7 +1,6 @@
 using System;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.IO;
+namespace ILGpuDeconv;
 
 /// <summary>A float array read from or written to NumPy's <c>.npy</c> format: its values (row-major) and shape.</summary>
 /// <param name="Values">The values, row-major (C order).</param>

@@ -7,9 +7,8 @@ using System.IO.Compression;
 using System.Linq;
 using System.Text;
 using System.Text.RegularExpressions;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.IO;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Reads and writes NumPy's <c>.npy</c> (one array) and <c>.npz</c> (a zip of <c>.npy</c> files) as the

@@ -6,9 +6,8 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Text;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.IO;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// PyTorch's <c>torch.save</c> files of a <c>state_dict</c> (<c>.pt</c>, <c>.pth</c>): a zip holding

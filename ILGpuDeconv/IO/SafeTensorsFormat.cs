@@ -5,9 +5,8 @@ using System.IO;
 using System.Linq;
 using System.Text;
 using System.Text.Json;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.IO;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Hugging Face's <c>safetensors</c> format, as PyTorch users save weights: an 8-byte little-endian header

@@ -4,9 +4,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.IO;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// TensorFlow.js layers models as TF.js saves them: <c>model.json</c> (the Keras topology and a weights

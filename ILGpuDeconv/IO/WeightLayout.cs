@@ -1,4 +1,4 @@
-namespace ILGpuDeconv.IO;
+namespace ILGpuDeconv;
 
 /// <summary>The layout of a transposed-convolution kernel in a weights file.</summary>
 public enum WeightLayout

@@ -1,7 +1,6 @@
 using System;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.Initializers;
+namespace ILGpuDeconv;
 
 /// <summary>Keras <c>constant</c>, <c>zeros</c>, <c>ones</c>.</summary>
 internal sealed class ConstantInitializer : Initializer

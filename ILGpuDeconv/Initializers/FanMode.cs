@@ -1,4 +1,4 @@
-namespace ILGpuDeconv.Initializers;
+namespace ILGpuDeconv;
 
 /// <summary>Keras <c>VarianceScaling</c>'s <c>mode</c>: which fan divides the scale.</summary>
 public enum FanMode

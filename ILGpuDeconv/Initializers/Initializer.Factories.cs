@@ -1,6 +1,6 @@
 using System;
 
-namespace ILGpuDeconv.Initializers;
+namespace ILGpuDeconv;
 
 /// <content>The Keras initializers by name and as factory methods.</content>
 public abstract partial class Initializer

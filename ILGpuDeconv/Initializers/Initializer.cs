@@ -1,7 +1,6 @@
 using System;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.Initializers;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// A Keras weight initializer (<c>kernel_initializer</c>, <c>bias_initializer</c>): fills a weight

@@ -1,7 +1,7 @@
 using System;
 using ILGPU;
 
-namespace ILGpuDeconv.Numerics;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Single-precision transcendental functions written with additions, multiplications, divisions, compares
@@ -10,7 +10,7 @@ namespace ILGpuDeconv.Numerics;
 /// CUDA backend turns <c>MathF.Tanh</c>, <c>Exp</c> and <c>Log</c> into the GPU's approximate instructions
 /// (<c>tanh.approx.f32</c>, <c>ex2.approx</c>, <c>lg2.approx</c>), whose errors reach thousands of ulps
 /// near zero, while the CPU accelerator calls .NET's correctly rounded library. Use these in your own
-/// activation structs (<see cref="Activations.IActivationFunction"/>) for results that do not depend on
+/// activation structs (<see cref="IActivationFunction"/>) for results that do not depend on
 /// the device. Maximum errors in ulps of the correctly rounded result, as the test suite asserts them over
 /// more than a million inputs each (and measured there on the host): <see cref="Exp"/> and <see cref="Log"/>
 /// 1.5 (0.93, 0.82), <see cref="Expm1"/>, <see cref="Log1p"/> and <see cref="Tanh"/> 2 (1.38, 1.44, 1.37),

@@ -4,9 +4,8 @@ using System.Linq;
 using ILGPU.Runtime;
 using ILGpuDeconv.Passes;
 using ILGpuDeconv.Programs;
-using ILGpuDeconv.Runtime;
 
-namespace ILGpuDeconv.Optimizers;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// A Keras optimizer that updates layers' weights in place on their accelerator from the gradients of
@@ -97,7 +96,7 @@ public abstract class Optimizer
             {
                 lock (set.SyncRoot)
                 {
-                    WeightUpdate.Create(set.Weights!.Device).Apply(set.Weights, this, step, set.KernelConstraint, set.BiasConstraint);
+                    new WeightUpdate(set.Weights!.Device).Apply(set.Weights, this, step, set.KernelConstraint, set.BiasConstraint);
                 }
             }
 
@@ -208,4 +207,4 @@ public sealed class Adam : Optimizer
 /// <param name="Trainable">Whether the layer is trainable.</param>
 /// <param name="KernelConstraint">Keras <c>kernel_constraint</c>.</param>
 /// <param name="BiasConstraint">Keras <c>bias_constraint</c>.</param>
-internal sealed record WeightSet(LayerWeights? Weights, object SyncRoot, bool Trainable, Constraints.Constraint? KernelConstraint, Constraints.Constraint? BiasConstraint);
+internal sealed record WeightSet(LayerWeights? Weights, object SyncRoot, bool Trainable, Constraint? KernelConstraint, Constraint? BiasConstraint);

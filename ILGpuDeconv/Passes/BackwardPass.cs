@@ -1,32 +1,34 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using ILGPU;
-using ILGpuDeconv.Geometry;
+using ILGPU.Runtime;
 using ILGpuDeconv.Programs;
 using ILGpuDeconv.Programs.Tiled;
-using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Routing;
 
 namespace ILGpuDeconv.Passes;
 
 /// <summary>
 /// The backward pass of one layer: the gradient through the activation (its epilogue), the input gradient,
-/// and the kernel and bias gradients as chunked partial sums finished in a fixed order. Owns its chunk
-/// plans and scratch buffers.
+/// and the kernel and bias gradients as partial sums finished in a fixed order, each convolution on the route
+/// <see cref="ProgramRoutes"/> gives it. Owns its scratch buffers.
 /// </summary>
-internal abstract class BackwardPass : IDisposable
+internal sealed class BackwardPass : IDisposable
 {
-    private protected readonly DeconvDevice device;
-    private protected readonly ForwardPass forward;
-    private protected readonly ScratchBuffer preActivationGradient;
-    private protected readonly ScratchBuffer layout;
-    private protected readonly ScratchBuffer kernelPartials;
-    private protected readonly ScratchBuffer biasPartials;
-    private protected readonly WeightFiniteness finiteness;
-    private protected readonly ScratchBuffer roundedGradient;
-    private protected readonly ScratchBuffer roundedInput;
-    private protected long layoutVersion = -1;
+    private readonly DeconvDevice device;
+    private readonly ForwardPass forward;
+    private readonly ScratchBuffer preActivationGradient;
+    private readonly ScratchBuffer layout;
+    private readonly ScratchBuffer kernelPartials;
+    private readonly ScratchBuffer biasPartials;
+    private readonly WeightFiniteness finiteness;
+    private readonly ScratchBuffer roundedGradient;
+    private readonly ScratchBuffer roundedInput;
+    private long layoutVersion = -1;
 
-    private protected BackwardPass(DeconvDevice device, ForwardPass forward)
+    /// <summary>Creates the pass; it reads the pre-activation <paramref name="forward"/> stored.</summary>
+    public BackwardPass(DeconvDevice device, ForwardPass forward)
     {
         this.device = device;
         this.forward = forward;
@@ -39,30 +41,17 @@ internal abstract class BackwardPass : IDisposable
         roundedInput = new ScratchBuffer(device, "input rounded to TF32");
     }
 
-    /// <summary>Creates the pass with the memory access of the device's accelerator; it reads the pre-activation <paramref name="forward"/> stored.</summary>
-    public static BackwardPass Create(DeconvDevice device, ForwardPass forward) =>
-        device.Launcher.UsesPointers ? new BackwardPass<PointerMemory>(device, forward) : new BackwardPass<ViewMemory>(device, forward);
+    /// <summary>Gets the route the last call's input gradient took, or null.</summary>
+    public ProgramRoute? LastInputGradientRoute { get; private set; }
 
-    /// <summary>How one call reduces the weight gradients, decided before anything is allocated or launched.</summary>
-    /// <remarks>
-    /// With a <paramref name="KernelTile"/> the tiled kernel-gradient program runs, its reduction split into
-    /// <paramref name="KernelParts"/>; otherwise the direct program, in <paramref name="KernelChunks"/> (as many parts).
-    /// </remarks>
-    private protected readonly record struct Plan(
-        ChunkPlan KernelChunks, ChunkPlan BiasChunks, bool AccumulateNow, bool Direct, long KernelElements, int Filters, TileShape? KernelTile, int KernelParts)
-    {
-        /// <summary>Gets the length of the kernel's partial sums, <c>[parts, kh, kw, F, C]</c>.</summary>
-        public long KernelSumsLength => KernelParts * KernelElements;
-
-        /// <summary>Gets the length of the bias's partial sums, <c>[chunks, F]</c> (at least one element).</summary>
-        public long BiasSumsLength => Math.Max(1, (long)BiasChunks.Count * Filters);
-    }
+    /// <summary>Gets the route the last call's kernel gradient took, or null.</summary>
+    public ProgramRoute? LastKernelGradientRoute { get; private set; }
 
     /// <summary>The scratch space a call needs, for <see cref="ScratchBuffer.GrowAll"/> before anything launches.</summary>
     public IEnumerable<(ScratchBuffer Buffer, long Length)> ScratchNeeds(
         LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, bool inputGradient, bool accumulate)
     {
-        var plan = PlanFor(weights, geometry, p, accumulate);
+        var options = forward.Options;
         var needs = new List<(ScratchBuffer, long)>();
         if (forward.NeedsPreActivation)
         {
@@ -75,16 +64,25 @@ internal abstract class BackwardPass : IDisposable
             needs.Add(finiteness.Need);
         }
 
-        if (forward.Options.Trainable && !plan.Direct)
+        if (options.Trainable)
         {
-            needs.Add((kernelPartials, plan.KernelSumsLength));
-            needs.Add((biasPartials, plan.BiasSumsLength));
+            // A measurement to come runs every candidate into the partial sums: room for the largest.
+            var context = RouteContext.Of(device, options.Precision);
+            var sizes = p;
+            var plans = (ProgramRoutes.PendingKernelGradientCandidates(context, p) ?? [ProgramRoutes.KernelGradient(context, p)])
+                .Select(route => PlanFor(route, weights, geometry, sizes, accumulate))
+                .ToList();
+            if (plans.Count > 1 || !plans[0].Direct)
+            {
+                needs.Add((kernelPartials, plans.Max(plan => plan.KernelSumsLength)));
+                needs.Add((biasPartials, plans.Max(plan => plan.BiasSumsLength)));
+            }
         }
 
         if (forward.RoundsOperands)
         {
             needs.Add((roundedGradient, geometry.OutputElements));
-            if (forward.Options.Trainable)
+            if (options.Trainable)
             {
                 needs.Add((roundedInput, geometry.InputElements));
             }
@@ -93,41 +91,23 @@ internal abstract class BackwardPass : IDisposable
         return needs;
     }
 
-    private protected Plan PlanFor(LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, bool accumulate)
-    {
-        var options = forward.Options;
-        var launcher = device.Launcher;
-        bool accumulateNow = accumulate && weights.HasGradients;
-        var kernelChunks = ChunkPlan.For(
-            geometry.Batch * geometry.InputHeight,
-            geometry.InputWidth,
-            p.IsDepthwise ? p.DepthwiseKernelGradientItemsPerChunk : p.KernelGradientItemsPerChunk,
-            launcher.ReductionThreads,
-            oneThreadTerms: 0);
-        var biasChunks = options.UseBias
-            ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, launcher.ReductionThreads, Launcher.SingleChunkBiasTerms)
-            : ChunkPlan.None;
-
-        TileShape? kernelTile = null;
-        int kernelParts = kernelChunks.Count;
-        if (device.UsesTiledProgramsFor(p))
-        {
-            (var shape, kernelParts) = TileChoice.ForKernelGradient(p, launcher.Multiprocessors);
-            kernelTile = shape;
-        }
-
-        // One part each and nothing to add: the partial sums are the gradients, with no finishing launch.
-        bool direct = kernelParts == 1 && biasChunks.Count <= 1 && options.KernelRegularizer is null && options.BiasRegularizer is null && !accumulateNow;
-        return new Plan(kernelChunks, biasChunks, accumulateNow, direct, weights.KernelShape.ElementCount, geometry.Filters, kernelTile, kernelParts);
-    }
-
     /// <summary>
     /// Launches the pass for the forward call that read <paramref name="input"/>: the input gradient into
     /// <paramref name="inputGradient"/> when given, and the weight gradients into <paramref name="weights"/> when
     /// the layer is trainable (added to the stored ones when <paramref name="accumulate"/> and they exist).
     /// </summary>
-    public abstract void Run(
-        LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float>? inputGradient, bool accumulate);
+    public void Run(
+        LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float>? inputGradient, bool accumulate)
+    {
+        if (device.Launcher.UsesPointers)
+        {
+            Run<PointerMemory>(weights, geometry, p, input, outputGradient, inputGradient, accumulate);
+        }
+        else
+        {
+            Run<ViewMemory>(weights, geometry, p, input, outputGradient, inputGradient, accumulate);
+        }
+    }
 
     public void Dispose()
     {
@@ -139,38 +119,42 @@ internal abstract class BackwardPass : IDisposable
         kernelPartials.Dispose();
         biasPartials.Dispose();
     }
-}
 
-/// <inheritdoc/>
-internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forward) : BackwardPass(device, forward)
-    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
-{
-    private readonly ActivationEpilogue<TMem> epilogue = ActivationEpilogue<TMem>.For(forward.Options.Activation);
+    /// <summary>How one call reduces the weight gradients on <paramref name="route"/>, decided before anything is allocated or launched.</summary>
+    private Plan PlanFor(ProgramRoute route, LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, bool accumulate)
+    {
+        var options = forward.Options;
+        bool accumulateNow = accumulate && weights.HasGradients;
+        var biasChunks = options.UseBias
+            ? ChunkPlan.For(geometry.Batch * geometry.OutputHeight, geometry.OutputWidth, geometry.Filters, device.Launcher.ReductionThreads, Launcher.SingleChunkBiasTerms)
+            : ChunkPlan.None;
 
-    public override void Run(
+        // One part each and nothing to add: the partial sums are the gradients, with no finishing launch.
+        bool direct = route.Splits == 1 && biasChunks.Count <= 1 && options.KernelRegularizer is null && options.BiasRegularizer is null && !accumulateNow;
+
+        // The direct program sums kernel and bias in one launch when both take the same operands; the bias runs alone
+        // after the tiled or depthwise program or when the kernel's operands are rounded.
+        bool biasAlone = route.Family != ProgramFamily.Direct || forward.RoundsOperands;
+        return new Plan(route, biasChunks, accumulateNow, direct, biasAlone, weights.KernelShape.ElementCount, geometry.Filters);
+    }
+
+    private void Run<TMem>(
         LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> outputGradient, ArrayView<float>? inputGradient, bool accumulate)
+        where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
     {
         var options = forward.Options;
         var launcher = device.Launcher;
         var stream = device.Accelerator.DefaultStream;
-
-        // The plan and the buffers (grown by the caller through ScratchNeeds) before any launch.
-        bool trainable = options.Trainable;
-        var plan = PlanFor(weights, geometry, p, accumulate);
-        var (kernelChunks, biasChunks, accumulateNow, direct, kernelElements, _, kernelTile, kernelParts) = plan;
-        var kernelPenalty = options.KernelRegularizer;
-        var biasPenalty = options.BiasRegularizer;
-        var dz = forward.NeedsPreActivation ? preActivationGradient.Get(geometry.OutputElements) : outputGradient;
-        var inputGradientLayout = inputGradient is null ? default : layout.Get(p.InputGradientLayoutLength * p.Groups);
-        var kernelSums = !trainable ? default : direct ? weights.KernelGradient.View : kernelPartials.Get(plan.KernelSumsLength);
-        var biasSums = !trainable ? default : direct ? weights.BiasGradient.View : biasPartials.Get(plan.BiasSumsLength);
+        var context = RouteContext.Of(device, options.Precision);
+        var sizes = p;
 
         // The gradient at the pre-activation; the output gradient itself when the activation is linear.
+        var dz = forward.NeedsPreActivation ? preActivationGradient.Get(geometry.OutputElements) : outputGradient;
         if (forward.NeedsPreActivation)
         {
             var activity = options.ActivityRegularizer;
             var penalty = activity is null ? default : new ActivityPenalty(activity.L1 / geometry.Batch, activity.L2 / geometry.Batch);
-            epilogue.Gradient(launcher, stream, ForwardPass.LastAxisOf(geometry), penalty, TMem.Bind(outputGradient), TMem.Bind(forward.PreActivation(geometry.OutputElements)), TMem.Bind(dz));
+            forward.Epilogue.Gradient(launcher, stream, ForwardPass.LastAxisOf(geometry), penalty, TMem.Bind(outputGradient), TMem.Bind(forward.PreActivation(geometry.OutputElements)), TMem.Bind(dz));
         }
 
         // The convolutions' operand; with TF32 rounded, while the bias gradient keeps the float32 gradient.
@@ -179,6 +163,7 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
 
         if (inputGradient is ArrayView<float> dx)
         {
+            var inputGradientLayout = layout.Get(p.InputGradientLayoutLength * p.Groups);
             if (layoutVersion != weights.Version)
             {
                 launcher.Launch(stream, new InputGradientLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(inputGradientLayout)));
@@ -191,73 +176,43 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
                 layoutVersion = weights.Version;
             }
 
-            // As in the forward pass: tiled only with finite weights, whose products with padding zeros are zero.
-            // The direct program takes all groups in one launch; the tiled one runs once per group, on its views.
-            if (device.UsesTiledProgramsFor(p) && finiteness.AllFinite<TMem>(weights, stream))
-            {
-                var (rows, columns) = InputGradientTiledProgram.GemmSize(p);
-                var shape = TileChoice.For(rows, columns, 1, launcher.Multiprocessors);
-                for (int group = 0; group < p.Groups; group++)
-                {
-                    launcher.LaunchTiled(
-                        stream,
-                        new InputGradientTiledProgram(p, shape, ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), LayoutOf(inputGradientLayout, p, group), ForwardTensors.Tail(dx, p.InputGroupOffset(group))),
-                        forward.TensorCores);
-                }
-            }
-            else if (p.IsDepthwise)
-            {
-                launcher.Launch(stream, new DepthwiseInputGradientProgram<TMem>(p, TMem.Bind(dzOperand), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
-            }
-            else
-            {
-                launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dzOperand), TMem.Bind(inputGradientLayout), TMem.Bind(dx)));
-            }
+            var route = ProgramRoutes.InputGradient(
+                context,
+                p,
+                () => finiteness.AllFinite<TMem>(weights, stream),
+                candidate => LaunchInputGradient<TMem>(launcher, stream, sizes, candidate, dzOperand, inputGradientLayout, dx));
+            LaunchInputGradient<TMem>(launcher, stream, p, route, dzOperand, inputGradientLayout, dx);
+            LastInputGradientRoute = route;
         }
 
-        if (!trainable)
+        if (!options.Trainable)
         {
             return;
         }
 
-        // The direct program computes kernel and bias gradients in one launch when both take the same operands;
-        // the bias runs alone after the tiled or depthwise program or when the kernel's operands are rounded.
         var inputOperand = rounds ? TensorFloat32Operands.Round<TMem>(launcher, stream, input, roundedInput.Get(geometry.InputElements)) : input;
-        bool biasAlone = kernelTile is not null || p.IsDepthwise || rounds;
-        if (kernelTile is TileShape tile)
-        {
-            // Once per group, on its input channels and filters and its channels of the kernel sums (innermost).
-            for (int group = 0; group < p.Groups; group++)
+        var kernelRoute = ProgramRoutes.KernelGradient(
+            context,
+            p,
+            candidate =>
             {
-                launcher.LaunchTiled(
-                    stream,
-                    new KernelGradientTiledProgram(
-                        p, tile, kernelParts, ForwardTensors.Tail(inputOperand, p.InputGroupOffset(group)), ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), ForwardTensors.Tail(kernelSums, (long)group * p.InChannels)),
-                    forward.TensorCores);
-            }
-        }
-        else if (p.IsDepthwise)
-        {
-            launcher.Launch(stream, new DepthwiseKernelGradientProgram<TMem>(p, kernelChunks, TMem.Bind(inputOperand), TMem.Bind(dzOperand), TMem.Bind(kernelSums)));
-        }
-        else
-        {
-            launcher.Launch(stream, new WeightGradientProgram<TMem>(
-                p, kernelChunks, biasAlone ? ChunkPlan.None : biasChunks, TMem.Bind(inputOperand), TMem.Bind(dzOperand), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
-        }
+                // Into the partial sums (grown for the largest candidate), which the chosen route's own launch overwrites.
+                var trial = PlanFor(candidate, weights, geometry, sizes, accumulate);
+                LaunchWeightGradients<TMem>(launcher, stream, sizes, trial, inputOperand, dz, dzOperand, kernelPartials.Get(trial.KernelSumsLength), biasPartials.Get(trial.BiasSumsLength));
+            });
+        var plan = PlanFor(kernelRoute, weights, geometry, p, accumulate);
+        var kernelSums = plan.Direct ? weights.KernelGradient.View : kernelPartials.Get(plan.KernelSumsLength);
+        var biasSums = plan.Direct ? weights.BiasGradient.View : biasPartials.Get(plan.BiasSumsLength);
+        LaunchWeightGradients<TMem>(launcher, stream, p, plan, inputOperand, dz, dzOperand, kernelSums, biasSums);
+        LastKernelGradientRoute = kernelRoute;
 
-        if (biasAlone && biasChunks.Count > 0)
+        if (!plan.Direct)
         {
-            // The bias sums run over all filters at once; the kernel's operands are not read.
-            launcher.Launch(stream, new WeightGradientProgram<TMem>(
-                p, ChunkPlan.None, biasChunks, TMem.Bind(inputOperand), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
-        }
-
-        if (!direct)
-        {
+            var kernelPenalty = options.KernelRegularizer;
+            var biasPenalty = options.BiasRegularizer;
             launcher.Launch(stream, new GradientFinishProgram<TMem>(
-                new GradientFinish((int)kernelElements, kernelParts, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, accumulateNow),
-                new GradientFinish(biasChunks.Count == 0 ? 0 : geometry.Filters, biasChunks.Count, biasPenalty?.L1 ?? 0f, biasPenalty?.L2 ?? 0f, accumulateNow),
+                new GradientFinish((int)plan.KernelElements, plan.Route.Splits, kernelPenalty?.L1 ?? 0f, kernelPenalty?.L2 ?? 0f, plan.AccumulateNow),
+                new GradientFinish(plan.BiasChunks.Count == 0 ? 0 : geometry.Filters, plan.BiasChunks.Count, biasPenalty?.L1 ?? 0f, biasPenalty?.L2 ?? 0f, plan.AccumulateNow),
                 TMem.Bind(kernelSums), TMem.Bind(weights.Kernel.View), TMem.Bind(weights.KernelGradient.View),
                 TMem.Bind(biasSums), TMem.Bind(weights.Bias.View), TMem.Bind(weights.BiasGradient.View)));
         }
@@ -265,7 +220,87 @@ internal sealed class BackwardPass<TMem>(DeconvDevice device, ForwardPass forwar
         weights.HasGradients = true;
     }
 
-    /// <summary>Group <paramref name="group"/>'s part of the input-gradient weight layout.</summary>
-    private static ArrayView<float> LayoutOf(ArrayView<float> layout, in Conv2DTransposeParams p, int group) =>
-        ForwardTensors.Tail(layout, group * p.InputGradientLayoutLength);
+    /// <summary>The input-gradient program of the route: the direct (or depthwise) one for all groups at once, the tiled one per group.</summary>
+    private static void LaunchInputGradient<TMem>(
+        Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, ProgramRoute route, ArrayView<float> dz, ArrayView<float> layout, ArrayView<float> dx)
+        where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+    {
+        switch (route.Family)
+        {
+            case ProgramFamily.Depthwise:
+                launcher.Launch(stream, new DepthwiseInputGradientProgram<TMem>(p, TMem.Bind(dz), TMem.Bind(layout), TMem.Bind(dx)));
+                break;
+            case ProgramFamily.Direct:
+                launcher.Launch(stream, new InputGradientProgram<TMem>(p, TMem.Bind(dz), TMem.Bind(layout), TMem.Bind(dx)));
+                break;
+            default:
+                for (int group = 0; group < p.Groups; group++)
+                {
+                    launcher.LaunchTiled(
+                        stream,
+                        new InputGradientTiledProgram(
+                            p, route.Tile!.Value, ForwardTensors.Tail(dz, p.OutputGroupOffset(group)), ForwardTensors.Tail(layout, group * p.InputGradientLayoutLength), ForwardTensors.Tail(dx, p.InputGroupOffset(group))),
+                        route.TensorCores);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The kernel- and bias-gradient programs of a plan into its sums: the route's kernel program (the direct one
+    /// sums the bias too unless it runs alone), then the bias alone over all filters where needed.
+    /// </summary>
+    private static void LaunchWeightGradients<TMem>(
+        Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in Plan plan, ArrayView<float> input, ArrayView<float> dz, ArrayView<float> dzOperand, ArrayView<float> kernelSums, ArrayView<float> biasSums)
+        where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+    {
+        var route = plan.Route;
+        switch (route.Family)
+        {
+            case ProgramFamily.Depthwise:
+                launcher.Launch(stream, new DepthwiseKernelGradientProgram<TMem>(p, route.Chunks, TMem.Bind(input), TMem.Bind(dzOperand), TMem.Bind(kernelSums)));
+                break;
+            case ProgramFamily.Direct:
+                launcher.Launch(stream, new WeightGradientProgram<TMem>(
+                    p, route.Chunks, plan.BiasAlone ? ChunkPlan.None : plan.BiasChunks, TMem.Bind(input), TMem.Bind(dzOperand), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+                break;
+            default:
+                // Once per group, on its input channels and filters and its channels of the kernel sums (innermost).
+                for (int group = 0; group < p.Groups; group++)
+                {
+                    launcher.LaunchTiled(
+                        stream,
+                        new KernelGradientTiledProgram(
+                            p, route.Tile!.Value, route.Splits, ForwardTensors.Tail(input, p.InputGroupOffset(group)), ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), ForwardTensors.Tail(kernelSums, (long)group * p.InChannels)),
+                        route.TensorCores);
+                }
+
+                break;
+        }
+
+        if (plan.BiasAlone && plan.BiasChunks.Count > 0)
+        {
+            // The bias sums run over all filters at once, on the float32 gradient; the kernel's operands are not read.
+            launcher.Launch(stream, new WeightGradientProgram<TMem>(
+                p, ChunkPlan.None, plan.BiasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+        }
+    }
+
+    /// <summary>How one call reduces the weight gradients: the kernel's route (with its parts), the bias's chunks, and whether a finishing launch adds them.</summary>
+    /// <param name="Route">The kernel gradient's route; its <see cref="ProgramRoute.Splits"/> are the kernel's parts.</param>
+    /// <param name="BiasChunks">The bias gradient's chunks.</param>
+    /// <param name="AccumulateNow">Whether the gradients are added to the stored ones.</param>
+    /// <param name="Direct">Whether the sums are the gradients themselves (one part each, nothing to add or penalise).</param>
+    /// <param name="BiasAlone">Whether the bias gradient runs as a launch of its own.</param>
+    /// <param name="KernelElements">The kernel's elements.</param>
+    /// <param name="Filters">The filters (the bias's elements).</param>
+    private readonly record struct Plan(ProgramRoute Route, ChunkPlan BiasChunks, bool AccumulateNow, bool Direct, bool BiasAlone, long KernelElements, int Filters)
+    {
+        /// <summary>Gets the length of the kernel's partial sums, <c>[parts, kh, kw, F, C]</c>.</summary>
+        public long KernelSumsLength => Route.Splits * KernelElements;
+
+        /// <summary>Gets the length of the bias's partial sums, <c>[chunks, F]</c> (at least one element).</summary>
+        public long BiasSumsLength => Math.Max(1, (long)BiasChunks.Count * Filters);
+    }
 }

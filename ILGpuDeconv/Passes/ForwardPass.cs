@@ -1,31 +1,33 @@
 using System;
 using System.Collections.Generic;
 using ILGPU;
-using ILGpuDeconv.Geometry;
+using ILGPU.Runtime;
 using ILGpuDeconv.Programs;
 using ILGpuDeconv.Programs.Tiled;
-using ILGpuDeconv.Runtime;
+using ILGpuDeconv.Routing;
 
 namespace ILGpuDeconv.Passes;
 
 /// <summary>
-/// The forward pass of one layer: refreshes the forward weight layout when the weights changed, then runs
-/// the forward program with the activation's epilogue. Owns its scratch buffers: the layout, and the
-/// pre-activation a training call keeps for the backward pass.
+/// The forward pass of one layer: refreshes the forward weight layout when the weights changed, asks
+/// <see cref="ProgramRoutes.Forward"/> which program runs, then launches it with the activation's epilogue. Owns its
+/// scratch buffers: the layout, and the pre-activation a training call keeps for the backward pass.
 /// </summary>
-internal abstract class ForwardPass : IDisposable
+internal sealed class ForwardPass : IDisposable
 {
-    private protected readonly DeconvDevice device;
-    private protected readonly ScratchBuffer layout;
-    private protected readonly ScratchBuffer preActivation;
-    private protected readonly WeightFiniteness finiteness;
-    private protected readonly ScratchBuffer roundedInput;
-    private protected long layoutVersion = -1;
+    private readonly DeconvDevice device;
+    private readonly ScratchBuffer layout;
+    private readonly ScratchBuffer preActivation;
+    private readonly WeightFiniteness finiteness;
+    private readonly ScratchBuffer roundedInput;
+    private readonly ActivationEpilogue epilogue;
+    private long layoutVersion = -1;
 
-    private protected ForwardPass(DeconvDevice device, Conv2DTransposeOptions options)
+    public ForwardPass(DeconvDevice device, Conv2DTransposeOptions options)
     {
         this.device = device;
         Options = options;
+        epilogue = ActivationEpilogue.For(options.Activation);
         layout = new ScratchBuffer(device, "forward weight layout");
         preActivation = new ScratchBuffer(device, "pre-activation");
         finiteness = new WeightFiniteness(device, "forward weight check");
@@ -34,18 +36,17 @@ internal abstract class ForwardPass : IDisposable
 
     public Conv2DTransposeOptions Options { get; }
 
+    /// <summary>Gets the activation's part of the passes.</summary>
+    public ActivationEpilogue Epilogue => epilogue;
+
+    /// <summary>Gets the route the last call took, or null before the first.</summary>
+    public ProgramRoute? LastRoute { get; private set; }
+
     /// <summary>Gets a value indicating whether the backward pass needs the pre-activation (a non-linear activation or an activity penalty).</summary>
     public bool NeedsPreActivation => !Options.Activation.IsLinear || Options.ActivityRegularizer is not null;
 
-    /// <summary>Creates the pass with the memory access of the device's accelerator.</summary>
-    public static ForwardPass Create(DeconvDevice device, Conv2DTransposeOptions options) =>
-        device.Launcher.UsesPointers ? new ForwardPass<PointerMemory>(device, options) : new ForwardPass<ViewMemory>(device, options);
-
     /// <summary>Gets a value indicating whether the convolutions take TF32-rounded operands (<see cref="ConvolutionPrecision.TensorFloat32"/>).</summary>
     public bool RoundsOperands => Options.Precision == ConvolutionPrecision.TensorFloat32;
-
-    /// <summary>Gets a value indicating whether the tiled programs run on tensor cores: TF32 operands on a device that has them (<see cref="DeconvDevice.UsesTensorCores"/>).</summary>
-    public bool TensorCores => RoundsOperands && device.UsesTensorCores;
 
     /// <summary>The output as rows of its last axis (Keras's softmax axis): the filters for channels_last, the width for channels_first.</summary>
     public static LastAxis LastAxisOf(Conv2DTransposeGeometry geometry)
@@ -78,7 +79,47 @@ internal abstract class ForwardPass : IDisposable
     /// Launches the pass. Allocations (which may fail) come before any launch, so a refused call changes
     /// nothing on the device.
     /// </summary>
-    public abstract void Run(LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> output, bool keepForBackward);
+    public void Run(LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> output, bool keepForBackward)
+    {
+        if (device.Launcher.UsesPointers)
+        {
+            Run<PointerMemory>(weights, geometry, p, input, output, keepForBackward);
+        }
+        else
+        {
+            Run<ViewMemory>(weights, geometry, p, input, output, keepForBackward);
+        }
+    }
+
+    /// <summary>
+    /// Launches the forward program of <paramref name="route"/>: the direct one (or its depthwise form) once for all
+    /// groups (the group is an index of its grid), the tiled one once per group, on views offset to the group's
+    /// channels, filters and weight layout. The epilogue calls it with its activation.
+    /// </summary>
+    internal static void LaunchProgram<TAct, TMem>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, ForwardFlags flags, ProgramRoute route)
+        where TAct : unmanaged, IActivationFunction
+        where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+    {
+        switch (route.Family)
+        {
+            case ProgramFamily.Depthwise:
+                launcher.Launch(stream, new DepthwiseForwardProgram<TAct, TMem>(
+                    p, TMem.Bind(t.Input), TMem.Bind(t.Layout), TMem.Bind(t.Bias), TMem.Bind(t.Output), TMem.Bind(t.PreActivation), function, flags));
+                break;
+            case ProgramFamily.Direct:
+                launcher.Launch(stream, new ForwardProgram<TAct, TMem>(
+                    p, TMem.Bind(t.Input), TMem.Bind(t.Layout), TMem.Bind(t.Bias), TMem.Bind(t.Output), TMem.Bind(t.PreActivation), function, flags));
+                break;
+            default:
+                for (int group = 0; group < p.Groups; group++)
+                {
+                    var g = t.ForGroup(p, group);
+                    launcher.LaunchTiled(stream, new ForwardTiledProgram<TAct>(p, route.Tile!.Value, g.Input, g.Layout, g.Bias, g.Output, g.PreActivation, function, flags), route.TensorCores);
+                }
+
+                break;
+        }
+    }
 
     public void Dispose()
     {
@@ -87,27 +128,22 @@ internal abstract class ForwardPass : IDisposable
         finiteness.Dispose();
         roundedInput.Dispose();
     }
-}
 
-/// <inheritdoc/>
-internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOptions options) : ForwardPass(device, options)
-    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
-{
-    private readonly ActivationEpilogue<TMem> epilogue = ActivationEpilogue<TMem>.For(options.Activation);
-
-    public override void Run(LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> output, bool keepForBackward)
+    private void Run<TMem>(LayerWeights weights, Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p, ArrayView<float> input, ArrayView<float> output, bool keepForBackward)
+        where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
     {
         bool storePre = keepForBackward && NeedsPreActivation;
         var pre = storePre ? preActivation.Get(geometry.OutputElements) : output; // not written without the flag
         var forwardLayout = layout.Get(p.ForwardLayoutLength * p.Groups);
+        var launcher = device.Launcher;
         var stream = device.Accelerator.DefaultStream;
         if (layoutVersion != weights.Version)
         {
-            device.Launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout)));
+            launcher.Launch(stream, new ForwardLayoutProgram<TMem>(p, TMem.Bind(weights.Kernel.View), TMem.Bind(forwardLayout)));
 
             if (RoundsOperands)
             {
-                TensorFloat32Operands.Round<TMem>(device.Launcher, stream, forwardLayout, forwardLayout);
+                TensorFloat32Operands.Round<TMem>(launcher, stream, forwardLayout, forwardLayout);
             }
 
             layoutVersion = weights.Version;
@@ -115,19 +151,20 @@ internal sealed class ForwardPass<TMem>(DeconvDevice device, Conv2DTransposeOpti
 
         if (RoundsOperands)
         {
-            input = TensorFloat32Operands.Round<TMem>(device.Launcher, stream, input, roundedInput.Get(geometry.InputElements));
+            input = TensorFloat32Operands.Round<TMem>(launcher, stream, input, roundedInput.Get(geometry.InputElements));
         }
 
-        // The tiled program forms products with padding zeros: only with finite weights.
-        TileShape? tile = null;
-        if (device.UsesTiledProgramsFor(p) && finiteness.AllFinite<TMem>(weights, stream))
-        {
-            var (rows, columns, problems) = ForwardTiledProgram<Activations.LinearFunction>.GemmSize(p);
-            tile = TileChoice.For(rows, columns, problems, device.Launcher.Multiprocessors);
-        }
-
-        int flags = (storePre ? ForwardFlags.StorePreActivation : 0)
-            | (Options.UseBias ? ForwardFlags.AddBias : 0);
-        epilogue.Forward(device.Launcher, stream, p, LastAxisOf(geometry), new ForwardTensors(input, forwardLayout, weights.Bias.View, output, pre), flags, tile, TensorCores);
+        var flags = (storePre ? ForwardFlags.StorePreActivation : ForwardFlags.None)
+            | (Options.UseBias ? ForwardFlags.AddBias : ForwardFlags.None);
+        var tensors = new ForwardTensors(input, forwardLayout, weights.Bias.View, output, pre);
+        var rows = LastAxisOf(geometry);
+        var sizes = p;
+        var route = ProgramRoutes.Forward(
+            RouteContext.Of(device, Options.Precision),
+            p,
+            () => finiteness.AllFinite<TMem>(weights, stream),
+            candidate => epilogue.Forward<TMem>(launcher, stream, sizes, rows, tensors, flags, candidate));
+        epilogue.Forward<TMem>(launcher, stream, p, rows, tensors, flags, route);
+        LastRoute = route;
     }
 }

@@ -1,7 +1,6 @@
 using System;
 using ILGPU.Runtime;
 using ILGpuDeconv.Programs;
-using ILGpuDeconv.Runtime;
 
 namespace ILGpuDeconv.Passes;
 

@@ -1,8 +1,5 @@
 using System.Linq;
-using ILGpuDeconv.Constraints;
-using ILGpuDeconv.Optimizers;
 using ILGpuDeconv.Programs;
-using ILGpuDeconv.Runtime;
 
 namespace ILGpuDeconv.Passes;
 
@@ -10,28 +7,26 @@ namespace ILGpuDeconv.Passes;
 /// One optimizer step on one weight set: the optimizer's update of the kernel and the bias from their
 /// gradients, then the constraints. Bumps the weights' version so the passes refresh their layouts.
 /// </summary>
-internal abstract class WeightUpdate
+internal sealed class WeightUpdate(DeconvDevice device)
 {
-    private protected WeightUpdate(DeconvDevice device) => Device = device;
-
-    private protected DeconvDevice Device { get; }
-
-    /// <summary>Creates the pass with the memory access of the device's accelerator.</summary>
-    public static WeightUpdate Create(DeconvDevice device) =>
-        device.Launcher.UsesPointers ? new WeightUpdate<PointerMemory>(device) : new WeightUpdate<ViewMemory>(device);
-
     /// <summary>Launches the step; the caller holds the weights' lock.</summary>
-    public abstract void Apply(LayerWeights weights, Optimizer optimizer, long step, Constraint? kernelConstraint, Constraint? biasConstraint);
-}
-
-/// <inheritdoc/>
-internal sealed class WeightUpdate<TMem>(DeconvDevice device) : WeightUpdate(device)
-    where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
-{
-    public override void Apply(LayerWeights weights, Optimizer optimizer, long step, Constraint? kernelConstraint, Constraint? biasConstraint)
+    public void Apply(LayerWeights weights, Optimizer optimizer, long step, Constraint? kernelConstraint, Constraint? biasConstraint)
     {
-        var launcher = Device.Launcher;
-        var stream = Device.Accelerator.DefaultStream;
+        if (device.Launcher.UsesPointers)
+        {
+            Apply<PointerMemory>(weights, optimizer, step, kernelConstraint, biasConstraint);
+        }
+        else
+        {
+            Apply<ViewMemory>(weights, optimizer, step, kernelConstraint, biasConstraint);
+        }
+    }
+
+    private void Apply<TMem>(LayerWeights weights, Optimizer optimizer, long step, Constraint? kernelConstraint, Constraint? biasConstraint)
+        where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
+    {
+        var launcher = device.Launcher;
+        var stream = device.Accelerator.DefaultStream;
         var slots = weights.SlotsOf(optimizer);
         optimizer.Update(
             launcher, stream, (int)weights.KernelShape.ElementCount, TMem.Bind(weights.Kernel.View), TMem.Bind(weights.KernelGradient.View), [.. slots.Kernel.Select(TMem.Bind)], step);

@@ -1,5 +1,3 @@
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Numerics;
 
 namespace ILGpuDeconv.Programs;
 

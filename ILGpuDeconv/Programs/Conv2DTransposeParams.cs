@@ -1,4 +1,3 @@
-using ILGpuDeconv.Geometry;
 
 namespace ILGpuDeconv.Programs;
 

@@ -1,4 +1,3 @@
-using ILGpuDeconv.Activations;
 
 namespace ILGpuDeconv.Programs;
 
@@ -11,7 +10,7 @@ namespace ILGpuDeconv.Programs;
 /// </summary>
 /// <typeparam name="TAct">The activation function fused into the store.</typeparam>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal readonly struct DepthwiseForwardProgram<TAct, TMem>(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags) : IGpuProgram
+internal readonly struct DepthwiseForwardProgram<TAct, TMem>(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, ForwardFlags flags) : IGpuProgram
     where TAct : unmanaged, IActivationFunction
     where TMem : struct, ITensorMemory
 {
@@ -23,14 +22,14 @@ internal readonly struct DepthwiseForwardProgram<TAct, TMem>(in Conv2DTransposeP
     private readonly TMem y = y;
     private readonly TMem pre = pre;
     private readonly TAct act = act;
-    private readonly int flags = flags;
+    private readonly ForwardFlags flags = flags;
 
     public long Items => (long)p.Batch * p.OutHeight * p.StrideW * p.PhaseColumnBlocks * p.AllFilterBlocks;
 
     public void Execute(int item) => Block(item, p, x, w, bias, y, pre, act, flags);
 
     // Static, with the tensors as parameters, as in ForwardProgram (the CPU accelerator's JIT keeps them in registers).
-    private static void Block(int item, in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
+    private static void Block(int item, in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, ForwardFlags flags)
     {
         int f0 = (item % p.AllFilterBlocks) * Conv2DTransposeParams.Block;
         var at = new PhaseBlock(p, item / p.AllFilterBlocks);

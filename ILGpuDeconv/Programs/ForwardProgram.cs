@@ -1,4 +1,3 @@
-using ILGpuDeconv.Activations;
 
 namespace ILGpuDeconv.Programs;
 
@@ -24,10 +23,10 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
     private readonly TMem y;
     private readonly TMem pre;
     private readonly TAct act;
-    private readonly int flags;
+    private readonly ForwardFlags flags;
 
     /// <summary>Describes the launch; <paramref name="w"/> holds the groups' <c>[kh, kw, C/G, FiltersPadded]</c> layouts one after the other.</summary>
-    public ForwardProgram(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
+    public ForwardProgram(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, ForwardFlags flags)
     {
         this.p = p;
         this.x = x;
@@ -45,7 +44,7 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
 
     // Static, with the tensors as parameters: on ILGPU's CPU accelerator the JIT keeps them in registers,
     // where reading them through the struct reloads them on every access (measured 10 % on shape B).
-    private static void Block(int item, in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, int flags)
+    private static void Block(int item, in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, ForwardFlags flags)
     {
         int rest = item;
         int filterBlock = rest % p.FilterBlocks;
@@ -162,7 +161,7 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
     /// forward program stores through it too.
     /// </summary>
     internal static void StoreColumn(
-        in Conv2DTransposeParams p, TMem y, TMem pre, TAct act, int flags, int rowBase, int ow, int f0, int filters, float v0, float v1, float v2, float v3)
+        in Conv2DTransposeParams p, TMem y, TMem pre, TAct act, ForwardFlags flags, int rowBase, int ow, int f0, int filters, float v0, float v1, float v2, float v3)
     {
         if (ow >= p.OutWidth)
         {
@@ -176,7 +175,7 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
         Store(y, pre, act, flags, o + (3 * p.YC), f0 + 3 < filters, v3);
     }
 
-    private static void Store(TMem y, TMem pre, TAct act, int flags, int offset, bool exists, float value)
+    private static void Store(TMem y, TMem pre, TAct act, ForwardFlags flags, int offset, bool exists, float value)
     {
         if (!exists)
         {
@@ -192,12 +191,16 @@ internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
     }
 }
 
-/// <summary>The flags of the forward programs.</summary>
-internal static class ForwardFlags
+/// <summary>What a forward program does besides the activation.</summary>
+[System.Flags]
+internal enum ForwardFlags
 {
+    /// <summary>Only the activation of the sum.</summary>
+    None = 0,
+
     /// <summary>Store the pre-activation too.</summary>
-    public const int StorePreActivation = 1;
+    StorePreActivation = 1,
 
     /// <summary>Add the bias.</summary>
-    public const int AddBias = 2;
+    AddBias = 2,
 }

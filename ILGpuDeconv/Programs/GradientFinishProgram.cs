@@ -1,4 +1,3 @@
-using ILGpuDeconv.Numerics;
 
 namespace ILGpuDeconv.Programs;
 

@@ -1,6 +1,6 @@
 using System;
 
-namespace ILGpuDeconv.Regularizers;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// A Keras weight or activity regularizer (<c>kernel_regularizer</c>, <c>bias_regularizer</c>,

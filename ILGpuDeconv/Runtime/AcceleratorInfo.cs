@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
 /// <summary>What ILGPU reports about one accelerator.</summary>
 /// <param name="Kind">The accelerator kind.</param>

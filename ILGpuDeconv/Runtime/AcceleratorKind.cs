@@ -1,6 +1,10 @@
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
-/// <summary>The kind of ILGPU accelerator a <see cref="DeconvDevice"/> runs on.</summary>
+/// <summary>
+/// The kind of ILGPU accelerator a <see cref="DeconvDevice"/> runs on, and the kind
+/// <see cref="DeconvDevice.Create(AcceleratorKind?)"/> asks for (null there means the automatic choice:
+/// CUDA, else OpenCL, else the CPU accelerator).
+/// </summary>
 public enum AcceleratorKind
 {
     /// <summary>ILGPU's CPU accelerator: a simulated GPU running on the host's cores; always present.</summary>
@@ -11,20 +15,4 @@ public enum AcceleratorKind
 
     /// <summary>An NVIDIA GPU through CUDA.</summary>
     Cuda,
-}
-
-/// <summary>Which accelerator <see cref="DeconvDevice.Create(AcceleratorPreference)"/> should choose.</summary>
-public enum AcceleratorPreference
-{
-    /// <summary>CUDA if present, else OpenCL, else the CPU accelerator.</summary>
-    Auto,
-
-    /// <summary>The first CUDA device; an error if there is none.</summary>
-    Cuda,
-
-    /// <summary>The first OpenCL device; an error if there is none.</summary>
-    OpenCL,
-
-    /// <summary>ILGPU's CPU accelerator.</summary>
-    Cpu,
 }

@@ -1,6 +1,6 @@
 using System;
 
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// The accelerator kind asked for (in code or through <see cref="DeconvDevice.EnvironmentVariable"/>) is not
@@ -29,5 +29,5 @@ public sealed class AcceleratorNotFoundException : InvalidOperationException
     }
 
     /// <summary>Gets the kind that was asked for, when known.</summary>
-    public AcceleratorPreference? Requested { get; init; }
+    public AcceleratorKind? Requested { get; init; }
 }

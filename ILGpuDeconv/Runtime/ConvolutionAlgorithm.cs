@@ -1,4 +1,4 @@
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Which GPU programs compute a layer's forward pass, input gradient and kernel gradient on a
@@ -8,7 +8,7 @@ namespace ILGpuDeconv.Runtime;
 public enum ConvolutionAlgorithm
 {
     /// <summary>
-    /// The fastest measured choice for the accelerator: <see cref="TiledGemm"/> on CUDA, <see cref="Direct"/>
+    /// Deterministic rules, from measurements on each kind of accelerator: <see cref="TiledGemm"/> on CUDA, <see cref="Direct"/>
     /// on OpenCL and ILGPU's CPU accelerator (their CPU devices run the direct programs faster). With groups,
     /// <see cref="TiledGemm"/> only when every group has at least <see cref="DeconvDevice.TiledGroupMinimum"/> input
     /// channels and filters: narrower groups (depthwise above all) would fill a fraction of each tile, so they run
@@ -26,4 +26,12 @@ public enum ConvolutionAlgorithm
     /// weight they fall back to <see cref="Direct"/>, which forms only the products TensorFlow forms.
     /// </summary>
     TiledGemm,
+
+    /// <summary>
+    /// Measured, as PyTorch's <c>torch.backends.cudnn.benchmark = True</c>: on the first call of each new key (pass,
+    /// sizes, data format, groups, precision) every eligible route runs a few times and the fastest is kept for that
+    /// key (<see cref="DeconvDevice.Tuning"/>, which can be saved and loaded so that later processes take the same
+    /// routes). Where only one route is eligible, it runs without a measurement.
+    /// </summary>
+    Tuned,
 }

@@ -11,15 +11,15 @@ using ILGPU.Runtime.OpenCL;
 
 using ILGpuDeconv.Programs;
 
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// The accelerator the layers run on: owns (or borrows from the caller) an ILGPU <see cref="ILGPU.Context"/>
 /// and <see cref="ILGPU.Runtime.Accelerator"/>, chooses CUDA, else OpenCL, else ILGPU's CPU accelerator
-/// unless told otherwise, compiles each kernel once, and accounts for the device memory the library holds.
+/// unless told otherwise, compiles each GPU program once, and accounts for the device memory the library holds.
 /// </summary>
 /// <remarks>
-/// Thread safety: creating layers and tensors and launching work from several threads is safe; kernels
+/// Thread safety: creating layers and tensors and launching work from several threads is safe; programs
 /// run in launch order on the accelerator's default stream.
 /// </remarks>
 public sealed class DeconvDevice : IDisposable
@@ -45,6 +45,7 @@ public sealed class DeconvDevice : IDisposable
         Info = Describe(accelerator);
         SelectionReason = selectionReason;
         Launcher = new Launcher(accelerator);
+        Tuning = new ConvolutionTuning(this);
     }
 
     /// <summary>
@@ -53,7 +54,7 @@ public sealed class DeconvDevice : IDisposable
     /// </summary>
     public static DeconvDevice Shared => SharedDevice.Value;
 
-    /// <summary>Gets the ILGPU accelerator, for callers who launch their own kernels or wrap their own buffers.</summary>
+    /// <summary>Gets the ILGPU accelerator, for callers who launch their own ILGPU kernels or wrap their own buffers.</summary>
     public Accelerator Accelerator { get; }
 
     /// <summary>Gets the accelerator kind.</summary>
@@ -96,13 +97,19 @@ public sealed class DeconvDevice : IDisposable
     internal Launcher Launcher { get; }
 
     /// <summary>
+    /// Gets the routes measured on this device for <see cref="ConvolutionAlgorithm.Tuned"/>, which can be saved to a
+    /// file and loaded by the next process.
+    /// </summary>
+    public ConvolutionTuning Tuning { get; }
+
+    /// <summary>
     /// Gets or sets which GPU programs the layers on this device run (default <see cref="ConvolutionAlgorithm.Auto"/>).
     /// Takes effect at the next call of each layer; safe to change between calls from any thread.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is not a defined algorithm.</exception>
     /// <exception cref="NotSupportedException">
     /// <see cref="ConvolutionAlgorithm.TiledGemm"/> on an accelerator without groups of 256 threads (such as
-    /// the CPU accelerator that <see cref="Create(AcceleratorPreference)"/> makes).
+    /// the CPU accelerator that <see cref="Create(AcceleratorKind?)"/> makes).
     /// </exception>
     public ConvolutionAlgorithm Algorithm
     {
@@ -111,7 +118,7 @@ public sealed class DeconvDevice : IDisposable
         {
             if (!Enum.IsDefined(value))
             {
-                throw new ArgumentOutOfRangeException(nameof(value), value, "Algorithm must be Auto, Direct or TiledGemm.");
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Algorithm must be Auto, Direct, TiledGemm or Tuned.");
             }
 
             if (value == ConvolutionAlgorithm.TiledGemm && !Launcher.SupportsTiled)
@@ -124,14 +131,6 @@ public sealed class DeconvDevice : IDisposable
             Volatile.Write(ref algorithm, (int)value);
         }
     }
-
-    /// <summary>Gets a value indicating whether the passes run the tiled programs now (<see cref="Algorithm"/> resolved for this accelerator).</summary>
-    internal bool UsesTiledPrograms => Algorithm switch
-    {
-        ConvolutionAlgorithm.TiledGemm => true,
-        ConvolutionAlgorithm.Auto => Kind == AcceleratorKind.Cuda && Launcher.SupportsTiled,
-        _ => false,
-    };
 
     /// <summary>
     /// Gets or sets a value indicating whether the tiled programs run their tensor-core loops emulated where the
@@ -147,42 +146,31 @@ public sealed class DeconvDevice : IDisposable
 
     /// <summary>
     /// The fewest input channels and filters per group for which <see cref="ConvolutionAlgorithm.Auto"/> runs a
-    /// grouped layer's tiled programs: below it a 64-wide tile would be mostly empty.
+    /// grouped layer's tiled programs: below it a 64-wide tile would be mostly empty (the rule is in <c>Routing/ProgramRoutes</c>).
     /// </summary>
     public const int TiledGroupMinimum = 32;
-
-    /// <summary>Gets a value indicating whether the passes of a layer of these sizes run the tiled programs.</summary>
-    internal bool UsesTiledProgramsFor(in Conv2DTransposeParams p) => TiledFor(Algorithm, UsesTiledPrograms, p);
-
-    /// <summary>
-    /// The choice behind <see cref="UsesTiledProgramsFor"/>: an explicit <see cref="ConvolutionAlgorithm.TiledGemm"/>
-    /// always; otherwise where the tiled programs are the accelerator's choice (<paramref name="tiledHere"/>), for a
-    /// layer without groups or with at least <see cref="TiledGroupMinimum"/> channels and filters per group.
-    /// </summary>
-    internal static bool TiledFor(ConvolutionAlgorithm algorithm, bool tiledHere, in Conv2DTransposeParams p) => algorithm == ConvolutionAlgorithm.TiledGemm
-        || (tiledHere && (p.Groups == 1 || Math.Min(p.InChannels, p.Filters) >= TiledGroupMinimum));
 
     /// <summary>The weights of named layers, for TensorFlow's <c>reuse</c>.</summary>
     internal LayerWeightRegistry Weights { get; } = new();
 
     /// <summary>
-    /// Creates a device on the accelerator named by <see cref="EnvironmentVariable"/>, or by
-    /// <see cref="AcceleratorPreference.Auto"/> (CUDA, else OpenCL, else CPU) when it is unset.
+    /// Creates a device on the accelerator named by <see cref="EnvironmentVariable"/>, or the automatic choice
+    /// (CUDA, else OpenCL, else CPU) when it is unset or <c>auto</c>.
     /// </summary>
     /// <returns>The device; dispose it to release the accelerator.</returns>
     /// <exception cref="ArgumentException">The environment variable holds an unknown value.</exception>
     /// <exception cref="AcceleratorNotFoundException">The requested accelerator kind is not present.</exception>
-    public static DeconvDevice Create() => Create(PreferenceFromEnvironment(), fromEnvironment: true);
+    public static DeconvDevice Create() => Create(KindFromEnvironment(), fromEnvironment: true);
 
     /// <summary>Creates a device on the requested kind of accelerator; the environment variable is not consulted.</summary>
-    /// <param name="preference">Which accelerator to use.</param>
+    /// <param name="kind">Which accelerator to use; null for the automatic choice (CUDA, else OpenCL, else CPU).</param>
     /// <returns>The device; dispose it to release the accelerator.</returns>
     /// <exception cref="AcceleratorNotFoundException">The requested accelerator kind is not present.</exception>
-    public static DeconvDevice Create(AcceleratorPreference preference) => Create(preference, fromEnvironment: false);
+    public static DeconvDevice Create(AcceleratorKind? kind) => Create(kind, fromEnvironment: false);
 
     /// <summary>
     /// Wraps an accelerator the caller owns: the device borrows it and never disposes it, so the caller's
-    /// own ILGPU buffers and kernels live beside the layers'.
+    /// own ILGPU buffers and programs live beside the layers'.
     /// </summary>
     /// <param name="accelerator">The accelerator.</param>
     /// <returns>The device.</returns>
@@ -193,30 +181,30 @@ public sealed class DeconvDevice : IDisposable
         return new DeconvDevice(null, accelerator, ownsAccelerator: false, "borrowed from the caller");
     }
 
-    /// <summary>Reads <see cref="EnvironmentVariable"/>: unset or empty means <see cref="AcceleratorPreference.Auto"/>.</summary>
-    /// <returns>The preference.</returns>
+    /// <summary>Reads <see cref="EnvironmentVariable"/>: unset, empty or <c>auto</c> means the automatic choice (null).</summary>
+    /// <returns>The kind, or null for the automatic choice.</returns>
     /// <exception cref="ArgumentException">The variable holds something other than auto, cuda, opencl or cpu.</exception>
-    public static AcceleratorPreference PreferenceFromEnvironment() =>
-        ParsePreference(Environment.GetEnvironmentVariable(EnvironmentVariable), EnvironmentVariable);
+    public static AcceleratorKind? KindFromEnvironment() =>
+        ParseKind(Environment.GetEnvironmentVariable(EnvironmentVariable), EnvironmentVariable);
 
-    /// <summary>Parses <c>auto</c>, <c>cuda</c>, <c>opencl</c> or <c>cpu</c> (any case; empty means auto).</summary>
+    /// <summary>Parses <c>auto</c>, <c>cuda</c>, <c>opencl</c> or <c>cpu</c> (any case; empty or <c>auto</c> is null, the automatic choice).</summary>
     /// <param name="text">The text.</param>
     /// <param name="argumentName">What to name in an error.</param>
-    /// <returns>The preference.</returns>
+    /// <returns>The kind, or null for the automatic choice.</returns>
     /// <exception cref="ArgumentException">The text is none of those.</exception>
-    public static AcceleratorPreference ParsePreference(string? text, string argumentName = "accelerator") =>
+    public static AcceleratorKind? ParseKind(string? text, string argumentName = "accelerator") =>
         (text ?? string.Empty).Trim().ToUpperInvariant() switch
         {
-            "" or "AUTO" => AcceleratorPreference.Auto,
-            "CUDA" => AcceleratorPreference.Cuda,
-            "OPENCL" or "CL" => AcceleratorPreference.OpenCL,
-            "CPU" => AcceleratorPreference.Cpu,
+            "" or "AUTO" => null,
+            "CUDA" => AcceleratorKind.Cuda,
+            "OPENCL" or "CL" => AcceleratorKind.OpenCL,
+            "CPU" => AcceleratorKind.Cpu,
             _ => throw new ArgumentException(
                 $"{argumentName} must be auto, cuda, opencl or cpu; got \"{text}\".", argumentName),
         };
 
     /// <summary>Lists every accelerator ILGPU finds on this machine, CUDA first, then OpenCL, then the CPU accelerator.</summary>
-    /// <returns>The accelerators, in the order <see cref="AcceleratorPreference.Auto"/> considers them.</returns>
+    /// <returns>The accelerators, in the order the automatic choice considers them.</returns>
     public static IReadOnlyList<AcceleratorInfo> ListAccelerators()
     {
         using var context = CreateContext();
@@ -227,7 +215,7 @@ public sealed class DeconvDevice : IDisposable
         }).ToList();
     }
 
-    /// <summary>Waits until every kernel and copy launched on this device has finished.</summary>
+    /// <summary>Waits until every GPU program and copy launched on this device has finished.</summary>
     public void Synchronize()
     {
         ThrowIfDisposed();
@@ -277,7 +265,7 @@ public sealed class DeconvDevice : IDisposable
         }
     }
 
-    private static DeconvDevice Create(AcceleratorPreference preference, bool fromEnvironment)
+    private static DeconvDevice Create(AcceleratorKind? preference, bool fromEnvironment)
     {
         var context = CreateContext();
         try
@@ -287,12 +275,12 @@ public sealed class DeconvDevice : IDisposable
                 ? (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(EnvironmentVariable))
                     ? "auto"
                     : $"{EnvironmentVariable}={Environment.GetEnvironmentVariable(EnvironmentVariable)}")
-                : $"requested {preference}";
+                : $"requested {preference?.ToString() ?? "Auto"}";
             Device chosen;
             string reason;
             switch (preference)
             {
-                case AcceleratorPreference.Auto:
+                case null:
                     chosen = devices[0];
                     reason = chosen.AcceleratorType switch
                     {
@@ -304,8 +292,8 @@ public sealed class DeconvDevice : IDisposable
                 default:
                     var wanted = preference switch
                     {
-                        AcceleratorPreference.Cuda => AcceleratorType.Cuda,
-                        AcceleratorPreference.OpenCL => AcceleratorType.OpenCL,
+                        AcceleratorKind.Cuda => AcceleratorType.Cuda,
+                        AcceleratorKind.OpenCL => AcceleratorType.OpenCL,
                         _ => AcceleratorType.CPU,
                     };
                     chosen = devices.FirstOrDefault(d => d.AcceleratorType == wanted)

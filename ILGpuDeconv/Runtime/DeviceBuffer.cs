@@ -3,7 +3,7 @@ using System.Threading;
 using ILGPU;
 using ILGPU.Runtime;
 
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// A float buffer on a device's accelerator whose bytes are counted in <see cref="DeconvDevice.AllocatedBytes"/>

@@ -1,9 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Names and weights of the layers on one device, for TensorFlow's <c>name</c>/<c>reuse</c> rules: a new

@@ -1,9 +1,8 @@
 using System;
 using System.Collections.Generic;
 using ILGPU.Runtime;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// The weight set of one named layer on one device: kernel and bias, their gradients, a version the

@@ -6,7 +6,7 @@ using System.Runtime.Loader;
 using System.Threading;
 using ILGPU;
 
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Lets ILGPU find the CUDA and OpenCL drivers on Linux machines that have only the versioned files.

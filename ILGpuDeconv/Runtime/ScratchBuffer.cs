@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using ILGPU;
 
-namespace ILGpuDeconv.Runtime;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// One scratch buffer with one purpose, grown when a call needs more and never shrunk: repeated calls of

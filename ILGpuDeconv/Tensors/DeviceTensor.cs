@@ -1,9 +1,8 @@
 using System;
 using ILGPU;
 using ILGPU.Runtime;
-using ILGpuDeconv.Runtime;
 
-namespace ILGpuDeconv.Tensors;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// A dense float tensor in an accelerator's memory: a buffer (owned, or a view the caller owns) and its

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 
-namespace ILGpuDeconv.Tensors;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// The immutable shape of a dense, row-major float tensor, e.g. <c>[N, H, W, C]</c>. Dimensions are

@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
-using ILGpuDeconv.Runtime;
 
 namespace ILGpuDeconv.Examples.FashionMnist;
 
@@ -72,7 +71,7 @@ internal static class Program
             return 3;
         }
 
-        using var device = DeconvDevice.Create(DeconvDevice.ParsePreference(accelerator, "--accelerator"));
+        using var device = DeconvDevice.Create(DeconvDevice.ParseKind(accelerator, "--accelerator"));
         var train = FashionMnistData.Load(data, train: true, trainImages);
         var test = FashionMnistData.Load(data, train: false, testImages);
         Console.WriteLine($"Fashion-MNIST super-resolution 7x7 -> 28x28 on {device.Info.Kind}: {device.Info.Name}");

@@ -1,11 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Initializers;
-using ILGpuDeconv.Optimizers;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
 
 namespace ILGpuDeconv.Examples.FashionMnist;
 

@@ -3,12 +3,10 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using CsCheck;
-using ILGpuDeconv.Bench.Conformance;
-using ILGpuDeconv.Geometry;
+using ILGpuDeconv.Conformance;
 using ILGpuDeconv.Programs;
 using ILGpuDeconv.Programs.Tiled;
-using ILGpuDeconv.Runtime;
-using ILGpuDeconv.Tensors;
+using ILGpuDeconv.Routing;
 using ILGpuDeconv.Tests.Golden;
 using ILGpuDeconv.Tests.Infrastructure;
 using ILGpuDeconv.Tests.Reference;
@@ -149,18 +147,6 @@ public sealed class TiledProgramTests
             Assert.That(error.Message, Does.Contain("256 threads").And.Contain("2 threads"));
             Assert.That(device.Algorithm, Is.EqualTo(ConvolutionAlgorithm.Auto), "unchanged");
             Assert.That(() => device.Algorithm = (ConvolutionAlgorithm)7, Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("value"));
-        });
-    }
-
-    [Test]
-    public void Tiles_follow_the_GEMM_size()
-    {
-        Assert.Multiple(() =>
-        {
-            Assert.That(TileChoice.For(1 << 20, 256, 4, 132), Is.EqualTo(TileShape.Tile128x128));
-            Assert.That(TileChoice.For(1 << 20, 64, 4, 132), Is.EqualTo(TileShape.Tile128x64));
-            Assert.That(TileChoice.For(1000, 256, 1, 132), Is.EqualTo(TileShape.Tile64x128), "8 x 2 tall tiles leave most of 132 SMs idle");
-            Assert.That(TileChoice.For(50, 10, 1, 132), Is.EqualTo(TileShape.Tile64x64));
         });
     }
 }

@@ -1,6 +1,5 @@
 using ILGPU;
 using ILGPU.Runtime;
-using ILGpuDeconv.Activations;
 
 namespace ILGpuDeconv.Programs.Tiled;
 
@@ -27,13 +26,13 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
     private readonly ArrayView<float> y;
     private readonly ArrayView<float> pre;
     private readonly TAct act;
-    private readonly int flags;
+    private readonly ForwardFlags flags;
     private readonly int channelSlices;
     private readonly TileGrid grid;
 
     /// <summary>Describes the launch; <paramref name="w"/> is the forward layout <c>[kh, kw, C, FiltersPadded]</c>.</summary>
     public ForwardTiledProgram(
-        in Conv2DTransposeParams p, TileShape shape, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ArrayView<float> pre, TAct act, int flags)
+        in Conv2DTransposeParams p, TileShape shape, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ArrayView<float> pre, TAct act, ForwardFlags flags)
     {
         this.p = p;
         this.x = x;
@@ -44,17 +43,13 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
         this.act = act;
         this.flags = flags;
         channelSlices = (p.InChannels + TiledGemm.SliceDepth - 1) / TiledGemm.SliceDepth;
-        var (rows, columns, problems) = GemmSize(p);
+        var (rows, columns, problems) = ForwardTiledProgram.GemmSize(p);
         grid = new TileGrid(
             checked((int)((rows + TiledGemm.Rows(shape) - 1) / TiledGemm.Rows(shape))),
             (columns + TiledGemm.Columns(shape) - 1) / TiledGemm.Columns(shape),
             problems,
             shape);
     }
-
-    /// <summary>Gets the GEMM rows of the largest phase and its columns, for choosing a tile.</summary>
-    public static (long Rows, int Columns, int Problems) GemmSize(in Conv2DTransposeParams p) =>
-        ((long)p.Batch * ((p.OutHeight + p.StrideH - 1) / p.StrideH) * p.PhaseColumns, p.Filters, p.StrideH * p.StrideW);
 
     public TileGrid Grid => grid;
 
@@ -241,4 +236,12 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
             FirstInputColumn = (FirstColumn + p.CropLeft - (FirstTapColumn * p.DilationW)) / p.StrideW;
         }
     }
+}
+
+/// <summary>The forward pass's GEMM, apart from the activation the program is closed over.</summary>
+internal static class ForwardTiledProgram
+{
+    /// <summary>Gets the GEMM rows of the largest stride phase, its columns and the phases, for choosing a tile.</summary>
+    public static (long Rows, int Columns, int Problems) GemmSize(in Conv2DTransposeParams p) =>
+        ((long)p.Batch * ((p.OutHeight + p.StrideH - 1) / p.StrideH) * p.PhaseColumns, p.Filters, p.StrideH * p.StrideW);
 }

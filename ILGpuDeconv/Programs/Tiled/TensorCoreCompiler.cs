@@ -6,7 +6,6 @@ using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
-using ILGpuDeconv.Runtime;
 
 namespace ILGpuDeconv.Programs.Tiled;
 

@@ -4,30 +4,11 @@ using ILGPU.Runtime;
 
 namespace ILGpuDeconv.Programs.Tiled;
 
-/// <summary>The block tiles of <see cref="TiledGemm"/>: output rows by output columns per group of 256 threads.</summary>
-internal enum TileShape
-{
-    /// <summary>128 x 128, an 8x8 register tile per thread: the most reuse, for large GEMMs.</summary>
-    Tile128x128,
-
-    /// <summary>128 x 64, 8x4 per thread: for GEMMs with at most 64 columns.</summary>
-    Tile128x64,
-
-    /// <summary>64 x 128, 4x8 per thread: for few rows.</summary>
-    Tile64x128,
-
-    /// <summary>64 x 64, 4x4 per thread: small GEMMs, more groups to fill the machine.</summary>
-    Tile64x64,
-}
-
 /// <summary>The entry points of the tiled programs and what they share.</summary>
 internal static partial class TiledGemm
 {
     /// <summary>Threads per group of every tiled program.</summary>
     public const int GroupSize = 256;
-
-    /// <summary>Shared memory of the largest block tile: two buffers each of an A and a B slice.</summary>
-    public const int SharedBytes = 2 * 2 * SliceDepth * 128 * sizeof(float);
 
     /// <summary>The reduction depth of one staged slice.</summary>
     public const int SliceDepth = 8;
@@ -37,38 +18,6 @@ internal static partial class TiledGemm
     /// register tile within 128 registers per thread (without them it took 138 and fit one group).
     /// </summary>
     public static KernelSpecialization Specialization => new(GroupSize, 2);
-
-    /// <summary>Gets the block tile's rows.</summary>
-    public static int Rows(TileShape shape) => shape is TileShape.Tile128x128 or TileShape.Tile128x64 ? 128 : 64;
-
-    /// <summary>Gets the block tile's columns.</summary>
-    public static int Columns(TileShape shape) => shape is TileShape.Tile128x128 or TileShape.Tile64x128 ? 128 : 64;
-
-    /// <summary>Gets the entry point of a block tile, closed over the program.</summary>
-    public static System.Action<TProgram> EntryPoint<TProgram>(TileShape shape)
-        where TProgram : struct, ITiledProgram => shape switch
-        {
-            TileShape.Tile128x128 => Run128x128,
-            TileShape.Tile128x64 => Run128x64,
-            TileShape.Tile64x128 => Run64x128,
-            _ => Run64x64,
-        };
-
-    /// <summary>Gets the entry point of a block tile on tensor cores (TF32 <c>mma.sync</c>), closed over the program.</summary>
-    public static System.Action<TProgram> TensorCoreEntryPoint<TProgram>(TileShape shape)
-        where TProgram : struct, ITiledProgram => shape switch
-        {
-            TileShape.Tile128x128 => RunTensorCores128x128,
-            TileShape.Tile128x64 => RunTensorCores128x64,
-            TileShape.Tile64x128 => RunTensorCores64x128,
-            _ => RunTensorCores64x64,
-        };
-
-    /// <summary>
-    /// Shared memory of the largest tensor-core block tile: the staging buffers, rows padded by 8 floats, and the
-    /// emulation's fragment matrices (declared, though unused, on CUDA too).
-    /// </summary>
-    public const int TensorCoreSharedBytes = ((2 * 2 * SliceDepth * (128 + 8)) + (8 * ((64 * SliceDepth) + (SliceDepth * 32)))) * sizeof(float);
 
     /// <summary>One TF32 tensor-core step: <c>D = A B + D</c> for a 16x8 tile of D, k = 8, A row-major, B column-major (PTX ISA 7.0, sm_80).</summary>
     private const string Mma = "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};";

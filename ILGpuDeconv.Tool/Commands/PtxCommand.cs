@@ -1,11 +1,11 @@
-using System;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System;
 using ILGPU.Runtime.Cuda;
-using ILGpuDeconv.Diagnostics;
+using ILGpuDeconv.Conformance.CommandLine;
 
-namespace ILGpuDeconv.Bench.Commands;
+namespace ILGpuDeconv.Tool.Commands;
 
 /// <summary>
 /// <c>ptx --out DIR [--arch 80] [--isa 7.8]</c>: writes the PTX of every GPU program specialisation the layer

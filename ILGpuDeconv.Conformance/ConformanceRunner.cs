@@ -2,9 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using ILGpuDeconv.Runtime;
 
-namespace ILGpuDeconv.Bench.Conformance;
+namespace ILGpuDeconv.Conformance;
 
 /// <summary>The comparison of one tensor with its expected values.</summary>
 /// <param name="Tensor">Which tensor: output, grad_input, grad_kernel, grad_bias, or shape.</param>
@@ -14,6 +13,8 @@ namespace ILGpuDeconv.Bench.Conformance;
 /// <param name="Detail">What went wrong, when it is not a number comparison.</param>
 public sealed record TensorCheck(string Tensor, bool Passed, double WorstError, double WorstRatio, string? Detail = null)
 {
+    /// <summary>Formats the check: its detail, or the worst error and its share of the tolerance.</summary>
+    /// <returns>The text.</returns>
     public override string ToString() => Detail ?? string.Create(
         CultureInfo.InvariantCulture, $"{Tensor}: worst |a-b| = {WorstError:G3} ({WorstRatio:F2} of tolerance)");
 }
@@ -21,7 +22,11 @@ public sealed record TensorCheck(string Tensor, bool Passed, double WorstError, 
 /// <summary>The outcome of one case.</summary>
 public sealed record CaseResult(ConformanceCase Case, IReadOnlyList<TensorCheck> Checks)
 {
+    /// <summary>Gets a value indicating whether every check passed (and there was at least one).</summary>
     public bool Passed => Checks.Count > 0 && Checks.All(check => check.Passed);
+
+    /// <summary>Gets the routes the layer's passes took (<see cref="Conv2DTranspose.LastRoute"/>), in pass order.</summary>
+    public IReadOnlyList<ProgramRoute> Routes { get; init; } = [];
 }
 
 /// <summary>Runs conformance cases through the public layer API and compares with the expected values.</summary>
@@ -37,20 +42,27 @@ public static class ConformanceRunner
     public const string ToleranceRule = "|a - b| <= 2e-5 + 2e-5 * |b| for every element (no scaling with the reduction length); NaN must match NaN and infinities must match exactly";
 
     /// <summary>Runs one case: forward output and shape, and (unless <paramref name="forwardOnly"/>) the three gradients.</summary>
-    public static CaseResult Run(DeconvDevice device, ConformanceCase c, bool forwardOnly) => Run(device, c, forwardOnly, null, IO.WeightLayout.Keras);
+    public static CaseResult Run(DeconvDevice device, ConformanceCase c, bool forwardOnly) => Run(device, c, forwardOnly, null, WeightLayout.Keras);
 
     /// <summary>Runs one case with its kernel and bias taken from a weight file (any format <see cref="Conv2DTranspose.LoadWeights"/> reads) instead of the case's.</summary>
-    public static CaseResult Run(DeconvDevice device, ConformanceCase c, bool forwardOnly, string? weightsFile, IO.WeightLayout layout)
+    public static CaseResult Run(DeconvDevice device, ConformanceCase c, bool forwardOnly, string? weightsFile, WeightLayout layout)
     {
+        ArgumentNullException.ThrowIfNull(c);
         var checks = new List<TensorCheck>();
+        Conv2DTranspose? layer = null;
+        CaseResult Result() => new(c, checks)
+        {
+            Routes = layer is null ? [] : [.. Enum.GetValues<ConvolutionPass>().Select(layer.LastRoute).OfType<ProgramRoute>()],
+        };
+
         try
         {
-            using var layer = new Conv2DTranspose(device, c.Options);
+            layer = new Conv2DTranspose(device, c.Options);
             var outputShape = layer.ComputeOutputShape(c.InputShape);
             if (outputShape != c.OutputShape)
             {
                 checks.Add(new TensorCheck("shape", false, double.NaN, double.NaN, $"shape: expected {c.OutputShape}, got {outputShape}"));
-                return new CaseResult(c, checks);
+                return Result();
             }
 
             if (c.Options.UseBias && c.Bias is null)
@@ -67,13 +79,13 @@ public static class ConformanceRunner
             checks.Add(Compare("output", output, c.Output));
             if (forwardOnly)
             {
-                return new CaseResult(c, checks);
+                return Result();
             }
 
             if (!c.HasGradients)
             {
                 checks.Add(new TensorCheck("gradients", false, double.NaN, double.NaN, "gradients: the case holds no upstream/grad_* values (use --forward-only)"));
-                return new CaseResult(c, checks);
+                return Result();
             }
 
             var gradInput = layer.Backward(c.Upstream);
@@ -91,8 +103,12 @@ public static class ConformanceRunner
         {
             checks.Add(new TensorCheck("error", false, double.NaN, double.NaN, $"error: {ex.GetType().Name}: {ex.Message}"));
         }
+        finally
+        {
+            layer?.Dispose();
+        }
 
-        return new CaseResult(c, checks);
+        return Result();
     }
 
     /// <summary>Compares element by element with <see cref="ToleranceRule"/>.</summary>

@@ -2,11 +2,12 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
-using ILGpuDeconv.Bench.Conformance;
+using ILGpuDeconv.Conformance;
+using ILGpuDeconv.Conformance.CommandLine;
 
-namespace ILGpuDeconv.Bench.Commands;
+namespace ILGpuDeconv.Tool.Commands;
 
-/// <summary><c>verify --cases FILE [--weights FILE [--layout keras|pytorch]]</c>: runs a conformance file through the layer.</summary>
+/// <summary><c>verify --cases FILE [--algorithm NAME] [--weights FILE [--layout keras|pytorch]]</c>: runs a conformance file through the layer.</summary>
 internal static class VerifyCommand
 {
     public static int Run(Arguments args)
@@ -17,13 +18,20 @@ internal static class VerifyCommand
         string? weights = args.Value("weights");
         var layout = (args.Value("layout") ?? "keras").ToUpperInvariant() switch
         {
-            "KERAS" => IO.WeightLayout.Keras,
-            "PYTORCH" => IO.WeightLayout.PyTorch,
+            "KERAS" => WeightLayout.Keras,
+            "PYTORCH" => WeightLayout.PyTorch,
             _ => throw new ArgumentException("--layout takes keras or pytorch"),
         };
         var cases = ConformanceCase.Load(path);
+        var algorithms = Choices.Algorithms(args.Value("algorithm"));
+        if (algorithms.Count != 1)
+        {
+            throw new ArgumentException("--algorithm takes one of auto, direct, tiled, tuned");
+        }
+
         using var device = args.CreateDevice();
-        Console.WriteLine($"verify: {cases.Count} case(s) from {path} on {device.Info.Kind}: {device.Info.Name}");
+        device.Algorithm = algorithms[0];
+        Console.WriteLine($"verify: {cases.Count} case(s) from {path} on {device.Info.Kind}: {device.Info.Name}, algorithm {Choices.NameOf(device.Algorithm)}");
         Console.WriteLine($"checking: output shape and values{(forwardOnly ? " (forward only)" : ", grad_input, grad_kernel, grad_bias of sum(output * upstream)")}");
         Console.WriteLine($"tolerance: {ConformanceRunner.ToleranceRule}");
         if (weights is not null)
@@ -36,6 +44,11 @@ internal static class VerifyCommand
         foreach (var c in cases)
         {
             var result = ConformanceRunner.Run(device, c, forwardOnly, weights, layout);
+            if (details)
+            {
+                Console.WriteLine($"case {c.Id} routes: {string.Join("; ", result.Routes)}");
+            }
+
             worstRatio = Math.Max(worstRatio, result.Checks.Where(k => !double.IsNaN(k.WorstRatio)).Select(k => k.WorstRatio).DefaultIfEmpty(0).Max());
             if (details)
             {

@@ -1,17 +1,19 @@
 using System;
 using System.Collections.Generic;
-using ILGpuDeconv.Runtime;
 
-namespace ILGpuDeconv.Bench;
+namespace ILGpuDeconv.Conformance.CommandLine;
 
 /// <summary>The command line: a command word, then <c>--name value</c> options and <c>--flag</c> switches.</summary>
-internal sealed class Arguments
+public sealed class Arguments
 {
     private readonly Dictionary<string, string?> options = new(StringComparer.Ordinal);
     private readonly List<string> positional = [];
 
+    /// <summary>Initializes a new instance of the <see cref="Arguments"/> class from a program's arguments.</summary>
+    /// <param name="args">The arguments: an optional command word, then options.</param>
     public Arguments(string[] args)
     {
+        ArgumentNullException.ThrowIfNull(args);
         Raw = args;
         int start = 0;
         if (args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal))
@@ -46,6 +48,7 @@ internal sealed class Arguments
         }
     }
 
+    /// <summary>Gets the command word, or empty when the arguments start with an option.</summary>
     public string Command { get; } = string.Empty;
 
     /// <summary>Gets the arguments after the command that are no option's value (e.g. <c>inspect FILE</c>).</summary>
@@ -54,19 +57,34 @@ internal sealed class Arguments
     /// <summary>Gets the arguments as given.</summary>
     public IReadOnlyList<string> Raw { get; }
 
+    /// <summary>Gets whether <c>--name</c> was given.</summary>
+    /// <param name="name">The option's name without dashes.</param>
+    /// <returns>True when given.</returns>
     public bool Flag(string name) => options.ContainsKey(name);
 
+    /// <summary>Gets the value of <c>--name VALUE</c> (or <c>--name=VALUE</c>), or null.</summary>
+    /// <param name="name">The option's name without dashes.</param>
+    /// <returns>The value, or null.</returns>
     public string? Value(string name) => options.TryGetValue(name, out var value) ? value : null;
 
+    /// <summary>Gets the value of an option that must be given.</summary>
+    /// <param name="name">The option's name without dashes.</param>
+    /// <returns>The value.</returns>
+    /// <exception cref="ArgumentException">The option is missing.</exception>
     public string Required(string name) =>
         Value(name) ?? throw new ArgumentException($"--{name} is required");
 
-    public int Int(string name, int fallback) =>
+    /// <summary>Gets an integer option, or <paramref name="fallback"/> when it is not given.</summary>
+    /// <param name="name">The option's name without dashes.</param>
+    /// <param name="fallback">The default.</param>
+    /// <returns>The value.</returns>
+    public int Number(string name, int fallback) =>
         Value(name) is { } text ? int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : fallback;
 
     /// <summary>Creates the device named by <c>--accelerator</c>, or the environment's / auto choice.</summary>
+    /// <returns>The device; the caller disposes it.</returns>
     public DeconvDevice CreateDevice() =>
         Value("accelerator") is { } choice
-            ? DeconvDevice.Create(DeconvDevice.ParsePreference(choice, "--accelerator"))
+            ? DeconvDevice.Create(DeconvDevice.ParseKind(choice, "--accelerator"))
             : DeconvDevice.Create();
 }

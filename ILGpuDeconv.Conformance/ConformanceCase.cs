@@ -4,49 +4,64 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
-using ILGpuDeconv.Activations;
-using ILGpuDeconv.Tensors;
 
-namespace ILGpuDeconv.Bench.Conformance;
+namespace ILGpuDeconv.Conformance;
 
 /// <summary>
-/// One case of a conformance file (shared/conformance/FORMAT.md): a Conv2DTranspose configuration, its
+/// One case of a conformance file (docs/CONFORMANCE-FORMAT.md): a Conv2DTranspose configuration, its
 /// inputs and weights, and what TensorFlow computed for it.
 /// </summary>
 public sealed class ConformanceCase
 {
+    /// <summary>Gets the index of the case in its file.</summary>
     public int Id { get; init; }
 
+    /// <summary>Gets how the expected values were made (e.g. <c>tfjs_layer</c>).</summary>
     public string Source { get; init; } = string.Empty;
 
+    /// <summary>Gets the file the case was read from.</summary>
     public string File { get; init; } = string.Empty;
 
+    /// <summary>Gets the layer configuration.</summary>
     public required Conv2DTransposeOptions Options { get; init; }
 
+    /// <summary>Gets the activation as the file names it.</summary>
     public required string ActivationName { get; init; }
 
+    /// <summary>Gets the input shape, in the case's data format.</summary>
     public required TensorShape InputShape { get; init; }
 
+    /// <summary>Gets the kernel shape, Keras's <c>[kh, kw, filters / groups, C]</c>.</summary>
     public required TensorShape KernelShape { get; init; }
 
+    /// <summary>Gets the expected output shape, in the case's data format.</summary>
     public required TensorShape OutputShape { get; init; }
 
+    /// <summary>Gets the crop at the top and left, when the file records it.</summary>
     public (int Top, int Left)? CropBegin { get; init; }
 
+    /// <summary>Gets the input values.</summary>
     public required float[] Input { get; init; }
 
+    /// <summary>Gets the kernel values.</summary>
     public required float[] Kernel { get; init; }
 
+    /// <summary>Gets the bias values, or null without bias.</summary>
     public float[]? Bias { get; init; }
 
+    /// <summary>Gets the upstream gradient of <c>loss = sum(output * upstream)</c>, when the case has gradients.</summary>
     public float[]? Upstream { get; init; }
 
+    /// <summary>Gets the expected output (after bias and activation).</summary>
     public required float[] Output { get; init; }
 
+    /// <summary>Gets the expected input gradient.</summary>
     public float[]? GradInput { get; init; }
 
+    /// <summary>Gets the expected kernel gradient.</summary>
     public float[]? GradKernel { get; init; }
 
+    /// <summary>Gets the expected bias gradient.</summary>
     public float[]? GradBias { get; init; }
 
     /// <summary>Gets a value indicating whether the file holds the gradients of <c>sum(output * upstream)</c>.</summary>

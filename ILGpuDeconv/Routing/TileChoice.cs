@@ -1,6 +1,8 @@
 using System;
+using ILGpuDeconv.Programs;
+using ILGpuDeconv.Programs.Tiled;
 
-namespace ILGpuDeconv.Programs.Tiled;
+namespace ILGpuDeconv.Routing;
 
 /// <summary>
 /// Picks the block tile and the reduction split of a tiled launch from the GEMM's size and the number of
@@ -21,17 +23,10 @@ internal static class TileChoice
     /// <summary>The tile for a GEMM of <paramref name="rows"/> x <paramref name="columns"/>, <paramref name="problems"/> times.</summary>
     public static TileShape For(long rows, int columns, int problems, int multiprocessors)
     {
-        bool wide = columns > 64;
-        long columnTiles = (columns + (wide ? 127 : 63)) / (wide ? 128 : 64);
-        long tallGroups = ((rows + 127) / 128) * columnTiles * problems;
-        bool tall = rows > 64 && tallGroups >= 2L * multiprocessors;
-        return (tall, wide) switch
-        {
-            (true, true) => TileShape.Tile128x128,
-            (true, false) => TileShape.Tile128x64,
-            (false, true) => TileShape.Tile64x128,
-            _ => TileShape.Tile64x64,
-        };
+        var wide = Fitting(TiledGemm.LargeSide, columns);
+        long tallGroups = ((rows + TiledGemm.LargeSide - 1) / TiledGemm.LargeSide) * ((columns + TiledGemm.Columns(wide) - 1) / TiledGemm.Columns(wide)) * problems;
+        bool tall = rows > TiledGemm.SmallSide && tallGroups >= 2L * multiprocessors;
+        return TiledGemm.Shape(tall ? TiledGemm.LargeSide : TiledGemm.SmallSide, TiledGemm.Columns(wide));
     }
 
     /// <summary>The tile and the number of reduction splits of the kernel gradient.</summary>
@@ -39,14 +34,16 @@ internal static class TileChoice
     {
         // The outputs are only filters x channels per tap; the splits fill the machine, so the tile only
         // follows the GEMM's size.
-        var shape = (p.Filters > 64, p.InChannels > 64) switch
-        {
-            (true, true) => TileShape.Tile128x128,
-            (true, false) => TileShape.Tile128x64,
-            (false, true) => TileShape.Tile64x128,
-            _ => TileShape.Tile64x64,
-        };
+        var shape = Fitting(p.Filters, p.InChannels);
+        return (shape, KernelGradientSplits(p, shape, multiprocessors));
+    }
 
+    /// <summary>
+    /// The splits of the kernel gradient's reduction in a tile: enough to fill the machine and to keep each float
+    /// sum at most <see cref="KernelGradientTiledProgram.MaxSlicesPerSplit"/> slices long, within the partial sums' memory.
+    /// </summary>
+    public static int KernelGradientSplits(in Conv2DTransposeParams p, TileShape shape, int multiprocessors)
+    {
         int slices = KernelGradientTiledProgram.MaxSlices(p);
         long groupsPerSplit = (long)((p.Filters + TiledGemm.Rows(shape) - 1) / TiledGemm.Rows(shape))
             * ((p.InChannels + TiledGemm.Columns(shape) - 1) / TiledGemm.Columns(shape)) * p.KernelTaps;
@@ -56,6 +53,10 @@ internal static class TileChoice
         long elements = (long)p.KernelTaps * p.Filters * p.KernelChannels; // the whole kernel, every group's
         splits = Math.Min(splits, Math.Max(1, MaxPartialElements / elements));
         splits = Math.Min(splits, ushort.MaxValue / p.KernelTaps); // the grid's third dimension
-        return (shape, (int)Math.Max(1, splits));
+        return (int)Math.Max(1, splits);
     }
+
+    /// <summary>The smallest tile in each direction that a GEMM of these sizes fills more than half of.</summary>
+    private static TileShape Fitting(long rows, long columns) =>
+        TiledGemm.Shape(rows > TiledGemm.SmallSide ? TiledGemm.LargeSide : TiledGemm.SmallSide, columns > TiledGemm.SmallSide ? TiledGemm.LargeSide : TiledGemm.SmallSide);
 }

@@ -1,8 +1,8 @@
-using System;
 using System.IO;
-using ILGpuDeconv.IO;
+using System;
+using ILGpuDeconv.Conformance.CommandLine;
 
-namespace ILGpuDeconv.Bench.Commands;
+namespace ILGpuDeconv.Tool.Commands;
 
 /// <summary><c>inspect FILE</c>: the tensors a weight file holds (name, dtype, shape); exit 2 on a malformed file.</summary>
 internal static class InspectCommand

@@ -1,7 +1,6 @@
 using System;
-using ILGpuDeconv.Runtime;
 
-namespace ILGpuDeconv.Bench.Commands;
+namespace ILGpuDeconv.Tool.Commands;
 
 /// <summary><c>info</c>: every accelerator ILGPU finds and the automatic choice.</summary>
 internal static class InfoCommand
@@ -16,7 +15,7 @@ internal static class InfoCommand
             Console.WriteLine($"  {info}");
         }
 
-        using var device = DeconvDevice.Create(AcceleratorPreference.Auto);
+        using var device = DeconvDevice.Create(null);
         Console.WriteLine($"auto picks: {device.Info.Kind}: {device.Info.Name} ({device.SelectionReason})");
         string? fromEnvironment = Environment.GetEnvironmentVariable(DeconvDevice.EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
