@@ -72,7 +72,7 @@ public sealed partial class ReadmeWeightFilesExampleTests
         fromKeras.SaveWeights(Path.Combine(folder, "up1.weights.h5"));
         fromTorch.SaveWeights(Path.Combine(folder, "up.safetensors"), WeightLayout.PyTorch);
 
-        foreach (var tensor in WeightFiles.List(torchFile))                                // or: ILGpuDeconv.Bench inspect FILE
+        foreach (var tensor in WeightFiles.List(torchFile))                                // or: ilgpudeconv inspect FILE
         {
             Console.WriteLine(tensor);                                                     // 0.weight  float32  [3, 4, 3, 2] ...
         }

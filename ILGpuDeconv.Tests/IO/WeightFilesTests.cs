@@ -5,7 +5,7 @@ using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.IO;
 
-/// <summary><see cref="WeightFiles.List"/> (what <c>ILGpuDeconv.Bench inspect</c> prints) on each format it reads.</summary>
+/// <summary><see cref="WeightFiles.List"/> (what <c>ilgpudeconv inspect</c> prints) on each format it reads.</summary>
 public sealed class WeightFilesTests
 {
     private static string File(string name) => Path.Combine(AppContext.BaseDirectory, "IO", "files", name);

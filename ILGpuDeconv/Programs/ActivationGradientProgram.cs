@@ -1,4 +1,3 @@
-
 namespace ILGpuDeconv.Programs;
 
 /// <summary>
@@ -8,26 +7,16 @@ namespace ILGpuDeconv.Programs;
 /// </summary>
 /// <typeparam name="TAct">The activation function.</typeparam>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal readonly struct ActivationGradientProgram<TAct, TMem> : IGpuProgram
+internal readonly struct ActivationGradientProgram<TAct, TMem>(int length, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz, TAct act) : IGpuProgram
     where TAct : unmanaged, IActivationFunction
     where TMem : struct, ITensorMemory
 {
-    private readonly int length;
-    private readonly ActivityPenalty penalty;
-    private readonly TMem dy;
-    private readonly TMem pre;
-    private readonly TMem dz;
-    private readonly TAct act;
-
-    public ActivationGradientProgram(int length, ActivityPenalty penalty, TMem dy, TMem pre, TMem dz, TAct act)
-    {
-        this.length = length;
-        this.penalty = penalty;
-        this.dy = dy;
-        this.pre = pre;
-        this.dz = dz;
-        this.act = act;
-    }
+    private readonly int length = length;
+    private readonly ActivityPenalty penalty = penalty;
+    private readonly TMem dy = dy;
+    private readonly TMem pre = pre;
+    private readonly TMem dz = dz;
+    private readonly TAct act = act;
 
     public long Items => length;
 

@@ -1,4 +1,3 @@
-
 namespace ILGpuDeconv.Programs;
 
 /// <summary>

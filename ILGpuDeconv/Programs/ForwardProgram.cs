@@ -1,4 +1,3 @@
-
 namespace ILGpuDeconv.Programs;
 
 /// <summary>
@@ -12,31 +11,19 @@ namespace ILGpuDeconv.Programs;
 /// </summary>
 /// <typeparam name="TAct">The activation function fused into the store.</typeparam>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal readonly struct ForwardProgram<TAct, TMem> : IGpuProgram
+/// <remarks>Describes the launch; <paramref name="w"/> holds the groups' <c>[kh, kw, C/G, FiltersPadded]</c> layouts one after the other.</remarks>
+internal readonly struct ForwardProgram<TAct, TMem>(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, ForwardFlags flags) : IGpuProgram
     where TAct : unmanaged, IActivationFunction
     where TMem : struct, ITensorMemory
 {
-    private readonly Conv2DTransposeParams p;
-    private readonly TMem x;
-    private readonly TMem w;
-    private readonly TMem bias;
-    private readonly TMem y;
-    private readonly TMem pre;
-    private readonly TAct act;
-    private readonly ForwardFlags flags;
-
-    /// <summary>Describes the launch; <paramref name="w"/> holds the groups' <c>[kh, kw, C/G, FiltersPadded]</c> layouts one after the other.</summary>
-    public ForwardProgram(in Conv2DTransposeParams p, TMem x, TMem w, TMem bias, TMem y, TMem pre, TAct act, ForwardFlags flags)
-    {
-        this.p = p;
-        this.x = x;
-        this.w = w;
-        this.bias = bias;
-        this.y = y;
-        this.pre = pre;
-        this.act = act;
-        this.flags = flags;
-    }
+    private readonly Conv2DTransposeParams p = p;
+    private readonly TMem x = x;
+    private readonly TMem w = w;
+    private readonly TMem bias = bias;
+    private readonly TMem y = y;
+    private readonly TMem pre = pre;
+    private readonly TAct act = act;
+    private readonly ForwardFlags flags = flags;
 
     public long Items => p.ForwardItems;
 

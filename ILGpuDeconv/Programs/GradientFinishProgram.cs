@@ -1,4 +1,3 @@
-
 namespace ILGpuDeconv.Programs;
 
 /// <summary>
@@ -7,31 +6,18 @@ namespace ILGpuDeconv.Programs;
 /// <c>l1 * sign(w) + 2 * l2 * w</c>, and writes or accumulates into the gradient buffer.
 /// </summary>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal readonly struct GradientFinishProgram<TMem> : IGpuProgram
+/// <remarks>Describes the launch; a <paramref name="bias"/> of length 0 finishes the kernel gradient only.</remarks>
+internal readonly struct GradientFinishProgram<TMem>(GradientFinish kernel, GradientFinish bias, TMem kernelPartial, TMem kernelWeights, TMem kernelGradient, TMem biasPartial, TMem biasWeights, TMem biasGradient) : IGpuProgram
     where TMem : struct, ITensorMemory
 {
-    private readonly GradientFinish kernel;
-    private readonly GradientFinish bias;
-    private readonly TMem kernelPartial;
-    private readonly TMem kernelWeights;
-    private readonly TMem kernelGradient;
-    private readonly TMem biasPartial;
-    private readonly TMem biasWeights;
-    private readonly TMem biasGradient;
-
-    /// <summary>Describes the launch; a <paramref name="bias"/> of length 0 finishes the kernel gradient only.</summary>
-    public GradientFinishProgram(
-        GradientFinish kernel, GradientFinish bias, TMem kernelPartial, TMem kernelWeights, TMem kernelGradient, TMem biasPartial, TMem biasWeights, TMem biasGradient)
-    {
-        this.kernel = kernel;
-        this.bias = bias;
-        this.kernelPartial = kernelPartial;
-        this.kernelWeights = kernelWeights;
-        this.kernelGradient = kernelGradient;
-        this.biasPartial = biasPartial;
-        this.biasWeights = biasWeights;
-        this.biasGradient = biasGradient;
-    }
+    private readonly GradientFinish kernel = kernel;
+    private readonly GradientFinish bias = bias;
+    private readonly TMem kernelPartial = kernelPartial;
+    private readonly TMem kernelWeights = kernelWeights;
+    private readonly TMem kernelGradient = kernelGradient;
+    private readonly TMem biasPartial = biasPartial;
+    private readonly TMem biasWeights = biasWeights;
+    private readonly TMem biasGradient = biasGradient;
 
     public long Items => (long)kernel.Length + bias.Length;
 

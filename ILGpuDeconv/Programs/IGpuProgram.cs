@@ -19,6 +19,12 @@ internal interface IGpuProgram
 }
 
 /// <summary>The one entry point every program is compiled with: a grid-stride loop over its work items.</summary>
+/// <remarks>
+/// Not ILGPU.Algorithms' <c>IGridStrideKernelBody</c>, which this resembles: its launcher sizes the grid itself, and
+/// on PoCL that automatic size is a single group of up to 4096 work items, which PoCL runs on one core. The
+/// <see cref="Launcher"/> sizes every launch explicitly instead (groups of <see cref="Launcher.GpuGroupSize"/> on
+/// GPUs and OpenCL, a few threads per core on ILGPU's CPU accelerator).
+/// </remarks>
 internal static class GridStrideLoop
 {
     /// <summary>

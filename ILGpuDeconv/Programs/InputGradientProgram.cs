@@ -9,22 +9,14 @@ namespace ILGpuDeconv.Programs;
 /// written once: deterministic, no atomics.
 /// </summary>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal readonly struct InputGradientProgram<TMem> : IGpuProgram
+/// <remarks>Describes the launch; <paramref name="w"/> holds the groups' <c>[kh, kw, F/G, ChannelsPadded]</c> layouts one after the other.</remarks>
+internal readonly struct InputGradientProgram<TMem>(in Conv2DTransposeParams p, TMem dz, TMem w, TMem dx) : IGpuProgram
     where TMem : struct, ITensorMemory
 {
-    private readonly Conv2DTransposeParams p;
-    private readonly TMem dz;
-    private readonly TMem w;
-    private readonly TMem dx;
-
-    /// <summary>Describes the launch; <paramref name="w"/> holds the groups' <c>[kh, kw, F/G, ChannelsPadded]</c> layouts one after the other.</summary>
-    public InputGradientProgram(in Conv2DTransposeParams p, TMem dz, TMem w, TMem dx)
-    {
-        this.p = p;
-        this.dz = dz;
-        this.w = w;
-        this.dx = dx;
-    }
+    private readonly Conv2DTransposeParams p = p;
+    private readonly TMem dz = dz;
+    private readonly TMem w = w;
+    private readonly TMem dx = dx;
 
     public long Items => p.InputGradientItems;
 

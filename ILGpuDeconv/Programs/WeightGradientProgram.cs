@@ -11,31 +11,17 @@ namespace ILGpuDeconv.Programs;
 /// reproducible (no atomics); with a single chunk each, the partial sums are the gradients themselves.
 /// </summary>
 /// <typeparam name="TMem">The memory accessor of the accelerator.</typeparam>
-internal readonly struct WeightGradientProgram<TMem> : IGpuProgram
+/// <remarks> Describes the launch: partial sums into <paramref name="kernelPartial"/> (<c>[chunks, kh, kw, F, C]</c>) and, unless <paramref name="biasChunks"/> is empty, <paramref name="biasPartial"/> (<c>[chunks, F]</c>). </remarks>
+internal readonly struct WeightGradientProgram<TMem>(in Conv2DTransposeParams p, ChunkPlan kernelChunks, ChunkPlan biasChunks, TMem x, TMem dz, TMem kernelPartial, TMem biasPartial) : IGpuProgram
     where TMem : struct, ITensorMemory
 {
-    private readonly Conv2DTransposeParams p;
-    private readonly ChunkPlan kernelChunks;
-    private readonly ChunkPlan biasChunks;
-    private readonly TMem x;
-    private readonly TMem dz;
-    private readonly TMem kernelPartial;
-    private readonly TMem biasPartial;
-
-    /// <summary>
-    /// Describes the launch: partial sums into <paramref name="kernelPartial"/> (<c>[chunks, kh, kw, F, C]</c>) and,
-    /// unless <paramref name="biasChunks"/> is empty, <paramref name="biasPartial"/> (<c>[chunks, F]</c>).
-    /// </summary>
-    public WeightGradientProgram(in Conv2DTransposeParams p, ChunkPlan kernelChunks, ChunkPlan biasChunks, TMem x, TMem dz, TMem kernelPartial, TMem biasPartial)
-    {
-        this.p = p;
-        this.kernelChunks = kernelChunks;
-        this.biasChunks = biasChunks;
-        this.x = x;
-        this.dz = dz;
-        this.kernelPartial = kernelPartial;
-        this.biasPartial = biasPartial;
-    }
+    private readonly Conv2DTransposeParams p = p;
+    private readonly ChunkPlan kernelChunks = kernelChunks;
+    private readonly ChunkPlan biasChunks = biasChunks;
+    private readonly TMem x = x;
+    private readonly TMem dz = dz;
+    private readonly TMem kernelPartial = kernelPartial;
+    private readonly TMem biasPartial = biasPartial;
 
     public long Items => ((long)kernelChunks.Count * p.KernelGradientItemsPerChunk) + ((long)biasChunks.Count * p.BiasStride);
 

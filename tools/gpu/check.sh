@@ -2,22 +2,25 @@
 # The GPU check, in one go, on a Linux x86-64 machine with an NVIDIA driver and no .NET SDK (python3 with
 # PyTorch for the cuDNN peer). Made by tools/gpu/pack.sh; runs from the packed folder:
 #
-#   bash .gpu/check.sh [--out DIR] [--accelerator cuda|opencl|cpu] [--budget SECONDS] [--shapes LIST]
+#   bash .gpu/check.sh [--out DIR] [--accelerator cuda|opencl|cpu] [--budget SECONDS] [--shapes LIST] [--tests device|all]
 #
-# Steps, each under its own time limit and all under --budget (default 290 s), each writing DIR/STEP.log:
-#   info     the accelerators ILGPU finds, and that only the .NET runtime is on PATH (no SDK)
-#   tests    the whole published test suite, ILGPUDECONV_TEST_ACCELERATORS=<accelerator> (tests.trx)
-#   verify   every golden case file on the accelerator, forward and gradients (verify-FILE.log)
+# Steps, each under its own time limit and all under --budget (default 540 s, within the 600 s a device call
+# may take), each writing DIR/STEP.log:
+#   info     the accelerators ILGPU finds (ilgpudeconv info), and that only the .NET runtime is on PATH (no SDK)
+#   tests    the published test suite with ILGPUDECONV_TEST_ACCELERATORS=<accelerator> (tests.trx): the tests with
+#            the accelerator in their name (--tests device, the default; the host-only tests ran in CI already) or
+#            every test (--tests all, which needs a larger --budget)
+#   verify   every golden case file on the accelerator with ilgpudeconv verify, forward and gradients (verify-FILE.log)
 #   soak     forward + backward repeated: flat memory, bitwise-identical results
 #   quick    G1-G5, A-D and the depthwise DW against cuDNN fp32 and TF32 (quick.json, quick.md); A-D against the plain
 #            loop when the accelerator is not CUDA
 # A step is passed, failed, timeout, or missing: missing when the accelerator is not on the machine (the
-# Bench exits 3; no test of that accelerator executed). Missing is never counted as passed. DIR also gets
+# tool or the Bench exits 3; no test of that accelerator executed). Missing is never counted as passed. DIR also gets
 # summary.txt and summary.json; the last line is "gpu check: N passed, N failed, N missing" and the exit
 # status is 0 only when every step passed.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out=$PWD/gpu-check accelerator=cuda budget=290 shapes='' min_time=0.2
+out=$PWD/gpu-check accelerator=cuda budget=540 shapes='' min_time=0.2 tests_scope=device
 value() { # OPTION VALUE...: the value, or a usage error
   (($# >= 2)) || { echo "check: $1 needs a value" >&2; exit 2; }
   printf '%s' "$2"
@@ -29,10 +32,15 @@ while (($#)); do
     --budget) budget=$(value "$@") || exit 2; shift 2 ;;
     --shapes) shapes=$(value "$@") || exit 2; shift 2 ;;
     --min-time) min_time=$(value "$@") || exit 2; shift 2 ;;
-    -h | --help) sed -n '2,18p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --tests) tests_scope=$(value "$@") || exit 2; shift 2 ;;
+    -h | --help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "check: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+case $tests_scope in
+  device | all) ;;
+  *) echo "check: --tests must be device or all" >&2; exit 2 ;;
+esac
 case $accelerator in
   cuda) kind=Cuda; shapes=${shapes:-G1,G2,G3,G4,G5,A,B,C,D,DW}; peers=cudnn ;;
   opencl) kind=OpenCL; shapes=${shapes:-A,B,C,D}; peers=naive ;;
@@ -70,6 +78,7 @@ trap 'rm -rf "$apps"' EXIT
 unpack "$here/apps.tar.xz" "$apps" || { echo "check: cannot unpack the applications" >&2; exit 2; }
 export DOTNET_ROOT=$dn PATH=$dn:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
 bench=$apps/bench/ILGpuDeconv.Bench.dll
+tool=$apps/tool/ILGpuDeconv.Tool.dll
 tests=$apps/tests/ILGpuDeconv.Tests.dll
 
 passed=0 failed=0 missing=0
@@ -114,7 +123,7 @@ t=$SECONDS
   echo "SDKs on PATH: $(dotnet --list-sdks 2>/dev/null | wc -l)"
   command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 } >"$out/environment.log" 2>&1
-run_limited 60 "$out/info.log" dotnet "$bench" info
+run_limited 60 "$out/info.log" dotnet "$tool" info
 present=$(grep -c "^  $kind:" "$out/info.log")
 if ((rc != 0)); then
   record info "$(status_of $rc)" $((SECONDS - t)) "exit $rc"
@@ -126,13 +135,15 @@ fi
 
 # tests
 t=$SECONDS
-ILGPUDECONV_TEST_ACCELERATORS=$accelerator run_limited 150 "$out/tests.log" \
-  dotnet "$tests" --report-trx --report-trx-filename tests.trx --results-directory "$out" --no-progress
+filter=()
+[[ $tests_scope == device ]] && filter=(--filter "Name~$kind")
+ILGPUDECONV_TEST_ACCELERATORS=$accelerator run_limited 330 "$out/tests.log" \
+  dotnet "$tests" "${filter[@]}" --report-trx --report-trx-filename tests.trx --results-directory "$out" --no-progress
 results=$(grep -o '<UnitTestResult [^>]*>' "$out/tests.trx" 2>/dev/null)
 count() { grep "testName=\"[^\"]*[(,] \?$1[,)]" <<<"$results" | grep -c "outcome=\"$2\""; }
 device_passed=$(count "$kind" Passed) device_failed=$(count "$kind" Failed) device_skipped=$(count "$kind" NotExecuted)
 all_failed=$(grep -c 'outcome="Failed"' <<<"$results")
-detail="tests with $kind among their arguments: $device_passed passed, $device_failed failed, $device_skipped not run; whole suite: $(grep -c 'outcome="Passed"' <<<"$results") passed, $all_failed failed (exit $rc)"
+detail="tests ($tests_scope) with $kind among their arguments: $device_passed passed, $device_failed failed, $device_skipped not run; whole suite: $(grep -c 'outcome="Passed"' <<<"$results") passed, $all_failed failed (exit $rc)"
 if ((rc == 124 || rc == 137)); then
   record tests timeout $((SECONDS - t)) "$detail"
 elif ((all_failed > 0 || (rc != 0 && rc != 8))); then
@@ -150,7 +161,7 @@ t=$SECONDS
 verify_status=passed files=()
 for cases in "$apps"/tests/Golden/cases/*.json; do
   name=$(basename "$cases" .json)
-  run_limited 60 "$out/verify-$name.log" dotnet "$bench" verify --cases "$cases" --accelerator "$accelerator"
+  run_limited 60 "$out/verify-$name.log" dotnet "$tool" verify --cases "$cases" --accelerator "$accelerator"
   s=$(status_of $rc)
   if [[ $s == missing ]]; then files+=("$name: missing"); else files+=("$name: $s ($(tail -n 1 "$out/verify-$name.log"))"); fi
   case $s in

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs the GPU check for a Linux x86-64 machine that has an NVIDIA driver (and python3 with PyTorch, for
 # the cuDNN peer) but no .NET: the .NET runtime, a Release publish of the Bench (without the CPU-only
-# peers) and of the test suite, each xz-compressed, and check.sh. Then, on that machine:
+# peers), of the ilgpudeconv tool and of the test suite, each xz-compressed, and check.sh. Then, on that machine:
 #
 #   tools/gpu/pack.sh [OUT]          here (default OUT: .gpu at the repository root, git-ignored)
 #   bash .gpu/check.sh [--out DIR]   there: see check.sh
@@ -29,11 +29,12 @@ fi
 stage=$(mktemp -d)
 # The next ordinary build of the Bench must not reuse the peer-less objects, whatever happens here.
 trap 'rm -rf "$stage"; touch ILGpuDeconv.Bench/ILGpuDeconv.Bench.csproj' EXIT
-echo "pack: publishing the Bench (BenchCpuPeers=false) and the tests" >&2
+echo "pack: publishing the Bench (BenchCpuPeers=false), the tool and the tests" >&2
 dotnet publish ILGpuDeconv.Bench -c Release -r linux-x64 --self-contained false -p:BenchCpuPeers=false -o "$stage/bench" -nologo -v quiet >&2
+dotnet publish ILGpuDeconv.Tool -c Release -r linux-x64 --self-contained false -o "$stage/tool" -nologo -v quiet >&2
 dotnet publish ILGpuDeconv.Tests -c Release -r linux-x64 --self-contained false -o "$stage/tests" -nologo -v quiet >&2
 git rev-parse --short HEAD >"$stage/commit" 2>/dev/null || echo unknown >"$stage/commit"
-tar -cf - -C "$stage" bench tests commit | xz -T2 -6 >"$out/apps.tar.xz"
+tar -cf - -C "$stage" bench tool tests commit | xz -T2 -6 >"$out/apps.tar.xz"
 cp tools/gpu/check.sh "$out/check.sh"
 echo "$version" >"$out/runtime-version"
 

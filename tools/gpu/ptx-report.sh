@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Per-kernel register, spill, shared-memory and SASS report of every GPU program the layer uses, made
-# offline: no GPU, no CUDA driver. The PTX comes from `ILGpuDeconv.Bench ptx` (ILGPU's CUDA backend);
-# NVIDIA's offline ptxas and cuobjdump (CUDA 11.8, fetched by ../shared/gpu/ptxas-setup.sh into
+# Per-program register, spill, shared-memory and SASS report of every GPU program the layer uses, made
+# offline: no GPU, no CUDA driver. The PTX comes from `ilgpudeconv ptx` (ILGPU's CUDA backend);
+# NVIDIA's offline ptxas and cuobjdump (CUDA 11.8, fetched by tools/gpu/ptxas-setup.sh into
 # /var/tmp/cuda-tools/usr/bin) assemble it for sm_90 and disassemble the result.
 #
 #   tools/gpu/ptx-report.sh [--ptx DIR] [--arch sm_90] [--out DIR]
 #
-# --ptx DIR  use PTX files already written (default: build the Bench and write them into --out)
+# --ptx DIR  use PTX files already written (default: build the tool and write them into --out)
 # --out DIR  where the .ptx, .cubin, .sass and report.md go (default: TestResults/ptx-report)
-# Counts are static (instructions in the kernel's code, not executed instructions). LD is a generic
+# Counts are static (instructions in the program's code, not executed instructions). LD is a generic
 # (non-global) load, which ILGPU emits at OptimizationLevel O1; LDG/LDS are global/shared loads. HMMA are
 # tensor-core instructions: the @TC programs, compiled at O2 (TensorCoreCompiler), the rest at O1.
 # Not part of CI: CI must not depend on NVIDIA's tools.
@@ -28,7 +28,7 @@ done
 
 tools=${CUDA_TOOLS:-/var/tmp/cuda-tools/usr/bin}
 if ! command -v ptxas >/dev/null; then
-  [[ -x $tools/ptxas ]] || { echo "ptx-report: no ptxas; run ../shared/gpu/ptxas-setup.sh (or set CUDA_TOOLS)" >&2; exit 2; }
+  [[ -x $tools/ptxas ]] || tools=$(tools/gpu/ptxas-setup.sh) || { echo "ptx-report: no ptxas; tools/gpu/ptxas-setup.sh failed (or set CUDA_TOOLS)" >&2; exit 2; }
   PATH=$tools:$PATH
 fi
 
@@ -36,8 +36,8 @@ mkdir -p "$out"
 if [[ -z $ptx_dir ]]; then
   # A fresh set: files of programs that no longer exist must not stay in the report.
   rm -f "$out"/*.ptx "$out"/*.cubin "$out"/*.sass "$out"/*.ptxas.log
-  dotnet build ILGpuDeconv.Bench -c Release -nologo -v quiet >&2
-  dotnet ILGpuDeconv.Bench/bin/Release/net10.0/ILGpuDeconv.Bench.dll ptx --out "$out" --isa 7.8 >"$out/ptx.log"
+  dotnet build ILGpuDeconv.Tool -c Release -nologo -v quiet >&2
+  dotnet ILGpuDeconv.Tool/bin/Release/net10.0/ILGpuDeconv.Tool.dll ptx --out "$out" --isa 7.8 >"$out/ptx.log"
   ptx_dir=$out
 fi
 

@@ -1,7 +1,7 @@
 // Golden conformance-case generator for ILGpuDeconv (Keras Conv2DTranspose).
 //
 // Runs TensorFlow.js 4.22.0 on its pure-JS CPU backend and writes JSON case
-// files (format: shared/conformance/FORMAT.md) to ../cases/.
+// files (format: docs/CONFORMANCE-FORMAT.md) to ../cases/.
 //
 //   npm ci && npm run generate
 //

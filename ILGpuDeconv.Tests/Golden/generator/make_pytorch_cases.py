@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes ../cases/pytorch_semantics.json: conformance cases (../../../../shared/conformance/FORMAT.md, the
+"""Writes ../cases/pytorch_semantics.json: conformance cases (../../../docs/CONFORMANCE-FORMAT.md, the
 PyTorch padding pair) computed by PyTorch 1.13 (Debian's python3-torch, CPU) with
 torch.nn.functional.conv_transpose2d and autograd, in float64 from float32 inputs.
 

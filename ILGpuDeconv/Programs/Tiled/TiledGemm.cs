@@ -47,6 +47,12 @@ internal static partial class TiledGemm
 /// its tiles straight from the tensors (no im2col buffer), and may hold several independent problems (stride
 /// phases, kernel taps, reduction splits), one per grid layer.
 /// </summary>
+/// <remarks>
+/// Tiled programs hold <see cref="ArrayView{T}"/>s, not a <see cref="ITensorMemory"/> accessor as the direct
+/// programs do: they stage through shared memory with 128-bit loads of <see cref="Float4"/> views, and they run only
+/// where groups have 256 threads (GPUs, PoCL, and ILGPU's CPU accelerator configured so for tests), never on the
+/// CPU accelerator the library makes, which is the one place the pointer accessor pays.
+/// </remarks>
 internal interface ITiledProgram
 {
     /// <summary>Gets the launch (host side only).</summary>
