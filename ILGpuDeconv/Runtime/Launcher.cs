@@ -96,7 +96,8 @@ internal sealed class Launcher : IDisposable
     /// accelerator (emulated) with the tiled programs' groups and the loops' shared memory. ILGPU's OpenCL code
     /// generator refuses them ("Invalid code generation operation"), inline PTX in the dead branch included.
     /// </summary>
-    public bool SupportsTensorCoreLoops => SupportsTiled && accelerator.MaxSharedMemoryPerGroup >= TiledGemm.TensorCoreSharedBytes
+    public bool SupportsTensorCoreLoops => SupportsTiled
+        && accelerator.MaxSharedMemoryPerGroup >= (accelerator is CudaAccelerator ? TiledGemm.TensorCoreSharedBytes : TiledGemm.EmulatedTensorCoreSharedBytes)
         && accelerator.AcceleratorType is AcceleratorType.Cuda or AcceleratorType.CPU;
 
     /// <summary>Gets the accelerator's multiprocessors (compute units, cores), which a tiled launch aims to fill.</summary>
@@ -180,7 +181,12 @@ internal sealed class Launcher : IDisposable
     private Action<AcceleratorStream, KernelConfig, TProgram> CompiledTiled<TProgram>(TileShape shape, bool tensorCores)
         where TProgram : struct, ITiledProgram
     {
-        var entryPoint = tensorCores ? TiledGemm.TensorCoreEntryPoint<TProgram>(shape) : TiledGemm.EntryPoint<TProgram>(shape);
+        var entryPoint = (tensorCores, accelerator) switch
+        {
+            (false, _) => TiledGemm.EntryPoint<TProgram>(shape),
+            (true, CudaAccelerator) => TiledGemm.TensorCoreEntryPoint<TProgram>(shape),
+            _ => TiledGemm.EmulatedTensorCoreEntryPoint<TProgram>(shape),
+        };
         return Compiled<(Type, TileShape, bool), Action<AcceleratorStream, KernelConfig, TProgram>>(
             compiledTiled,
             (typeof(TProgram), shape, tensorCores),

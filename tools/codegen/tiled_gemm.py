@@ -34,9 +34,9 @@ namespace ILGpuDeconv.Programs.Tiled;
 
 /// <summary>
 /// The main loops of the tiled programs on tensor cores (TF32): the block tiles, staging and slices of the SIMT
-/// loops, but each warp multiplies its part of a slice with <c>mma.sync.m16n8k8</c> instructions. Without CUDA
-/// (<see cref="CudaAsm.IsSupported"/> false) the same fragments go through an emulation of the instruction, so the
-/// fragment indexing is tested on ILGPU's CPU accelerator.
+/// loops, but each warp multiplies its part of a slice with <c>mma.sync.m16n8k8</c> instructions (RunTensorCores*, CUDA
+/// only). The EmulateTensorCores* twins put the same fragments through an emulation of the instruction, so the fragment
+/// indexing is tested on ILGPU's CPU accelerator; CUDA's loops carry neither their code nor their shared memory.
 /// </summary>
 internal static partial class TiledGemm
 {
@@ -54,26 +54,88 @@ TILE_DOCS = {
 SIDES = sorted({side for tile in TILES for side in tile})
 
 
-def slice_loop_head(w, buf_a, buf_b, a_per, b_per):
-    """The slice loop's opening, shared by both loops: this slice's buffer offsets, the next slice's global loads."""
+# Padding of a staged slice row, in floats. SIMT: 4, so that the transposed stores of depth runs (below) hit distinct
+# banks and rows stay 16-byte aligned for the 128-bit compute loads. Tensor cores: 8, so that the fragment loads of a
+# warp hit 32 distinct banks.
+SIMT_PAD = 4
+
+
+def staging(w, bm, bn, sa, sb):
+    """Which elements of a slice each thread stages, and where they go in shared memory (float offsets in a buffer).
+
+    B: warp k stages slice row k, each lane a run of consecutive columns. A: as B (runs along the rows, the kernel
+    gradient, whose rows are contiguous in NHWC), or each thread a run of consecutive depths of one row (the forward
+    pass and the input gradient, whose reduction runs along NHWC's channels), chosen by the program's constant
+    StagesDepthRuns, so the other staging is dead code the compiler drops.
+    """
+    a_per, b_per = bm * DEPTH // THREADS, bn * DEPTH // THREADS
+    runs_per_row = DEPTH // a_per  # depth runs: threads per tile row
+    shift = runs_per_row.bit_length() - 1
+    w("        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,")
+    w("        // or as runs of depths of one row.")
+    w("        int warp = thread >> 5;")
+    w("        int lane = thread & 31;")
+    w("        bool depthRuns = program.StagesDepthRuns;")
+    w(f"        int aRow = depthRuns ? thread >> {shift} : lane * {a_per};")
+    w(f"        int aDepth = depthRuns ? (thread & {runs_per_row - 1}) * {a_per} : warp;")
+    w(f"        int aStage = (aDepth * {sa}) + aRow;")
+    w(f"        int bStage = (warp * {sb}) + (lane * {b_per});")
+    w(f"        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * {b_per}), warp);")
+    w("        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does")
+    w("        // not return early, since a return beside barriers hung PoCL.")
+    w("        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;")
+    return a_per, b_per
+
+
+def stage(w, indent, buffer_a, buffer_b, sa, a_per, b_per):
+    """The stores of the staged values into the buffers at float offsets buffer_a and buffer_b."""
+    w(f"{indent}StageA(floatsA, {buffer_a} + aStage, nextA, {a_per}, depthRuns, {sa});")
+    w(f"{indent}StageB(floatsB, {buffer_b} + bStage, nextB, {b_per});")
+
+
+def prologue(w, indent, sa, a_per, b_per):
+    w("        Float4 nextA = default;")
+    w("        Float4 nextB = default;")
+    w("        if (slices > 0)")
+    w("        {")
+    w(f"            nextA = program.LoadA(cursor, {a_per});")
+    w(f"            nextB = program.LoadB(cursor, {b_per});")
+    stage(w, "            ", "0", "0", sa, a_per, b_per)
+    w("        }")
+    w("")
+    w("        Group.Barrier();")
+
+
+def slice_loop_head(w, a_per, b_per, read_a, read_b, buf_a, buf_b):
+    """The slice loop's opening, shared by both loops: the buffers' offsets, the next slice's cursor and global loads (no division)."""
+    w(f"        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read ({read_a}), and the floats to stage into.")
+    w(f"        int readA = 0, readB = 0, writeA = {buf_a}, writeB = {buf_b};")
     w("        for (int slice = 0; slice < slices; slice++)")
     w("        {")
-    w(f"            int current = (slice & 1) * {buf_a};")
-    w(f"            int currentB = (slice & 1) * {buf_b};")
-    w("            bool more = slice + 1 < slices;")
-    w("            if (more)")
-    w("            {")
-    w(f"                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, {a_per});")
-    w(f"                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, {b_per});")
-    w("            }")
+    w("            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the")
+    w("            // other buffer they go to is not read again, so the loop has no branch but its own.")
+    w("            cursor = program.Next(cursor);")
+    w(f"            nextA = program.LoadA(cursor, {a_per});")
+    w(f"            nextB = program.LoadB(cursor, {b_per});")
+    w("")
+
+
+def slice_loop_tail(w, buf_a, buf_b, sa, a_per, b_per, read_buf_a, read_buf_b):
+    stage(w, "            ", "writeA", "writeB", sa, a_per, b_per)
+    w(f"            readA ^= {read_buf_a};")
+    w(f"            readB ^= {read_buf_b};")
+    w(f"            writeA ^= {buf_a};")
+    w(f"            writeB ^= {buf_b};")
+    w("")
+    w("            Group.Barrier();")
+    w("        }")
     w("")
 
 
 def tile_method(bm, bn):
     tm, tn = bm // 16, bn // 16
-    a_quads, b_quads = bm // 4, bn // 4  # Float4 per slice row of the A and B tiles
-    a_per, b_per = bm * DEPTH // THREADS, bn * DEPTH // THREADS  # elements each thread stages
-    buf_a, buf_b = DEPTH * a_quads, DEPTH * b_quads
+    sa, sb = bm + SIMT_PAD, bn  # floats per staged slice row
+    buf_a, buf_b = DEPTH * sa, DEPTH * sb  # floats per buffer
     L = []
     w = L.append
     w(f"    /// <summary>The {bm}x{bn} block tile: each of the 256 threads accumulates a {tm}x{tn} register tile.</summary>")
@@ -82,68 +144,42 @@ def tile_method(bm, bn):
     w(f"    public static void Run{bm}x{bn}<TProgram>(TProgram program)")
     w("        where TProgram : struct, ITiledProgram")
     w("    {")
-    w(f"        // Two buffers of [slice row k][tile column / 4]: the next slice is staged while this one is used.")
-    w(f"        var sharedA = SharedMemory.Allocate<Float4>({2 * buf_a});")
-    w(f"        var sharedB = SharedMemory.Allocate<Float4>({2 * buf_b});")
+    w(f"        // Two buffers of [slice row k][tile column, A's rows padded to {sa}]: the next slice is staged while this one is used.")
+    w(f"        var sharedA = SharedMemory.Allocate<Float4>({2 * buf_a // 4});")
+    w(f"        var sharedB = SharedMemory.Allocate<Float4>({2 * buf_b // 4});")
+    w("        var floatsA = sharedA.Cast<float>();")
+    w("        var floatsB = sharedB.Cast<float>();")
     w("        int problem = Grid.IdxZ;")
     w(f"        int mBlock = Grid.IdxX * {bm};")
     w(f"        int nBlock = Grid.IdxY * {bn};")
     w("        int thread = Group.IdxX;")
     w("        int tx = thread & 15;")
     w("        int ty = thread >> 4;")
-    w("")
-    w("        // Staging: warp k loads slice row k, each thread a run of consecutive tile rows (columns).")
-    w("        int kRow = thread >> 5;")
-    w("        int lane = thread & 31;")
-    w(f"        int mLoad = mBlock + (lane * {a_per});")
-    w(f"        int nLoad = nBlock + (lane * {b_per});")
-    w(f"        var gatherA = program.PrepareA(problem, mLoad, {a_per});")
-    w(f"        var gatherB = program.PrepareB(problem, nLoad, {b_per});")
-    w("        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does")
-    w("        // not return early, since a return beside barriers hung PoCL.")
-    w("        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;")
+    a_per, b_per = staging(w, bm, bn, sa, sb)
     w("")
     for i in range(tm):
         w("        " + " ".join(f"float c{i}_{j} = 0f;" for j in range(tn)))
     w("")
-    w("        Float4 nextA = default;")
-    w("        Float4 nextB = default;")
-    w("        if (slices > 0)")
-    w("        {")
-    w(f"            nextA = program.LoadA(gatherA, problem, 0, kRow, {a_per});")
-    w(f"            nextB = program.LoadB(gatherB, problem, 0, kRow, {b_per});")
-    w(f"            Stage(sharedA, kRow * {a_quads * 4} + (lane * {a_per}), nextA, {a_per});")
-    w(f"            Stage(sharedB, kRow * {b_quads * 4} + (lane * {b_per}), nextB, {b_per});")
-    w("        }")
-    w("")
-    w("        Group.Barrier();")
-    slice_loop_head(w, buf_a, buf_b, a_per, b_per)
+    prologue(w, "        ", sa, a_per, b_per)
+    slice_loop_head(w, a_per, b_per, "in Float4", "", buf_a, buf_b)
     w("            // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.")
-    w(f"            var a = sharedA.SubView(current + ty, {buf_a} - ty);")
-    w(f"            var b = sharedB.SubView(currentB + tx, {buf_b} - tx);")
+    w(f"            var a = sharedA.SubView(readA + ty, {buf_a // 4} - ty);")
+    w(f"            var b = sharedB.SubView(readB + tx, {buf_b // 4} - tx);")
     for k in range(DEPTH):
         w(f"            {{ // k = {k}")
         a_regs = []
         for h in range(tm // 4):
-            w(f"                var a{h} = a[{k * a_quads + h * 16}];")
+            w(f"                var a{h} = a[{k * sa // 4 + h * 16}];")
             a_regs += [f"a{h}.{c}" for c in "XYZW"]
         b_regs = []
         for h in range(tn // 4):
-            w(f"                var b{h} = b[{k * b_quads + h * 16}];")
+            w(f"                var b{h} = b[{k * sb // 4 + h * 16}];")
             b_regs += [f"b{h}.{c}" for c in "XYZW"]
         for i in range(tm):
             w("                " + " ".join(f"c{i}_{j} += {a_regs[i]} * {b_regs[j]};" for j in range(tn)))
         w("            }")
         w("")
-    w("            if (more)")
-    w("            {")
-    w(f"                Stage(sharedA, (current ^ {buf_a}) * 4 + kRow * {a_quads * 4} + (lane * {a_per}), nextA, {a_per});")
-    w(f"                Stage(sharedB, (currentB ^ {buf_b}) * 4 + kRow * {b_quads * 4} + (lane * {b_per}), nextB, {b_per});")
-    w("            }")
-    w("")
-    w("            Group.Barrier();")
-    w("        }")
-    w("")
+    slice_loop_tail(w, buf_a, buf_b, sa, a_per, b_per, buf_a // 4, buf_b // 4)
     w("        // Thread (tx, ty) holds rows ty*4 + 64*h + i and columns tx*4 + 64*g + j of the block tile.")
     for i in range(tm):
         row = f"mBlock + (ty * 4) + {(i // 4) * 64 + i % 4}"
@@ -159,141 +195,118 @@ WARPS = {(128, 128): (2, 4), (128, 64): (4, 2), (64, 128): (2, 4), (64, 64): (2,
 PAD = 8
 
 
-def tensor_core_method(bm, bn):
+def tensor_core_method(bm, bn, emulate):
     wm, wn = WARPS[(bm, bn)]
     wtm, wtn = bm // wm, bn // wn
     mi_n, ni_n = wtm // 16, wtn // 8
     sa, sb = bm + PAD, bn + PAD  # floats per staged slice row
     buf_a, buf_b = DEPTH * sa, DEPTH * sb  # floats per buffer
-    a_per, b_per = bm * DEPTH // THREADS, bn * DEPTH // THREADS
     scratch_warp = wtm * DEPTH + DEPTH * wtn
     L = []
     w = L.append
     w(f"    /// <summary>")
     w(f"    /// The {bm}x{bn} block tile on tensor cores: {wm}x{wn} warps of {wtm}x{wtn}, each {mi_n}x{ni_n} TF32 <c>mma.sync.m16n8k8</c> tiles")
     w(f"    /// per slice ({mi_n * ni_n * 4} accumulators per thread). The operands must already be TF32 values.")
+    if emulate:
+        w("    /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so")
+        w("    /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.")
     w(f"    /// </summary>")
     w("    /// <typeparam name=\"TProgram\">The operands and the store of the GEMM.</typeparam>")
     w("    /// <param name=\"program\">The program, by value.</param>")
-    w(f"    public static void RunTensorCores{bm}x{bn}<TProgram>(TProgram program)")
+    w(f"    public static void {'EmulateTensorCores' if emulate else 'RunTensorCores'}{bm}x{bn}<TProgram>(TProgram program)")
     w("        where TProgram : struct, ITiledProgram")
     w("    {")
     w(f"        // Two buffers of [slice row k][tile column, padded to {sa} / {sb}]: the next slice is staged while this one is used.")
     w(f"        var sharedA = SharedMemory.Allocate<Float4>({2 * buf_a // 4});")
     w(f"        var sharedB = SharedMemory.Allocate<Float4>({2 * buf_b // 4});")
-    w("")
-    w("        // Only the emulation uses it: each warp's A fragments [row][k] then B fragments [k][column].")
-    w(f"        var scratch = SharedMemory.Allocate<float>({8 * scratch_warp});")
+    w("        var floatsA = sharedA.Cast<float>();")
+    w("        var floatsB = sharedB.Cast<float>();")
+    if emulate:
+        w("")
+        w("        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].")
+        w(f"        var scratch = SharedMemory.Allocate<float>({8 * scratch_warp});")
     w("        int problem = Grid.IdxZ;")
     w(f"        int mBlock = Grid.IdxX * {bm};")
     w(f"        int nBlock = Grid.IdxY * {bn};")
     w("        int thread = Group.IdxX;")
-    w("        int warp = thread >> 5;")
-    w("        int lane = thread & 31;")
+    a_per, b_per = staging(w, bm, bn, sa, sb)
     w("        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B")
     w("        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B")
     w(f"        int warpM = (warp % {wm}) * {wtm};")
     w(f"        int warpN = (warp / {wm}) * {wtn};")
     w("")
-    w("        // Staging as in the SIMT tiles: warp k loads slice row k, each lane a run of consecutive tile rows (columns).")
-    w("        int kRow = warp;")
-    w(f"        var gatherA = program.PrepareA(problem, mBlock + (lane * {a_per}), {a_per});")
-    w(f"        var gatherB = program.PrepareB(problem, nBlock + (lane * {b_per}), {b_per});")
-    w("        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;")
-    w("")
     for i in range(mi_n):
         for j in range(ni_n):
             w("        " + " ".join(f"float c{i}_{j}_{r} = 0f;" for r in range(4)))
     w("")
-    w("        Float4 nextA = default;")
-    w("        Float4 nextB = default;")
-    w("        if (slices > 0)")
-    w("        {")
-    w(f"            nextA = program.LoadA(gatherA, problem, 0, kRow, {a_per});")
-    w(f"            nextB = program.LoadB(gatherB, problem, 0, kRow, {b_per});")
-    w(f"            Stage(sharedA, kRow * {sa} + (lane * {a_per}), nextA, {a_per});")
-    w(f"            Stage(sharedB, kRow * {sb} + (lane * {b_per}), nextB, {b_per});")
-    w("        }")
-    w("")
-    w("        Group.Barrier();")
-    w("        var floatsA = sharedA.Cast<float>();")
-    w("        var floatsB = sharedB.Cast<float>();")
-    w(f"        var warpScratch = scratch.SubView(warp * {scratch_warp}, {scratch_warp});")
-    slice_loop_head(w, buf_a, buf_b, a_per, b_per)
+    prologue(w, "        ", sa, a_per, b_per)
+    w("        int fragmentA = (t * " + str(sa) + ") + warpM + g;")
+    w("        int fragmentB = (t * " + str(sb) + ") + warpN + g;")
+    slice_loop_head(w, a_per, b_per, "in floats", "", buf_a, buf_b)
     w("            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).")
-    w(f"            var a = floatsA.SubView(current + (t * {sa}) + warpM + g, {2 * buf_a} - (current + (t * {sa}) + warpM + g));")
-    w(f"            var b = floatsB.SubView(currentB + (t * {sb}) + warpN + g, {2 * buf_b} - (currentB + (t * {sb}) + warpN + g));")
+    w(f"            var a = floatsA.SubView(readA + fragmentA, {buf_a} - fragmentA);")
+    w(f"            var b = floatsB.SubView(readB + fragmentB, {buf_b} - fragmentB);")
     for i in range(mi_n):
         w(f"            uint a{i}_0 = Interop.FloatAsInt(a[{i * 16}]); uint a{i}_1 = Interop.FloatAsInt(a[{i * 16 + 8}]); "
           f"uint a{i}_2 = Interop.FloatAsInt(a[{4 * sa + i * 16}]); uint a{i}_3 = Interop.FloatAsInt(a[{4 * sa + i * 16 + 8}]);")
     for j in range(ni_n):
         w(f"            uint b{j}_0 = Interop.FloatAsInt(b[{j * 8}]); uint b{j}_1 = Interop.FloatAsInt(b[{4 * sb + j * 8}]);")
-    w("            if (CudaAsm.IsSupported)")
-    w("            {")
-    for i in range(mi_n):
+    if not emulate:
+        for i in range(mi_n):
+            for j in range(ni_n):
+                w(f"            {{ Ref<float> d0 = c{i}_{j}_0, d1 = c{i}_{j}_1, d2 = c{i}_{j}_2, d3 = c{i}_{j}_3; "
+                  f"Input<uint> x0 = a{i}_0, x1 = a{i}_1, x2 = a{i}_2, x3 = a{i}_3, y0 = b{j}_0, y1 = b{j}_1;")
+                w(f"              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);")
+                w(f"              c{i}_{j}_0 = d0.Value; c{i}_{j}_1 = d1.Value; c{i}_{j}_2 = d2.Value; c{i}_{j}_3 = d3.Value; }}")
+    else:
+        w("            {")
+        w("                // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout")
+        w("                // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).")
+        w(f"                var warpScratch = scratch.SubView(warp * {scratch_warp}, {scratch_warp});")
+        for i in range(mi_n):
+            base = i * 16 * DEPTH
+            w(f"                warpScratch[{base} + (g * 8) + t] = Interop.IntAsFloat(a{i}_0); warpScratch[{base + 64} + (g * 8) + t] = Interop.IntAsFloat(a{i}_1); "
+              f"warpScratch[{base + 4} + (g * 8) + t] = Interop.IntAsFloat(a{i}_2); warpScratch[{base + 68} + (g * 8) + t] = Interop.IntAsFloat(a{i}_3);")
+        bbase = wtm * DEPTH
         for j in range(ni_n):
-            w(f"                {{ Ref<float> d0 = c{i}_{j}_0, d1 = c{i}_{j}_1, d2 = c{i}_{j}_2, d3 = c{i}_{j}_3; "
-              f"Input<uint> x0 = a{i}_0, x1 = a{i}_1, x2 = a{i}_2, x3 = a{i}_3, y0 = b{j}_0, y1 = b{j}_1;")
-            w(f"                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);")
-            w(f"                  c{i}_{j}_0 = d0.Value; c{i}_{j}_1 = d1.Value; c{i}_{j}_2 = d2.Value; c{i}_{j}_3 = d3.Value; }}")
-    w("            }")
-    w("            else")
-    w("            {")
-    w("                // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout")
-    w("                // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).")
-    for i in range(mi_n):
-        base = i * 16 * DEPTH
-        w(f"                warpScratch[{base} + (g * 8) + t] = Interop.IntAsFloat(a{i}_0); warpScratch[{base + 64} + (g * 8) + t] = Interop.IntAsFloat(a{i}_1); "
-          f"warpScratch[{base + 4} + (g * 8) + t] = Interop.IntAsFloat(a{i}_2); warpScratch[{base + 68} + (g * 8) + t] = Interop.IntAsFloat(a{i}_3);")
-    bbase = wtm * DEPTH
-    for j in range(ni_n):
-        w(f"                warpScratch[{bbase + j * 8} + (t * {wtn}) + g] = Interop.IntAsFloat(b{j}_0); warpScratch[{bbase + 4 * wtn + j * 8} + (t * {wtn}) + g] = Interop.IntAsFloat(b{j}_1);")
-    w("                Group.Barrier();")
-    for i in range(mi_n):
-        for j in range(ni_n):
-            w(f"                for (int k = 0; k < 8; k++)")
-            w(f"                {{")
-            w(f"                    float top = warpScratch[{i * 16 * DEPTH} + (g * 8) + k]; float bottom = warpScratch[{i * 16 * DEPTH + 64} + (g * 8) + k];")
-            w(f"                    float left = warpScratch[{bbase + j * 8} + (k * {wtn}) + (2 * t)]; float right = warpScratch[{bbase + j * 8 + 1} + (k * {wtn}) + (2 * t)];")
-            w(f"                    c{i}_{j}_0 += top * left; c{i}_{j}_1 += top * right; c{i}_{j}_2 += bottom * left; c{i}_{j}_3 += bottom * right;")
-            w(f"                }}")
-            w("")
-    w("            }")
+            w(f"                warpScratch[{bbase + j * 8} + (t * {wtn}) + g] = Interop.IntAsFloat(b{j}_0); warpScratch[{bbase + 4 * wtn + j * 8} + (t * {wtn}) + g] = Interop.IntAsFloat(b{j}_1);")
+        w("                Group.Barrier();")
+        for i in range(mi_n):
+            for j in range(ni_n):
+                w(f"                for (int k = 0; k < 8; k++)")
+                w(f"                {{")
+                w(f"                    float top = warpScratch[{i * 16 * DEPTH} + (g * 8) + k]; float bottom = warpScratch[{i * 16 * DEPTH + 64} + (g * 8) + k];")
+                w(f"                    float left = warpScratch[{bbase + j * 8} + (k * {wtn}) + (2 * t)]; float right = warpScratch[{bbase + j * 8 + 1} + (k * {wtn}) + (2 * t)];")
+                w(f"                    c{i}_{j}_0 += top * left; c{i}_{j}_1 += top * right; c{i}_{j}_2 += bottom * left; c{i}_{j}_3 += bottom * right;")
+                w(f"                }}")
+                w("")
+        w("            }")
     w("")
-    w("            if (more)")
-    w("            {")
-    w(f"                Stage(sharedA, (current ^ {buf_a}) + kRow * {sa} + (lane * {a_per}), nextA, {a_per});")
-    w(f"                Stage(sharedB, (currentB ^ {buf_b}) + kRow * {sb} + (lane * {b_per}), nextB, {b_per});")
-    w("            }")
-    w("")
-    w("            Group.Barrier();")
-    w("        }")
-    w("")
+    slice_loop_tail(w, buf_a, buf_b, sa, a_per, b_per, buf_a, buf_b)
     w("        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane")
     w("        // stores row g and the odd lane row g + 8, four consecutive columns each.")
-    w("        bool odd = (t & 1) != 0;")
-    w("        int rowOffset = odd ? 8 : 0;")
+    w("        bool oddLane = (t & 1) != 0;")
+    w("        int rowOffset = oddLane ? 8 : 0;")
     w("        int columnOffset = 2 * (t & 2);")
     for i in range(mi_n):
         for j in range(ni_n):
-            w(f"        {{ float r0 = Warp.ShuffleXor(odd ? c{i}_{j}_0 : c{i}_{j}_2, 1); float r1 = Warp.ShuffleXor(odd ? c{i}_{j}_1 : c{i}_{j}_3, 1);")
+            w(f"        {{ float r0 = Warp.ShuffleXor(oddLane ? c{i}_{j}_0 : c{i}_{j}_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c{i}_{j}_1 : c{i}_{j}_3, 1);")
             w(f"          program.Store(problem, mBlock + warpM + {i * 16} + g + rowOffset, nBlock + warpN + {j * 8} + columnOffset, "
-              f"odd ? new Float4(r0, r1, c{i}_{j}_2, c{i}_{j}_3) : new Float4(c{i}_{j}_0, c{i}_{j}_1, r0, r1)); }}")
+              f"oddLane ? new Float4(r0, r1, c{i}_{j}_2, c{i}_{j}_3) : new Float4(c{i}_{j}_0, c{i}_{j}_1, r0, r1)); }}")
     w("    }")
     return "\n".join(L)
 
 
-
 def simt_shared_floats(bm, bn):
-    """Shared floats of a SIMT tile: two buffers each of an A and a B slice."""
-    return 2 * DEPTH * (bm + bn)
+    """Shared floats of a SIMT tile: two buffers each of an A (rows padded) and a B slice."""
+    return 2 * DEPTH * (bm + SIMT_PAD + bn)
 
 
-def tensor_core_shared_floats(bm, bn):
-    """Shared floats of a tensor-core tile: padded staging buffers and the emulation's fragment matrices."""
+def tensor_core_shared_floats(bm, bn, emulate):
+    """Shared floats of a tensor-core tile: padded staging buffers, and in the emulation its fragment matrices."""
     wm, wn = WARPS[(bm, bn)]
     wtm, wtn = bm // wm, bn // wn
-    return 2 * DEPTH * ((bm + PAD) + (bn + PAD)) + 8 * (wtm * DEPTH + DEPTH * wtn)
+    return 2 * DEPTH * ((bm + PAD) + (bn + PAD)) + (8 * (wtm * DEPTH + DEPTH * wtn) if emulate else 0)
 
 
 def shape_file():
@@ -326,11 +339,11 @@ def tiles_file():
     w("    /// <summary>Shared memory of the largest block tile: two buffers each of an A and a B slice.</summary>")
     w(f"    public const int SharedBytes = {max(simt_shared_floats(bm, bn) for bm, bn in TILES) * 4};")
     w("")
-    w("    /// <summary>")
-    w("    /// Shared memory of the largest tensor-core block tile: the staging buffers, rows padded by 8 floats, and the")
-    w("    /// emulation's fragment matrices (declared, though unused, on CUDA too).")
-    w("    /// </summary>")
-    w(f"    public const int TensorCoreSharedBytes = {max(tensor_core_shared_floats(bm, bn) for bm, bn in TILES) * 4};")
+    w("    /// <summary>Shared memory of the largest tensor-core block tile on CUDA: the staging buffers, rows padded by 8 floats.</summary>")
+    w(f"    public const int TensorCoreSharedBytes = {max(tensor_core_shared_floats(bm, bn, False) for bm, bn in TILES) * 4};")
+    w("")
+    w("    /// <summary>Shared memory of the largest block tile of the tensor-core loops' emulation: the staging buffers and the fragment matrices.</summary>")
+    w(f"    public const int EmulatedTensorCoreSharedBytes = {max(tensor_core_shared_floats(bm, bn, True) for bm, bn in TILES) * 4};")
     w("")
     w("    /// <summary>Gets every block tile, largest first.</summary>")
     w("    public static ReadOnlySpan<TileShape> Shapes => [" + ", ".join(f"TileShape.Tile{bm}x{bn}" for bm, bn in TILES) + "];")
@@ -358,9 +371,10 @@ def tiles_file():
         w(f"        ({bm}, {bn}) => TileShape.Tile{bm}x{bn},")
     w("        _ => throw new ArgumentOutOfRangeException(nameof(rows), $\"no {rows}x{columns} block tile\"),")
     w("    };")
-    for name, doc in (("EntryPoint", "Run"), ("TensorCoreEntryPoint", "RunTensorCores")):
+    for name, doc in (("EntryPoint", "Run"), ("TensorCoreEntryPoint", "RunTensorCores"), ("EmulatedTensorCoreEntryPoint", "EmulateTensorCores")):
         w("")
-        what = "on tensor cores (TF32 <c>mma.sync</c>), " if name != "EntryPoint" else ""
+        what = {"EntryPoint": "", "TensorCoreEntryPoint": "on tensor cores (TF32 <c>mma.sync</c>, CUDA), ",
+                "EmulatedTensorCoreEntryPoint": "with the tensor-core loop's emulation (off CUDA), "}[name]
         w(f"    /// <summary>Gets the entry point of a block tile {what}closed over the program.</summary>")
         w(f"    public static Action<TProgram> {name}<TProgram>(TileShape shape)")
         w("        where TProgram : struct, ITiledProgram => shape switch")
@@ -388,7 +402,7 @@ internal static partial class TiledGemm
 '''
     body = "\n\n".join(tile_method(bm, bn) for bm, bn in TILES)
     text = header + body + "\n}\n"
-    tc_text = TC_HEADER + "\n\n".join(tensor_core_method(bm, bn) for bm, bn in TILES) + "\n}\n"
+    tc_text = TC_HEADER + "\n\n".join(tensor_core_method(bm, bn, emulate) for emulate in (False, True) for bm, bn in TILES) + "\n}\n"
     outputs = {OUT_SHAPE: shape_file(), OUT_TILES: tiles_file(), OUT: text, OUT_TC: tc_text}
     if "--check" in sys.argv:
         stale = [p for p, t in outputs.items() if not p.exists() or p.read_text() != t]

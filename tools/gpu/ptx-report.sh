@@ -10,7 +10,8 @@
 # --out DIR  where the .ptx, .cubin, .sass and report.md go (default: TestResults/ptx-report)
 # Counts are static (instructions in the program's code, not executed instructions). LD is a generic
 # (non-global) load, which ILGPU emits at OptimizationLevel O1; LDG/LDS are global/shared loads. HMMA are
-# tensor-core instructions: the @TC programs, compiled at O2 (TensorCoreCompiler), the rest at O1.
+# tensor-core instructions: the @TC programs, compiled at O2 (TensorCoreCompiler), the rest at O1. The last
+# table is each tiled program's main loop under the issue-slot model: its ceiling, not a speed.
 # Not part of CI: CI must not depend on NVIDIA's tools.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -80,6 +81,13 @@ for ptx in "$ptx_dir"/*.ptx; do
   per_load=$(awk -v f="$ffma" -v l="$((ldg + ld + lds))" 'BEGIN { if (l > 0) printf "%.1f", f / l; else print "-" }')
   echo "| $name | ${registers:-?} | ${stores:-?} | ${loads:-?} | ${stack:-?} | ${smem:-0} | $ffma | $hmma | $ldg | $ldg128 | $ld | $lds | $lds128 | $stg | $per_load |" >>"$report"
 done
+
+{
+  echo
+  echo "## Main loops: the issue-slot model (tools/gpu/issue_slots.py)"
+  echo
+  python3 tools/gpu/issue_slots.py "$out"
+} >>"$report"
 
 cat "$report"
 echo

@@ -65,64 +65,74 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
         return phase.TapRows * phase.TapColumns * channelSlices;
     }
 
-    public GatherState PrepareA(int problem, int m0, int count)
+    /// <summary>Gets true: a thread stages a run of channels of one output position (contiguous in NHWC).</summary>
+    public bool StagesDepthRuns => true;
+
+    // The cursor: Offset, Row, Column = the input offset, row and column of A's output position at the phase's
+    // first tap (Row and Column far outside past the GEMM's rows); Block, TapRow, TapColumn = the slice's channel
+    // block and tap; Extent0, Extent1 = the phase's tap columns and rows (a tap row past them is the step past the
+    // last slice, which loads zeros); Step0, Step1 = its first tap row and column.
+    public TileCursor Start(int problem, int aRow, int aDepth, int bColumn, int bDepth)
     {
         var phase = new Phase(p, problem);
-        GatherState s = default;
-        Locate(phase, m0, out s.Offset0, out s.Row0, out s.Column0);
-        Locate(phase, m0 + 1, out s.Offset1, out s.Row1, out s.Column1);
-        if (count > 2)
-        {
-            Locate(phase, m0 + 2, out s.Offset2, out s.Row2, out s.Column2);
-            Locate(phase, m0 + 3, out s.Offset3, out s.Row3, out s.Column3);
-        }
-
-        return s;
+        TileCursor c = default;
+        Locate(phase, aRow, out c.Offset, out c.Row, out c.Column);
+        c.DepthA = aDepth;
+        c.DepthB = bDepth;
+        c.ColumnB = bColumn;
+        c.Extent0 = phase.TapColumns;
+        c.Extent1 = phase.TapRows;
+        c.Step0 = phase.FirstTapRow;
+        c.Step1 = phase.FirstTapColumn;
+        return c;
     }
 
-    public GatherState PrepareB(int problem, int n0, int count) => new() { Offset0 = n0 };
-
-    public Float4 LoadA(GatherState rows, int problem, int slice, int kRow, int count)
+    public TileCursor Next(TileCursor c)
     {
-        var phase = new Phase(p, problem);
-        int c = SliceTap(phase, slice, kRow, out int t, out int u);
-        Float4 v = default;
-        if (c >= p.InChannels)
-        {
-            return v;
-        }
+        int block = c.Block + 1;
+        bool nextTap = block == channelSlices;
+        c.Block = nextTap ? 0 : block;
+        int column = c.TapColumn + (nextTap ? 1 : 0);
+        bool nextRow = column == c.Extent0;
+        c.TapColumn = nextRow ? 0 : column;
+        c.TapRow += nextRow ? 1 : 0;
+        return c;
+    }
 
-        // Tap t of the phase meets input row qh - t*InputStepH (the dilation alone, 1 with a stride alone).
-        int di = t * p.InputStepH;
-        int dj = u * p.InputStepW;
-        int delta = (c * p.XC) - (di * p.XH) - (dj * p.XW);
-        v.X = Inside(rows.Row0 - di, rows.Column0 - dj) ? x[rows.Offset0 + delta] : 0f;
-        v.Y = Inside(rows.Row1 - di, rows.Column1 - dj) ? x[rows.Offset1 + delta] : 0f;
+    public Float4 LoadA(TileCursor c, int count)
+    {
+        // Tap (t, u) of the phase meets input row Row - t*InputStepH (the dilation alone, 1 with a stride alone).
+        int channel = (c.Block * TiledGemm.SliceDepth) + c.DepthA;
+        int di = c.TapRow * p.InputStepH;
+        int dj = c.TapColumn * p.InputStepW;
+        bool inside = Inside(c.Row - di, c.Column - dj) && c.TapRow < c.Extent1;
+        int o = c.Offset + (channel * p.XC) - (di * p.XH) - (dj * p.XW);
+        Float4 v = default;
+        v.X = inside && channel < p.InChannels ? x[o] : 0f;
+        v.Y = inside && channel + 1 < p.InChannels ? x[o + p.XC] : 0f;
         if (count > 2)
         {
-            v.Z = Inside(rows.Row2 - di, rows.Column2 - dj) ? x[rows.Offset2 + delta] : 0f;
-            v.W = Inside(rows.Row3 - di, rows.Column3 - dj) ? x[rows.Offset3 + delta] : 0f;
+            v.Z = inside && channel + 2 < p.InChannels ? x[o + (2 * p.XC)] : 0f;
+            v.W = inside && channel + 3 < p.InChannels ? x[o + (3 * p.XC)] : 0f;
         }
 
         return v;
     }
 
-    public Float4 LoadB(GatherState columns, int problem, int slice, int kRow, int count)
+    public Float4 LoadB(TileCursor c, int count)
     {
-        var phase = new Phase(p, problem);
-        int c = SliceTap(phase, slice, kRow, out int t, out int u);
-        int n0 = columns.Offset0;
-        if (c >= p.InChannels || n0 >= p.FiltersPadded)
+        int channel = (c.Block * TiledGemm.SliceDepth) + c.DepthB;
+        if (channel >= p.InChannels || c.ColumnB >= p.FiltersPadded || c.TapRow >= c.Extent1)
         {
             return default;
         }
 
-        int a = phase.FirstTapRow + (t * p.TapStepH);
-        int b = phase.FirstTapColumn + (u * p.TapStepW);
-        int index = ((((a * p.KernelWidth) + b) * p.InChannels) + c) * p.FiltersPadded + n0;
+        int a = c.Step0 + (c.TapRow * p.TapStepH);
+        int b = c.Step1 + (c.TapColumn * p.TapStepW);
+        int index = ((((a * p.KernelWidth) + b) * p.InChannels) + channel) * p.FiltersPadded + c.ColumnB;
         if (count > 2)
         {
-            return w.AsAligned(16)[index >> 2]; // FiltersPadded and n0 are multiples of 4: one 128-bit load
+            return w.AsAligned(16)[index >> 2]; // FiltersPadded and the column are multiples of 4: one 128-bit load
         }
 
         var floats = w.Cast<float>();
@@ -166,15 +176,6 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
         }
 
         y[offset] = act.Apply(value);
-    }
-
-    /// <summary>The channel of row <paramref name="kRow"/> of a slice, and the phase's tap (row t, column u) it belongs to.</summary>
-    private int SliceTap(in Phase phase, int slice, int kRow, out int t, out int u)
-    {
-        int tap = slice / channelSlices;
-        t = tap / phase.TapColumns;
-        u = tap - (t * phase.TapColumns);
-        return ((slice - (tap * channelSlices)) * TiledGemm.SliceDepth) + kRow;
     }
 
     private bool Inside(int i, int j) => IndexMath.Within(i, p.InHeight) && IndexMath.Within(j, p.InWidth);

@@ -46,62 +46,65 @@ internal readonly struct InputGradientTiledProgram : ITiledProgram
 
     public int Slices(int problem) => p.KernelTaps * filterSlices;
 
-    public GatherState PrepareA(int problem, int m0, int count)
-    {
-        GatherState s = default;
-        Locate(m0, out s.Offset0, out s.Row0, out s.Column0);
-        Locate(m0 + 1, out s.Offset1, out s.Row1, out s.Column1);
-        if (count > 2)
-        {
-            Locate(m0 + 2, out s.Offset2, out s.Row2, out s.Column2);
-            Locate(m0 + 3, out s.Offset3, out s.Row3, out s.Column3);
-        }
+    /// <summary>Gets true: a thread stages a run of filters of one input position (contiguous in NHWC).</summary>
+    public bool StagesDepthRuns => true;
 
-        return s;
+    // The cursor: Offset, Row, Column = the output-gradient offset, row and column of A's input position at tap 0
+    // (far outside past the GEMM's rows); Block, TapRow, TapColumn = the slice's filter block and kernel tap (a tap
+    // row past the kernel is the step past the last slice, which loads zeros).
+    public TileCursor Start(int problem, int aRow, int aDepth, int bColumn, int bDepth)
+    {
+        TileCursor c = default;
+        Locate(aRow, out c.Offset, out c.Row, out c.Column);
+        c.DepthA = aDepth;
+        c.DepthB = bDepth;
+        c.ColumnB = bColumn;
+        return c;
     }
 
-    public GatherState PrepareB(int problem, int n0, int count) => new() { Offset0 = n0 };
-
-    public Float4 LoadA(GatherState rows, int problem, int slice, int kRow, int count)
+    public TileCursor Next(TileCursor c)
     {
-        int tap = slice / filterSlices;
-        int f = ((slice - (tap * filterSlices)) * TiledGemm.SliceDepth) + kRow;
-        Float4 v = default;
-        if (f >= p.Filters)
-        {
-            return v;
-        }
+        int block = c.Block + 1;
+        bool nextTap = block == filterSlices;
+        c.Block = nextTap ? 0 : block;
+        int column = c.TapColumn + (nextTap ? 1 : 0);
+        bool nextRow = column == p.KernelWidth;
+        c.TapColumn = nextRow ? 0 : column;
+        c.TapRow += nextRow ? 1 : 0;
+        return c;
+    }
 
-        int a = tap / p.KernelWidth;
-        int b = tap - (a * p.KernelWidth);
-        int dh = a * p.DilationH;
-        int dw = b * p.DilationW;
-        int delta = (f * p.YC) + (dh * p.YH) + (dw * p.YW);
-        v.X = Inside(rows.Row0 + dh, rows.Column0 + dw) ? dz[rows.Offset0 + delta] : 0f;
-        v.Y = Inside(rows.Row1 + dh, rows.Column1 + dw) ? dz[rows.Offset1 + delta] : 0f;
+    public Float4 LoadA(TileCursor c, int count)
+    {
+        int f = (c.Block * TiledGemm.SliceDepth) + c.DepthA;
+        int dh = c.TapRow * p.DilationH;
+        int dw = c.TapColumn * p.DilationW;
+        bool inside = Inside(c.Row + dh, c.Column + dw) && c.TapRow < p.KernelHeight;
+        int o = c.Offset + (f * p.YC) + (dh * p.YH) + (dw * p.YW);
+        Float4 v = default;
+        v.X = inside && f < p.Filters ? dz[o] : 0f;
+        v.Y = inside && f + 1 < p.Filters ? dz[o + p.YC] : 0f;
         if (count > 2)
         {
-            v.Z = Inside(rows.Row2 + dh, rows.Column2 + dw) ? dz[rows.Offset2 + delta] : 0f;
-            v.W = Inside(rows.Row3 + dh, rows.Column3 + dw) ? dz[rows.Offset3 + delta] : 0f;
+            v.Z = inside && f + 2 < p.Filters ? dz[o + (2 * p.YC)] : 0f;
+            v.W = inside && f + 3 < p.Filters ? dz[o + (3 * p.YC)] : 0f;
         }
 
         return v;
     }
 
-    public Float4 LoadB(GatherState columns, int problem, int slice, int kRow, int count)
+    public Float4 LoadB(TileCursor c, int count)
     {
-        int tap = slice / filterSlices;
-        int f = ((slice - (tap * filterSlices)) * TiledGemm.SliceDepth) + kRow;
-        int n0 = columns.Offset0;
-        if (f >= p.Filters || n0 >= p.ChannelsPadded)
+        int f = (c.Block * TiledGemm.SliceDepth) + c.DepthB;
+        if (f >= p.Filters || c.ColumnB >= p.ChannelsPadded || c.TapRow >= p.KernelHeight)
         {
             return default;
         }
 
-        int index = (((tap * p.Filters) + f) * p.ChannelsPadded) + n0;
+        int index = (((((c.TapRow * p.KernelWidth) + c.TapColumn) * p.Filters) + f) * p.ChannelsPadded) + c.ColumnB;
         if (count > 2)
         {
-            return w.AsAligned(16)[index >> 2]; // ChannelsPadded and n0 are multiples of 4: one 128-bit load
+            return w.AsAligned(16)[index >> 2]; // ChannelsPadded and the column are multiples of 4: one 128-bit load
         }
 
         var floats = w.Cast<float>();

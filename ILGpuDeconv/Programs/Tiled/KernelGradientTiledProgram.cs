@@ -58,49 +58,102 @@ internal readonly struct KernelGradientTiledProgram : ITiledProgram
         return left <= 0 ? 0 : left < slicesPerSplit ? left : slicesPerSplit;
     }
 
-    public GatherState PrepareA(int problem, int m0, int count) => new() { Offset0 = m0 };
+    /// <summary>Gets false: a thread stages a run of filters at one input position (contiguous in NHWC), as B's channels.</summary>
+    public bool StagesDepthRuns => false;
 
-    public GatherState PrepareB(int problem, int n0, int count) => new() { Offset0 = n0 };
-
-    public Float4 LoadA(GatherState rows, int problem, int slice, int kRow, int count)
+    // The cursor walks the tap's input positions k = (n, i, j) in its rectangle, both operands at the same depth:
+    // Block = k; Image, Row, Column = n and the row and column within the rectangle; TapRow, TapColumn = the
+    // rectangle's first row and column; Offset, OffsetB = the tap's row and column shifts; Extent0, Extent1, Extent2
+    // = the rectangle's rows, columns and positions; Step0, Step1, Step2 = the slice depth as columns, rows and
+    // images of the rectangle, so that a slice advances k by additions with carries. RowA, ColumnB = the first
+    // filter of A's run and channel of B's.
+    public TileCursor Start(int problem, int aRow, int aDepth, int bColumn, int bDepth)
     {
-        Float4 v = default;
-        if (!Term(problem, slice, kRow, out var tap, out int n, out int i, out int j))
+        var tap = new TapRange(p, problem % p.KernelTaps);
+        int k = ((problem / p.KernelTaps) * slicesPerSplit * TiledGemm.SliceDepth) + aDepth;
+        int columns = tap.ColumnCount > 0 ? tap.ColumnCount : 1;
+        int perImage = (tap.RowCount > 0 ? tap.RowCount : 1) * columns;
+        TileCursor c = default;
+        c.Block = k;
+        c.Image = k / perImage;
+        int rest = k - (c.Image * perImage);
+        c.Row = rest / columns;
+        c.Column = rest - (c.Row * columns);
+        c.TapRow = tap.FirstRow;
+        c.TapColumn = tap.FirstColumn;
+        c.Offset = tap.RowShift;
+        c.OffsetB = tap.ColumnShift;
+        c.Extent0 = perImage / columns;
+        c.Extent1 = columns;
+        c.Extent2 = tap.Terms;
+        // The slice depth in the radix (images, rows, columns), by subtraction: ILGPU's O2 code placement moves pure
+        // values such as divisions into the loop that uses them (it did: three divisions per slice), but not a loop's results.
+        int step = TiledGemm.SliceDepth, rows = 0, images = 0;
+        while (step >= columns)
         {
-            return v;
+            step -= columns;
+            rows++;
         }
 
-        int oh = (i * p.StrideH) + tap.RowShift;
-        int ow = (j * p.StrideW) + tap.ColumnShift;
-        int f0 = rows.Offset0;
-        int o = (n * p.YN) + (oh * p.YH) + (ow * p.YW) + (f0 * p.YC);
-        v.X = f0 < p.Filters ? dz[o] : 0f;
-        v.Y = f0 + 1 < p.Filters ? dz[o + p.YC] : 0f;
+        while (rows >= c.Extent0)
+        {
+            rows -= c.Extent0;
+            images++;
+        }
+
+        c.Step0 = step;
+        c.Step1 = rows;
+        c.Step2 = images;
+        c.RowA = aRow;
+        c.ColumnB = bColumn;
+        return c;
+    }
+
+    public TileCursor Next(TileCursor c)
+    {
+        // k + 8 in the mixed radix (images, rows, columns): each digit carries at most one.
+        c.Block += TiledGemm.SliceDepth;
+        int column = c.Column + c.Step0;
+        bool carry = column >= c.Extent1;
+        c.Column = carry ? column - c.Extent1 : column;
+        int row = c.Row + c.Step1 + (carry ? 1 : 0);
+        bool carryRow = row >= c.Extent0;
+        c.Row = carryRow ? row - c.Extent0 : row;
+        c.Image += c.Step2 + (carryRow ? 1 : 0);
+        return c;
+    }
+
+    public Float4 LoadA(TileCursor c, int count)
+    {
+        bool term = c.Block < c.Extent2;
+        int oh = ((c.TapRow + c.Row) * p.StrideH) + c.Offset;
+        int ow = ((c.TapColumn + c.Column) * p.StrideW) + c.OffsetB;
+        int f0 = c.RowA;
+        int o = (c.Image * p.YN) + (oh * p.YH) + (ow * p.YW) + (f0 * p.YC);
+        Float4 v = default;
+        v.X = term && f0 < p.Filters ? dz[o] : 0f;
+        v.Y = term && f0 + 1 < p.Filters ? dz[o + p.YC] : 0f;
         if (count > 2)
         {
-            v.Z = f0 + 2 < p.Filters ? dz[o + (2 * p.YC)] : 0f;
-            v.W = f0 + 3 < p.Filters ? dz[o + (3 * p.YC)] : 0f;
+            v.Z = term && f0 + 2 < p.Filters ? dz[o + (2 * p.YC)] : 0f;
+            v.W = term && f0 + 3 < p.Filters ? dz[o + (3 * p.YC)] : 0f;
         }
 
         return v;
     }
 
-    public Float4 LoadB(GatherState columns, int problem, int slice, int kRow, int count)
+    public Float4 LoadB(TileCursor c, int count)
     {
+        bool term = c.Block < c.Extent2;
+        int c0 = c.ColumnB;
+        int o = (c.Image * p.XN) + ((c.TapRow + c.Row) * p.XH) + ((c.TapColumn + c.Column) * p.XW) + (c0 * p.XC);
         Float4 v = default;
-        if (!Term(problem, slice, kRow, out _, out int n, out int i, out int j))
-        {
-            return v;
-        }
-
-        int c0 = columns.Offset0;
-        int o = (n * p.XN) + (i * p.XH) + (j * p.XW) + (c0 * p.XC);
-        v.X = c0 < p.InChannels ? x[o] : 0f;
-        v.Y = c0 + 1 < p.InChannels ? x[o + p.XC] : 0f;
+        v.X = term && c0 < p.InChannels ? x[o] : 0f;
+        v.Y = term && c0 + 1 < p.InChannels ? x[o + p.XC] : 0f;
         if (count > 2)
         {
-            v.Z = c0 + 2 < p.InChannels ? x[o + (2 * p.XC)] : 0f;
-            v.W = c0 + 3 < p.InChannels ? x[o + (3 * p.XC)] : 0f;
+            v.Z = term && c0 + 2 < p.InChannels ? x[o + (2 * p.XC)] : 0f;
+            v.W = term && c0 + 3 < p.InChannels ? x[o + (3 * p.XC)] : 0f;
         }
 
         return v;
@@ -119,21 +172,6 @@ internal readonly struct KernelGradientTiledProgram : ITiledProgram
         StoreOne(o + 1, n0 + 1, values.Y);
         StoreOne(o + 2, n0 + 2, values.Z);
         StoreOne(o + 3, n0 + 3, values.W);
-    }
-
-    /// <summary>The input position of row <paramref name="kRow"/> of a slice of the problem's split, if the tap's reduction reaches it.</summary>
-    private bool Term(int problem, int slice, int kRow, out TapRange tap, out int n, out int i, out int j)
-    {
-        tap = new TapRange(p, problem % p.KernelTaps);
-        int k = ((((problem / p.KernelTaps) * slicesPerSplit) + slice) * TiledGemm.SliceDepth) + kRow;
-        if (k >= tap.Terms)
-        {
-            n = i = j = 0;
-            return false;
-        }
-
-        tap.Position(k, out n, out i, out j);
-        return true;
     }
 
     private void StoreOne(int offset, int channel, float value)
@@ -166,16 +204,6 @@ internal readonly struct KernelGradientTiledProgram : ITiledProgram
             RowCount = Max(0, Min(p.InHeight - 1, IndexMath.FloorDiv(p.OutHeight - 1 - RowShift, p.StrideH)) - FirstRow + 1);
             ColumnCount = Max(0, Min(p.InWidth - 1, IndexMath.FloorDiv(p.OutWidth - 1 - ColumnShift, p.StrideW)) - FirstColumn + 1);
             Terms = p.Batch * RowCount * ColumnCount;
-        }
-
-        public void Position(int k, out int n, out int i, out int j)
-        {
-            int perImage = RowCount * ColumnCount;
-            n = k / perImage;
-            int rest = k - (n * perImage);
-            int r = rest / ColumnCount;
-            i = FirstRow + r;
-            j = FirstColumn + (rest - (r * ColumnCount));
         }
 
         private static int Max(int a, int b) => a > b ? a : b;

@@ -18,23 +18,27 @@ internal static partial class TiledGemm
     public static void Run128x128<TProgram>(TProgram program)
         where TProgram : struct, ITiledProgram
     {
-        // Two buffers of [slice row k][tile column / 4]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(512);
+        // Two buffers of [slice row k][tile column, A's rows padded to 132]: the next slice is staged while this one is used.
+        var sharedA = SharedMemory.Allocate<Float4>(528);
         var sharedB = SharedMemory.Allocate<Float4>(512);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
         int nBlock = Grid.IdxY * 128;
         int thread = Group.IdxX;
         int tx = thread & 15;
         int ty = thread >> 4;
-
-        // Staging: warp k loads slice row k, each thread a run of consecutive tile rows (columns).
-        int kRow = thread >> 5;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
+        int warp = thread >> 5;
         int lane = thread & 31;
-        int mLoad = mBlock + (lane * 4);
-        int nLoad = nBlock + (lane * 4);
-        var gatherA = program.PrepareA(problem, mLoad, 4);
-        var gatherB = program.PrepareB(problem, nLoad, 4);
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 1 : lane * 4;
+        int aDepth = depthRuns ? (thread & 1) * 4 : warp;
+        int aStage = (aDepth * 132) + aRow;
+        int bStage = (warp * 128) + (lane * 4);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 4), warp);
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
@@ -52,27 +56,26 @@ internal static partial class TiledGemm
         Float4 nextB = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(gatherA, problem, 0, kRow, 4);
-            nextB = program.LoadB(gatherB, problem, 0, kRow, 4);
-            Stage(sharedA, kRow * 128 + (lane * 4), nextA, 4);
-            Stage(sharedB, kRow * 128 + (lane * 4), nextB, 4);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 4);
+            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 132);
+            StageB(floatsB, 0 + bStage, nextB, 4);
         }
 
         Group.Barrier();
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float4), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1056, writeB = 1024;
         for (int slice = 0; slice < slices; slice++)
         {
-            int current = (slice & 1) * 256;
-            int currentB = (slice & 1) * 256;
-            bool more = slice + 1 < slices;
-            if (more)
-            {
-                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, 4);
-                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, 4);
-            }
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 4);
 
             // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.
-            var a = sharedA.SubView(current + ty, 256 - ty);
-            var b = sharedB.SubView(currentB + tx, 256 - tx);
+            var a = sharedA.SubView(readA + ty, 264 - ty);
+            var b = sharedB.SubView(readB + tx, 256 - tx);
             { // k = 0
                 var a0 = a[0];
                 var a1 = a[16];
@@ -89,8 +92,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 1
-                var a0 = a[32];
-                var a1 = a[48];
+                var a0 = a[33];
+                var a1 = a[49];
                 var b0 = b[32];
                 var b1 = b[48];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -104,8 +107,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 2
-                var a0 = a[64];
-                var a1 = a[80];
+                var a0 = a[66];
+                var a1 = a[82];
                 var b0 = b[64];
                 var b1 = b[80];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -119,8 +122,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 3
-                var a0 = a[96];
-                var a1 = a[112];
+                var a0 = a[99];
+                var a1 = a[115];
                 var b0 = b[96];
                 var b1 = b[112];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -134,8 +137,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 4
-                var a0 = a[128];
-                var a1 = a[144];
+                var a0 = a[132];
+                var a1 = a[148];
                 var b0 = b[128];
                 var b1 = b[144];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -149,8 +152,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 5
-                var a0 = a[160];
-                var a1 = a[176];
+                var a0 = a[165];
+                var a1 = a[181];
                 var b0 = b[160];
                 var b1 = b[176];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -164,8 +167,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 6
-                var a0 = a[192];
-                var a1 = a[208];
+                var a0 = a[198];
+                var a1 = a[214];
                 var b0 = b[192];
                 var b1 = b[208];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -179,8 +182,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 7
-                var a0 = a[224];
-                var a1 = a[240];
+                var a0 = a[231];
+                var a1 = a[247];
                 var b0 = b[224];
                 var b1 = b[240];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -193,11 +196,12 @@ internal static partial class TiledGemm
                 c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
             }
 
-            if (more)
-            {
-                Stage(sharedA, (current ^ 256) * 4 + kRow * 128 + (lane * 4), nextA, 4);
-                Stage(sharedB, (currentB ^ 256) * 4 + kRow * 128 + (lane * 4), nextB, 4);
-            }
+            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 132);
+            StageB(floatsB, writeB + bStage, nextB, 4);
+            readA ^= 264;
+            readB ^= 256;
+            writeA ^= 1056;
+            writeB ^= 1024;
 
             Group.Barrier();
         }
@@ -227,23 +231,27 @@ internal static partial class TiledGemm
     public static void Run128x64<TProgram>(TProgram program)
         where TProgram : struct, ITiledProgram
     {
-        // Two buffers of [slice row k][tile column / 4]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(512);
+        // Two buffers of [slice row k][tile column, A's rows padded to 132]: the next slice is staged while this one is used.
+        var sharedA = SharedMemory.Allocate<Float4>(528);
         var sharedB = SharedMemory.Allocate<Float4>(256);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
         int nBlock = Grid.IdxY * 64;
         int thread = Group.IdxX;
         int tx = thread & 15;
         int ty = thread >> 4;
-
-        // Staging: warp k loads slice row k, each thread a run of consecutive tile rows (columns).
-        int kRow = thread >> 5;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
+        int warp = thread >> 5;
         int lane = thread & 31;
-        int mLoad = mBlock + (lane * 4);
-        int nLoad = nBlock + (lane * 2);
-        var gatherA = program.PrepareA(problem, mLoad, 4);
-        var gatherB = program.PrepareB(problem, nLoad, 2);
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 1 : lane * 4;
+        int aDepth = depthRuns ? (thread & 1) * 4 : warp;
+        int aStage = (aDepth * 132) + aRow;
+        int bStage = (warp * 64) + (lane * 2);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 2), warp);
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
@@ -261,27 +269,26 @@ internal static partial class TiledGemm
         Float4 nextB = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(gatherA, problem, 0, kRow, 4);
-            nextB = program.LoadB(gatherB, problem, 0, kRow, 2);
-            Stage(sharedA, kRow * 128 + (lane * 4), nextA, 4);
-            Stage(sharedB, kRow * 64 + (lane * 2), nextB, 2);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 2);
+            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 132);
+            StageB(floatsB, 0 + bStage, nextB, 2);
         }
 
         Group.Barrier();
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float4), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1056, writeB = 512;
         for (int slice = 0; slice < slices; slice++)
         {
-            int current = (slice & 1) * 256;
-            int currentB = (slice & 1) * 128;
-            bool more = slice + 1 < slices;
-            if (more)
-            {
-                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, 4);
-                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, 2);
-            }
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 2);
 
             // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.
-            var a = sharedA.SubView(current + ty, 256 - ty);
-            var b = sharedB.SubView(currentB + tx, 128 - tx);
+            var a = sharedA.SubView(readA + ty, 264 - ty);
+            var b = sharedB.SubView(readB + tx, 128 - tx);
             { // k = 0
                 var a0 = a[0];
                 var a1 = a[16];
@@ -297,8 +304,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 1
-                var a0 = a[32];
-                var a1 = a[48];
+                var a0 = a[33];
+                var a1 = a[49];
                 var b0 = b[16];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -311,8 +318,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 2
-                var a0 = a[64];
-                var a1 = a[80];
+                var a0 = a[66];
+                var a1 = a[82];
                 var b0 = b[32];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -325,8 +332,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 3
-                var a0 = a[96];
-                var a1 = a[112];
+                var a0 = a[99];
+                var a1 = a[115];
                 var b0 = b[48];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -339,8 +346,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 4
-                var a0 = a[128];
-                var a1 = a[144];
+                var a0 = a[132];
+                var a1 = a[148];
                 var b0 = b[64];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -353,8 +360,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 5
-                var a0 = a[160];
-                var a1 = a[176];
+                var a0 = a[165];
+                var a1 = a[181];
                 var b0 = b[80];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -367,8 +374,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 6
-                var a0 = a[192];
-                var a1 = a[208];
+                var a0 = a[198];
+                var a1 = a[214];
                 var b0 = b[96];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -381,8 +388,8 @@ internal static partial class TiledGemm
             }
 
             { // k = 7
-                var a0 = a[224];
-                var a1 = a[240];
+                var a0 = a[231];
+                var a1 = a[247];
                 var b0 = b[112];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -394,11 +401,12 @@ internal static partial class TiledGemm
                 c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
             }
 
-            if (more)
-            {
-                Stage(sharedA, (current ^ 256) * 4 + kRow * 128 + (lane * 4), nextA, 4);
-                Stage(sharedB, (currentB ^ 128) * 4 + kRow * 64 + (lane * 2), nextB, 2);
-            }
+            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 132);
+            StageB(floatsB, writeB + bStage, nextB, 2);
+            readA ^= 264;
+            readB ^= 128;
+            writeA ^= 1056;
+            writeB ^= 512;
 
             Group.Barrier();
         }
@@ -420,23 +428,27 @@ internal static partial class TiledGemm
     public static void Run64x128<TProgram>(TProgram program)
         where TProgram : struct, ITiledProgram
     {
-        // Two buffers of [slice row k][tile column / 4]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(256);
+        // Two buffers of [slice row k][tile column, A's rows padded to 68]: the next slice is staged while this one is used.
+        var sharedA = SharedMemory.Allocate<Float4>(272);
         var sharedB = SharedMemory.Allocate<Float4>(512);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
         int nBlock = Grid.IdxY * 128;
         int thread = Group.IdxX;
         int tx = thread & 15;
         int ty = thread >> 4;
-
-        // Staging: warp k loads slice row k, each thread a run of consecutive tile rows (columns).
-        int kRow = thread >> 5;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
+        int warp = thread >> 5;
         int lane = thread & 31;
-        int mLoad = mBlock + (lane * 2);
-        int nLoad = nBlock + (lane * 4);
-        var gatherA = program.PrepareA(problem, mLoad, 2);
-        var gatherB = program.PrepareB(problem, nLoad, 4);
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 2 : lane * 2;
+        int aDepth = depthRuns ? (thread & 3) * 2 : warp;
+        int aStage = (aDepth * 68) + aRow;
+        int bStage = (warp * 128) + (lane * 4);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 4), warp);
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
@@ -450,27 +462,26 @@ internal static partial class TiledGemm
         Float4 nextB = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(gatherA, problem, 0, kRow, 2);
-            nextB = program.LoadB(gatherB, problem, 0, kRow, 4);
-            Stage(sharedA, kRow * 64 + (lane * 2), nextA, 2);
-            Stage(sharedB, kRow * 128 + (lane * 4), nextB, 4);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 4);
+            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 68);
+            StageB(floatsB, 0 + bStage, nextB, 4);
         }
 
         Group.Barrier();
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float4), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 544, writeB = 1024;
         for (int slice = 0; slice < slices; slice++)
         {
-            int current = (slice & 1) * 128;
-            int currentB = (slice & 1) * 256;
-            bool more = slice + 1 < slices;
-            if (more)
-            {
-                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, 2);
-                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, 4);
-            }
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 4);
 
             // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.
-            var a = sharedA.SubView(current + ty, 128 - ty);
-            var b = sharedB.SubView(currentB + tx, 256 - tx);
+            var a = sharedA.SubView(readA + ty, 136 - ty);
+            var b = sharedB.SubView(readB + tx, 256 - tx);
             { // k = 0
                 var a0 = a[0];
                 var b0 = b[0];
@@ -482,7 +493,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 1
-                var a0 = a[16];
+                var a0 = a[17];
                 var b0 = b[32];
                 var b1 = b[48];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -492,7 +503,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 2
-                var a0 = a[32];
+                var a0 = a[34];
                 var b0 = b[64];
                 var b1 = b[80];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -502,7 +513,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 3
-                var a0 = a[48];
+                var a0 = a[51];
                 var b0 = b[96];
                 var b1 = b[112];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -512,7 +523,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 4
-                var a0 = a[64];
+                var a0 = a[68];
                 var b0 = b[128];
                 var b1 = b[144];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -522,7 +533,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 5
-                var a0 = a[80];
+                var a0 = a[85];
                 var b0 = b[160];
                 var b1 = b[176];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -532,7 +543,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 6
-                var a0 = a[96];
+                var a0 = a[102];
                 var b0 = b[192];
                 var b1 = b[208];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -542,7 +553,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 7
-                var a0 = a[112];
+                var a0 = a[119];
                 var b0 = b[224];
                 var b1 = b[240];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
@@ -551,11 +562,12 @@ internal static partial class TiledGemm
                 c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
             }
 
-            if (more)
-            {
-                Stage(sharedA, (current ^ 128) * 4 + kRow * 64 + (lane * 2), nextA, 2);
-                Stage(sharedB, (currentB ^ 256) * 4 + kRow * 128 + (lane * 4), nextB, 4);
-            }
+            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 68);
+            StageB(floatsB, writeB + bStage, nextB, 4);
+            readA ^= 136;
+            readB ^= 256;
+            writeA ^= 544;
+            writeB ^= 1024;
 
             Group.Barrier();
         }
@@ -577,23 +589,27 @@ internal static partial class TiledGemm
     public static void Run64x64<TProgram>(TProgram program)
         where TProgram : struct, ITiledProgram
     {
-        // Two buffers of [slice row k][tile column / 4]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(256);
+        // Two buffers of [slice row k][tile column, A's rows padded to 68]: the next slice is staged while this one is used.
+        var sharedA = SharedMemory.Allocate<Float4>(272);
         var sharedB = SharedMemory.Allocate<Float4>(256);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
         int nBlock = Grid.IdxY * 64;
         int thread = Group.IdxX;
         int tx = thread & 15;
         int ty = thread >> 4;
-
-        // Staging: warp k loads slice row k, each thread a run of consecutive tile rows (columns).
-        int kRow = thread >> 5;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
+        int warp = thread >> 5;
         int lane = thread & 31;
-        int mLoad = mBlock + (lane * 2);
-        int nLoad = nBlock + (lane * 2);
-        var gatherA = program.PrepareA(problem, mLoad, 2);
-        var gatherB = program.PrepareB(problem, nLoad, 2);
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 2 : lane * 2;
+        int aDepth = depthRuns ? (thread & 3) * 2 : warp;
+        int aStage = (aDepth * 68) + aRow;
+        int bStage = (warp * 64) + (lane * 2);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 2), warp);
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
@@ -607,27 +623,26 @@ internal static partial class TiledGemm
         Float4 nextB = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(gatherA, problem, 0, kRow, 2);
-            nextB = program.LoadB(gatherB, problem, 0, kRow, 2);
-            Stage(sharedA, kRow * 64 + (lane * 2), nextA, 2);
-            Stage(sharedB, kRow * 64 + (lane * 2), nextB, 2);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 2);
+            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 68);
+            StageB(floatsB, 0 + bStage, nextB, 2);
         }
 
         Group.Barrier();
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float4), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 544, writeB = 512;
         for (int slice = 0; slice < slices; slice++)
         {
-            int current = (slice & 1) * 128;
-            int currentB = (slice & 1) * 128;
-            bool more = slice + 1 < slices;
-            if (more)
-            {
-                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, 2);
-                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, 2);
-            }
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 2);
 
             // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.
-            var a = sharedA.SubView(current + ty, 128 - ty);
-            var b = sharedB.SubView(currentB + tx, 128 - tx);
+            var a = sharedA.SubView(readA + ty, 136 - ty);
+            var b = sharedB.SubView(readB + tx, 128 - tx);
             { // k = 0
                 var a0 = a[0];
                 var b0 = b[0];
@@ -638,7 +653,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 1
-                var a0 = a[16];
+                var a0 = a[17];
                 var b0 = b[16];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -647,7 +662,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 2
-                var a0 = a[32];
+                var a0 = a[34];
                 var b0 = b[32];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -656,7 +671,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 3
-                var a0 = a[48];
+                var a0 = a[51];
                 var b0 = b[48];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -665,7 +680,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 4
-                var a0 = a[64];
+                var a0 = a[68];
                 var b0 = b[64];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -674,7 +689,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 5
-                var a0 = a[80];
+                var a0 = a[85];
                 var b0 = b[80];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -683,7 +698,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 6
-                var a0 = a[96];
+                var a0 = a[102];
                 var b0 = b[96];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -692,7 +707,7 @@ internal static partial class TiledGemm
             }
 
             { // k = 7
-                var a0 = a[112];
+                var a0 = a[119];
                 var b0 = b[112];
                 c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
                 c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
@@ -700,11 +715,12 @@ internal static partial class TiledGemm
                 c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
             }
 
-            if (more)
-            {
-                Stage(sharedA, (current ^ 128) * 4 + kRow * 64 + (lane * 2), nextA, 2);
-                Stage(sharedB, (currentB ^ 128) * 4 + kRow * 64 + (lane * 2), nextB, 2);
-            }
+            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 68);
+            StageB(floatsB, writeB + bStage, nextB, 2);
+            readA ^= 136;
+            readB ^= 128;
+            writeA ^= 544;
+            writeB ^= 512;
 
             Group.Barrier();
         }

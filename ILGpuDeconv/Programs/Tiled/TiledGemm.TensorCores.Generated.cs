@@ -8,9 +8,9 @@ namespace ILGpuDeconv.Programs.Tiled;
 
 /// <summary>
 /// The main loops of the tiled programs on tensor cores (TF32): the block tiles, staging and slices of the SIMT
-/// loops, but each warp multiplies its part of a slice with <c>mma.sync.m16n8k8</c> instructions. Without CUDA
-/// (<see cref="CudaAsm.IsSupported"/> false) the same fragments go through an emulation of the instruction, so the
-/// fragment indexing is tested on ILGPU's CPU accelerator.
+/// loops, but each warp multiplies its part of a slice with <c>mma.sync.m16n8k8</c> instructions (RunTensorCores*, CUDA
+/// only). The EmulateTensorCores* twins put the same fragments through an emulation of the instruction, so the fragment
+/// indexing is tested on ILGPU's CPU accelerator; CUDA's loops carry neither their code nor their shared memory.
 /// </summary>
 internal static partial class TiledGemm
 {
@@ -26,25 +26,29 @@ internal static partial class TiledGemm
         // Two buffers of [slice row k][tile column, padded to 136 / 136]: the next slice is staged while this one is used.
         var sharedA = SharedMemory.Allocate<Float4>(544);
         var sharedB = SharedMemory.Allocate<Float4>(544);
-
-        // Only the emulation uses it: each warp's A fragments [row][k] then B fragments [k][column].
-        var scratch = SharedMemory.Allocate<float>(6144);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
         int nBlock = Grid.IdxY * 128;
         int thread = Group.IdxX;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
         int warp = thread >> 5;
         int lane = thread & 31;
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 1 : lane * 4;
+        int aDepth = depthRuns ? (thread & 1) * 4 : warp;
+        int aStage = (aDepth * 136) + aRow;
+        int bStage = (warp * 136) + (lane * 4);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 4), warp);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
         int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
         int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
         int warpM = (warp % 2) * 64;
         int warpN = (warp / 2) * 32;
-
-        // Staging as in the SIMT tiles: warp k loads slice row k, each lane a run of consecutive tile rows (columns).
-        int kRow = warp;
-        var gatherA = program.PrepareA(problem, mBlock + (lane * 4), 4);
-        var gatherB = program.PrepareB(problem, nBlock + (lane * 4), 4);
-        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -67,30 +71,28 @@ internal static partial class TiledGemm
         Float4 nextB = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(gatherA, problem, 0, kRow, 4);
-            nextB = program.LoadB(gatherB, problem, 0, kRow, 4);
-            Stage(sharedA, kRow * 136 + (lane * 4), nextA, 4);
-            Stage(sharedB, kRow * 136 + (lane * 4), nextB, 4);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 4);
+            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 136);
+            StageB(floatsB, 0 + bStage, nextB, 4);
         }
 
         Group.Barrier();
-        var floatsA = sharedA.Cast<float>();
-        var floatsB = sharedB.Cast<float>();
-        var warpScratch = scratch.SubView(warp * 768, 768);
+        int fragmentA = (t * 136) + warpM + g;
+        int fragmentB = (t * 136) + warpN + g;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1088, writeB = 1088;
         for (int slice = 0; slice < slices; slice++)
         {
-            int current = (slice & 1) * 1088;
-            int currentB = (slice & 1) * 1088;
-            bool more = slice + 1 < slices;
-            if (more)
-            {
-                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, 4);
-                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, 4);
-            }
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 4);
 
             // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(current + (t * 136) + warpM + g, 2176 - (current + (t * 136) + warpM + g));
-            var b = floatsB.SubView(currentB + (t * 136) + warpN + g, 2176 - (currentB + (t * 136) + warpN + g));
+            var a = floatsA.SubView(readA + fragmentA, 1088 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 1088 - fragmentB);
             uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[544]); uint a0_3 = Interop.FloatAsInt(a[552]);
             uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[560]); uint a1_3 = Interop.FloatAsInt(a[568]);
             uint a2_0 = Interop.FloatAsInt(a[32]); uint a2_1 = Interop.FloatAsInt(a[40]); uint a2_2 = Interop.FloatAsInt(a[576]); uint a2_3 = Interop.FloatAsInt(a[584]);
@@ -99,61 +101,579 @@ internal static partial class TiledGemm
             uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
             uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
             uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
-            if (CudaAsm.IsSupported)
-            {
-                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
-                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
-                { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
-                { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
-                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
-                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
-                { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
-                { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
-                { Ref<float> d0 = c2_0_0, d1 = c2_0_1, d2 = c2_0_2, d3 = c2_0_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c2_0_0 = d0.Value; c2_0_1 = d1.Value; c2_0_2 = d2.Value; c2_0_3 = d3.Value; }
-                { Ref<float> d0 = c2_1_0, d1 = c2_1_1, d2 = c2_1_2, d3 = c2_1_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c2_1_0 = d0.Value; c2_1_1 = d1.Value; c2_1_2 = d2.Value; c2_1_3 = d3.Value; }
-                { Ref<float> d0 = c2_2_0, d1 = c2_2_1, d2 = c2_2_2, d3 = c2_2_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b2_0, y1 = b2_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c2_2_0 = d0.Value; c2_2_1 = d1.Value; c2_2_2 = d2.Value; c2_2_3 = d3.Value; }
-                { Ref<float> d0 = c2_3_0, d1 = c2_3_1, d2 = c2_3_2, d3 = c2_3_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b3_0, y1 = b3_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c2_3_0 = d0.Value; c2_3_1 = d1.Value; c2_3_2 = d2.Value; c2_3_3 = d3.Value; }
-                { Ref<float> d0 = c3_0_0, d1 = c3_0_1, d2 = c3_0_2, d3 = c3_0_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c3_0_0 = d0.Value; c3_0_1 = d1.Value; c3_0_2 = d2.Value; c3_0_3 = d3.Value; }
-                { Ref<float> d0 = c3_1_0, d1 = c3_1_1, d2 = c3_1_2, d3 = c3_1_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c3_1_0 = d0.Value; c3_1_1 = d1.Value; c3_1_2 = d2.Value; c3_1_3 = d3.Value; }
-                { Ref<float> d0 = c3_2_0, d1 = c3_2_1, d2 = c3_2_2, d3 = c3_2_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b2_0, y1 = b2_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c3_2_0 = d0.Value; c3_2_1 = d1.Value; c3_2_2 = d2.Value; c3_2_3 = d3.Value; }
-                { Ref<float> d0 = c3_3_0, d1 = c3_3_1, d2 = c3_3_2, d3 = c3_3_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b3_0, y1 = b3_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c3_3_0 = d0.Value; c3_3_1 = d1.Value; c3_3_2 = d2.Value; c3_3_3 = d3.Value; }
-            }
-            else
+            { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+            { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+            { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
+            { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
+            { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+            { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+            { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
+            { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+            { Ref<float> d0 = c2_0_0, d1 = c2_0_1, d2 = c2_0_2, d3 = c2_0_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c2_0_0 = d0.Value; c2_0_1 = d1.Value; c2_0_2 = d2.Value; c2_0_3 = d3.Value; }
+            { Ref<float> d0 = c2_1_0, d1 = c2_1_1, d2 = c2_1_2, d3 = c2_1_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c2_1_0 = d0.Value; c2_1_1 = d1.Value; c2_1_2 = d2.Value; c2_1_3 = d3.Value; }
+            { Ref<float> d0 = c2_2_0, d1 = c2_2_1, d2 = c2_2_2, d3 = c2_2_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b2_0, y1 = b2_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c2_2_0 = d0.Value; c2_2_1 = d1.Value; c2_2_2 = d2.Value; c2_2_3 = d3.Value; }
+            { Ref<float> d0 = c2_3_0, d1 = c2_3_1, d2 = c2_3_2, d3 = c2_3_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b3_0, y1 = b3_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c2_3_0 = d0.Value; c2_3_1 = d1.Value; c2_3_2 = d2.Value; c2_3_3 = d3.Value; }
+            { Ref<float> d0 = c3_0_0, d1 = c3_0_1, d2 = c3_0_2, d3 = c3_0_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c3_0_0 = d0.Value; c3_0_1 = d1.Value; c3_0_2 = d2.Value; c3_0_3 = d3.Value; }
+            { Ref<float> d0 = c3_1_0, d1 = c3_1_1, d2 = c3_1_2, d3 = c3_1_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c3_1_0 = d0.Value; c3_1_1 = d1.Value; c3_1_2 = d2.Value; c3_1_3 = d3.Value; }
+            { Ref<float> d0 = c3_2_0, d1 = c3_2_1, d2 = c3_2_2, d3 = c3_2_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b2_0, y1 = b2_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c3_2_0 = d0.Value; c3_2_1 = d1.Value; c3_2_2 = d2.Value; c3_2_3 = d3.Value; }
+            { Ref<float> d0 = c3_3_0, d1 = c3_3_1, d2 = c3_3_2, d3 = c3_3_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b3_0, y1 = b3_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c3_3_0 = d0.Value; c3_3_1 = d1.Value; c3_3_2 = d2.Value; c3_3_3 = d3.Value; }
+
+            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage, nextB, 4);
+            readA ^= 1088;
+            readB ^= 1088;
+            writeA ^= 1088;
+            writeB ^= 1088;
+
+            Group.Barrier();
+        }
+
+        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
+        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        bool oddLane = (t & 1) != 0;
+        int rowOffset = oddLane ? 8 : 0;
+        int columnOffset = 2 * (t & 2);
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c2_0_0 : c2_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_0_1 : c2_0_3, 1);
+          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c2_0_2, c2_0_3) : new Float4(c2_0_0, c2_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c2_1_0 : c2_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_1_1 : c2_1_3, 1);
+          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c2_1_2, c2_1_3) : new Float4(c2_1_0, c2_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c2_2_0 : c2_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_2_1 : c2_2_3, 1);
+          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c2_2_2, c2_2_3) : new Float4(c2_2_0, c2_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c2_3_0 : c2_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_3_1 : c2_3_3, 1);
+          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c2_3_2, c2_3_3) : new Float4(c2_3_0, c2_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c3_0_0 : c3_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_0_1 : c3_0_3, 1);
+          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c3_0_2, c3_0_3) : new Float4(c3_0_0, c3_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c3_1_0 : c3_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_1_1 : c3_1_3, 1);
+          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c3_1_2, c3_1_3) : new Float4(c3_1_0, c3_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c3_2_0 : c3_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_2_1 : c3_2_3, 1);
+          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c3_2_2, c3_2_3) : new Float4(c3_2_0, c3_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c3_3_0 : c3_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_3_1 : c3_3_3, 1);
+          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c3_3_2, c3_3_3) : new Float4(c3_3_0, c3_3_1, r0, r1)); }
+    }
+
+    /// <summary>
+    /// The 128x64 block tile on tensor cores: 4x2 warps of 32x32, each 2x4 TF32 <c>mma.sync.m16n8k8</c> tiles
+    /// per slice (32 accumulators per thread). The operands must already be TF32 values.
+    /// </summary>
+    /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
+    /// <param name="program">The program, by value.</param>
+    public static void RunTensorCores128x64<TProgram>(TProgram program)
+        where TProgram : struct, ITiledProgram
+    {
+        // Two buffers of [slice row k][tile column, padded to 136 / 72]: the next slice is staged while this one is used.
+        var sharedA = SharedMemory.Allocate<Float4>(544);
+        var sharedB = SharedMemory.Allocate<Float4>(288);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
+        int problem = Grid.IdxZ;
+        int mBlock = Grid.IdxX * 128;
+        int nBlock = Grid.IdxY * 64;
+        int thread = Group.IdxX;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
+        int warp = thread >> 5;
+        int lane = thread & 31;
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 1 : lane * 4;
+        int aDepth = depthRuns ? (thread & 1) * 4 : warp;
+        int aStage = (aDepth * 136) + aRow;
+        int bStage = (warp * 72) + (lane * 2);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 2), warp);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
+        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
+        int warpM = (warp % 4) * 32;
+        int warpN = (warp / 4) * 32;
+
+        float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
+        float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
+        float c0_2_0 = 0f; float c0_2_1 = 0f; float c0_2_2 = 0f; float c0_2_3 = 0f;
+        float c0_3_0 = 0f; float c0_3_1 = 0f; float c0_3_2 = 0f; float c0_3_3 = 0f;
+        float c1_0_0 = 0f; float c1_0_1 = 0f; float c1_0_2 = 0f; float c1_0_3 = 0f;
+        float c1_1_0 = 0f; float c1_1_1 = 0f; float c1_1_2 = 0f; float c1_1_3 = 0f;
+        float c1_2_0 = 0f; float c1_2_1 = 0f; float c1_2_2 = 0f; float c1_2_3 = 0f;
+        float c1_3_0 = 0f; float c1_3_1 = 0f; float c1_3_2 = 0f; float c1_3_3 = 0f;
+
+        Float4 nextA = default;
+        Float4 nextB = default;
+        if (slices > 0)
+        {
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 2);
+            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 136);
+            StageB(floatsB, 0 + bStage, nextB, 2);
+        }
+
+        Group.Barrier();
+        int fragmentA = (t * 136) + warpM + g;
+        int fragmentB = (t * 72) + warpN + g;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1088, writeB = 576;
+        for (int slice = 0; slice < slices; slice++)
+        {
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 2);
+
+            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
+            var a = floatsA.SubView(readA + fragmentA, 1088 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 576 - fragmentB);
+            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[544]); uint a0_3 = Interop.FloatAsInt(a[552]);
+            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[560]); uint a1_3 = Interop.FloatAsInt(a[568]);
+            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
+            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
+            uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[304]);
+            uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[312]);
+            { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+            { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+            { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
+            { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
+            { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+            { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+            { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
+            { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+
+            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage, nextB, 2);
+            readA ^= 1088;
+            readB ^= 576;
+            writeA ^= 1088;
+            writeB ^= 576;
+
+            Group.Barrier();
+        }
+
+        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
+        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        bool oddLane = (t & 1) != 0;
+        int rowOffset = oddLane ? 8 : 0;
+        int columnOffset = 2 * (t & 2);
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+    }
+
+    /// <summary>
+    /// The 64x128 block tile on tensor cores: 2x4 warps of 32x32, each 2x4 TF32 <c>mma.sync.m16n8k8</c> tiles
+    /// per slice (32 accumulators per thread). The operands must already be TF32 values.
+    /// </summary>
+    /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
+    /// <param name="program">The program, by value.</param>
+    public static void RunTensorCores64x128<TProgram>(TProgram program)
+        where TProgram : struct, ITiledProgram
+    {
+        // Two buffers of [slice row k][tile column, padded to 72 / 136]: the next slice is staged while this one is used.
+        var sharedA = SharedMemory.Allocate<Float4>(288);
+        var sharedB = SharedMemory.Allocate<Float4>(544);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
+        int problem = Grid.IdxZ;
+        int mBlock = Grid.IdxX * 64;
+        int nBlock = Grid.IdxY * 128;
+        int thread = Group.IdxX;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
+        int warp = thread >> 5;
+        int lane = thread & 31;
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 2 : lane * 2;
+        int aDepth = depthRuns ? (thread & 3) * 2 : warp;
+        int aStage = (aDepth * 72) + aRow;
+        int bStage = (warp * 136) + (lane * 4);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 4), warp);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
+        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
+        int warpM = (warp % 2) * 32;
+        int warpN = (warp / 2) * 32;
+
+        float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
+        float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
+        float c0_2_0 = 0f; float c0_2_1 = 0f; float c0_2_2 = 0f; float c0_2_3 = 0f;
+        float c0_3_0 = 0f; float c0_3_1 = 0f; float c0_3_2 = 0f; float c0_3_3 = 0f;
+        float c1_0_0 = 0f; float c1_0_1 = 0f; float c1_0_2 = 0f; float c1_0_3 = 0f;
+        float c1_1_0 = 0f; float c1_1_1 = 0f; float c1_1_2 = 0f; float c1_1_3 = 0f;
+        float c1_2_0 = 0f; float c1_2_1 = 0f; float c1_2_2 = 0f; float c1_2_3 = 0f;
+        float c1_3_0 = 0f; float c1_3_1 = 0f; float c1_3_2 = 0f; float c1_3_3 = 0f;
+
+        Float4 nextA = default;
+        Float4 nextB = default;
+        if (slices > 0)
+        {
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 4);
+            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 72);
+            StageB(floatsB, 0 + bStage, nextB, 4);
+        }
+
+        Group.Barrier();
+        int fragmentA = (t * 72) + warpM + g;
+        int fragmentB = (t * 136) + warpN + g;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 576, writeB = 1088;
+        for (int slice = 0; slice < slices; slice++)
+        {
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 4);
+
+            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
+            var a = floatsA.SubView(readA + fragmentA, 576 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 1088 - fragmentB);
+            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[288]); uint a0_3 = Interop.FloatAsInt(a[296]);
+            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[304]); uint a1_3 = Interop.FloatAsInt(a[312]);
+            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
+            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
+            uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
+            uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
+            { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+            { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+            { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
+            { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
+            { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+            { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+            { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
+            { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+
+            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage, nextB, 4);
+            readA ^= 576;
+            readB ^= 1088;
+            writeA ^= 576;
+            writeB ^= 1088;
+
+            Group.Barrier();
+        }
+
+        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
+        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        bool oddLane = (t & 1) != 0;
+        int rowOffset = oddLane ? 8 : 0;
+        int columnOffset = 2 * (t & 2);
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+    }
+
+    /// <summary>
+    /// The 64x64 block tile on tensor cores: 2x4 warps of 32x16, each 2x2 TF32 <c>mma.sync.m16n8k8</c> tiles
+    /// per slice (16 accumulators per thread). The operands must already be TF32 values.
+    /// </summary>
+    /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
+    /// <param name="program">The program, by value.</param>
+    public static void RunTensorCores64x64<TProgram>(TProgram program)
+        where TProgram : struct, ITiledProgram
+    {
+        // Two buffers of [slice row k][tile column, padded to 72 / 72]: the next slice is staged while this one is used.
+        var sharedA = SharedMemory.Allocate<Float4>(288);
+        var sharedB = SharedMemory.Allocate<Float4>(288);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
+        int problem = Grid.IdxZ;
+        int mBlock = Grid.IdxX * 64;
+        int nBlock = Grid.IdxY * 64;
+        int thread = Group.IdxX;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
+        int warp = thread >> 5;
+        int lane = thread & 31;
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 2 : lane * 2;
+        int aDepth = depthRuns ? (thread & 3) * 2 : warp;
+        int aStage = (aDepth * 72) + aRow;
+        int bStage = (warp * 72) + (lane * 2);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 2), warp);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
+        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
+        int warpM = (warp % 2) * 32;
+        int warpN = (warp / 2) * 16;
+
+        float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
+        float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
+        float c1_0_0 = 0f; float c1_0_1 = 0f; float c1_0_2 = 0f; float c1_0_3 = 0f;
+        float c1_1_0 = 0f; float c1_1_1 = 0f; float c1_1_2 = 0f; float c1_1_3 = 0f;
+
+        Float4 nextA = default;
+        Float4 nextB = default;
+        if (slices > 0)
+        {
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 2);
+            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 72);
+            StageB(floatsB, 0 + bStage, nextB, 2);
+        }
+
+        Group.Barrier();
+        int fragmentA = (t * 72) + warpM + g;
+        int fragmentB = (t * 72) + warpN + g;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 576, writeB = 576;
+        for (int slice = 0; slice < slices; slice++)
+        {
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 2);
+
+            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
+            var a = floatsA.SubView(readA + fragmentA, 576 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 576 - fragmentB);
+            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[288]); uint a0_3 = Interop.FloatAsInt(a[296]);
+            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[304]); uint a1_3 = Interop.FloatAsInt(a[312]);
+            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
+            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
+            { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+            { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+            { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+            { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+              c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+
+            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage, nextB, 2);
+            readA ^= 576;
+            readB ^= 576;
+            writeA ^= 576;
+            writeB ^= 576;
+
+            Group.Barrier();
+        }
+
+        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
+        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        bool oddLane = (t & 1) != 0;
+        int rowOffset = oddLane ? 8 : 0;
+        int columnOffset = 2 * (t & 2);
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+    }
+
+    /// <summary>
+    /// The 128x128 block tile on tensor cores: 2x4 warps of 64x32, each 4x4 TF32 <c>mma.sync.m16n8k8</c> tiles
+    /// per slice (64 accumulators per thread). The operands must already be TF32 values.
+    /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so
+    /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.
+    /// </summary>
+    /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
+    /// <param name="program">The program, by value.</param>
+    public static void EmulateTensorCores128x128<TProgram>(TProgram program)
+        where TProgram : struct, ITiledProgram
+    {
+        // Two buffers of [slice row k][tile column, padded to 136 / 136]: the next slice is staged while this one is used.
+        var sharedA = SharedMemory.Allocate<Float4>(544);
+        var sharedB = SharedMemory.Allocate<Float4>(544);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
+
+        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].
+        var scratch = SharedMemory.Allocate<float>(6144);
+        int problem = Grid.IdxZ;
+        int mBlock = Grid.IdxX * 128;
+        int nBlock = Grid.IdxY * 128;
+        int thread = Group.IdxX;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
+        int warp = thread >> 5;
+        int lane = thread & 31;
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 1 : lane * 4;
+        int aDepth = depthRuns ? (thread & 1) * 4 : warp;
+        int aStage = (aDepth * 136) + aRow;
+        int bStage = (warp * 136) + (lane * 4);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 4), warp);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
+        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
+        int warpM = (warp % 2) * 64;
+        int warpN = (warp / 2) * 32;
+
+        float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
+        float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
+        float c0_2_0 = 0f; float c0_2_1 = 0f; float c0_2_2 = 0f; float c0_2_3 = 0f;
+        float c0_3_0 = 0f; float c0_3_1 = 0f; float c0_3_2 = 0f; float c0_3_3 = 0f;
+        float c1_0_0 = 0f; float c1_0_1 = 0f; float c1_0_2 = 0f; float c1_0_3 = 0f;
+        float c1_1_0 = 0f; float c1_1_1 = 0f; float c1_1_2 = 0f; float c1_1_3 = 0f;
+        float c1_2_0 = 0f; float c1_2_1 = 0f; float c1_2_2 = 0f; float c1_2_3 = 0f;
+        float c1_3_0 = 0f; float c1_3_1 = 0f; float c1_3_2 = 0f; float c1_3_3 = 0f;
+        float c2_0_0 = 0f; float c2_0_1 = 0f; float c2_0_2 = 0f; float c2_0_3 = 0f;
+        float c2_1_0 = 0f; float c2_1_1 = 0f; float c2_1_2 = 0f; float c2_1_3 = 0f;
+        float c2_2_0 = 0f; float c2_2_1 = 0f; float c2_2_2 = 0f; float c2_2_3 = 0f;
+        float c2_3_0 = 0f; float c2_3_1 = 0f; float c2_3_2 = 0f; float c2_3_3 = 0f;
+        float c3_0_0 = 0f; float c3_0_1 = 0f; float c3_0_2 = 0f; float c3_0_3 = 0f;
+        float c3_1_0 = 0f; float c3_1_1 = 0f; float c3_1_2 = 0f; float c3_1_3 = 0f;
+        float c3_2_0 = 0f; float c3_2_1 = 0f; float c3_2_2 = 0f; float c3_2_3 = 0f;
+        float c3_3_0 = 0f; float c3_3_1 = 0f; float c3_3_2 = 0f; float c3_3_3 = 0f;
+
+        Float4 nextA = default;
+        Float4 nextB = default;
+        if (slices > 0)
+        {
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 4);
+            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 136);
+            StageB(floatsB, 0 + bStage, nextB, 4);
+        }
+
+        Group.Barrier();
+        int fragmentA = (t * 136) + warpM + g;
+        int fragmentB = (t * 136) + warpN + g;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1088, writeB = 1088;
+        for (int slice = 0; slice < slices; slice++)
+        {
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 4);
+
+            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
+            var a = floatsA.SubView(readA + fragmentA, 1088 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 1088 - fragmentB);
+            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[544]); uint a0_3 = Interop.FloatAsInt(a[552]);
+            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[560]); uint a1_3 = Interop.FloatAsInt(a[568]);
+            uint a2_0 = Interop.FloatAsInt(a[32]); uint a2_1 = Interop.FloatAsInt(a[40]); uint a2_2 = Interop.FloatAsInt(a[576]); uint a2_3 = Interop.FloatAsInt(a[584]);
+            uint a3_0 = Interop.FloatAsInt(a[48]); uint a3_1 = Interop.FloatAsInt(a[56]); uint a3_2 = Interop.FloatAsInt(a[592]); uint a3_3 = Interop.FloatAsInt(a[600]);
+            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
+            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
+            uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
+            uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
             {
                 // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
                 // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
+                var warpScratch = scratch.SubView(warp * 768, 768);
                 warpScratch[0 + (g * 8) + t] = Interop.IntAsFloat(a0_0); warpScratch[64 + (g * 8) + t] = Interop.IntAsFloat(a0_1); warpScratch[4 + (g * 8) + t] = Interop.IntAsFloat(a0_2); warpScratch[68 + (g * 8) + t] = Interop.IntAsFloat(a0_3);
                 warpScratch[128 + (g * 8) + t] = Interop.IntAsFloat(a1_0); warpScratch[192 + (g * 8) + t] = Interop.IntAsFloat(a1_1); warpScratch[132 + (g * 8) + t] = Interop.IntAsFloat(a1_2); warpScratch[196 + (g * 8) + t] = Interop.IntAsFloat(a1_3);
                 warpScratch[256 + (g * 8) + t] = Interop.IntAsFloat(a2_0); warpScratch[320 + (g * 8) + t] = Interop.IntAsFloat(a2_1); warpScratch[260 + (g * 8) + t] = Interop.IntAsFloat(a2_2); warpScratch[324 + (g * 8) + t] = Interop.IntAsFloat(a2_3);
@@ -277,85 +797,95 @@ internal static partial class TiledGemm
 
             }
 
-            if (more)
-            {
-                Stage(sharedA, (current ^ 1088) + kRow * 136 + (lane * 4), nextA, 4);
-                Stage(sharedB, (currentB ^ 1088) + kRow * 136 + (lane * 4), nextB, 4);
-            }
+            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage, nextB, 4);
+            readA ^= 1088;
+            readB ^= 1088;
+            writeA ^= 1088;
+            writeB ^= 1088;
 
             Group.Barrier();
         }
 
         // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
         // stores row g and the odd lane row g + 8, four consecutive columns each.
-        bool odd = (t & 1) != 0;
-        int rowOffset = odd ? 8 : 0;
+        bool oddLane = (t & 1) != 0;
+        int rowOffset = oddLane ? 8 : 0;
         int columnOffset = 2 * (t & 2);
-        { float r0 = Warp.ShuffleXor(odd ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_2_1 : c0_2_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, odd ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_3_1 : c0_3_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, odd ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_2_1 : c1_2_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, odd ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_3_1 : c1_3_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, odd ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c2_0_0 : c2_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c2_0_1 : c2_0_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c2_0_2, c2_0_3) : new Float4(c2_0_0, c2_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c2_1_0 : c2_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c2_1_1 : c2_1_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c2_1_2, c2_1_3) : new Float4(c2_1_0, c2_1_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c2_2_0 : c2_2_2, 1); float r1 = Warp.ShuffleXor(odd ? c2_2_1 : c2_2_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 16 + columnOffset, odd ? new Float4(r0, r1, c2_2_2, c2_2_3) : new Float4(c2_2_0, c2_2_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c2_3_0 : c2_3_2, 1); float r1 = Warp.ShuffleXor(odd ? c2_3_1 : c2_3_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 24 + columnOffset, odd ? new Float4(r0, r1, c2_3_2, c2_3_3) : new Float4(c2_3_0, c2_3_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c3_0_0 : c3_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c3_0_1 : c3_0_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c3_0_2, c3_0_3) : new Float4(c3_0_0, c3_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c3_1_0 : c3_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c3_1_1 : c3_1_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c3_1_2, c3_1_3) : new Float4(c3_1_0, c3_1_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c3_2_0 : c3_2_2, 1); float r1 = Warp.ShuffleXor(odd ? c3_2_1 : c3_2_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 16 + columnOffset, odd ? new Float4(r0, r1, c3_2_2, c3_2_3) : new Float4(c3_2_0, c3_2_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c3_3_0 : c3_3_2, 1); float r1 = Warp.ShuffleXor(odd ? c3_3_1 : c3_3_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 24 + columnOffset, odd ? new Float4(r0, r1, c3_3_2, c3_3_3) : new Float4(c3_3_0, c3_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c2_0_0 : c2_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_0_1 : c2_0_3, 1);
+          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c2_0_2, c2_0_3) : new Float4(c2_0_0, c2_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c2_1_0 : c2_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_1_1 : c2_1_3, 1);
+          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c2_1_2, c2_1_3) : new Float4(c2_1_0, c2_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c2_2_0 : c2_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_2_1 : c2_2_3, 1);
+          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c2_2_2, c2_2_3) : new Float4(c2_2_0, c2_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c2_3_0 : c2_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_3_1 : c2_3_3, 1);
+          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c2_3_2, c2_3_3) : new Float4(c2_3_0, c2_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c3_0_0 : c3_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_0_1 : c3_0_3, 1);
+          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c3_0_2, c3_0_3) : new Float4(c3_0_0, c3_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c3_1_0 : c3_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_1_1 : c3_1_3, 1);
+          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c3_1_2, c3_1_3) : new Float4(c3_1_0, c3_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c3_2_0 : c3_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_2_1 : c3_2_3, 1);
+          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c3_2_2, c3_2_3) : new Float4(c3_2_0, c3_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c3_3_0 : c3_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_3_1 : c3_3_3, 1);
+          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c3_3_2, c3_3_3) : new Float4(c3_3_0, c3_3_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 128x64 block tile on tensor cores: 4x2 warps of 32x32, each 2x4 TF32 <c>mma.sync.m16n8k8</c> tiles
     /// per slice (32 accumulators per thread). The operands must already be TF32 values.
+    /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so
+    /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.
     /// </summary>
     /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
     /// <param name="program">The program, by value.</param>
-    public static void RunTensorCores128x64<TProgram>(TProgram program)
+    public static void EmulateTensorCores128x64<TProgram>(TProgram program)
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 136 / 72]: the next slice is staged while this one is used.
         var sharedA = SharedMemory.Allocate<Float4>(544);
         var sharedB = SharedMemory.Allocate<Float4>(288);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
 
-        // Only the emulation uses it: each warp's A fragments [row][k] then B fragments [k][column].
+        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].
         var scratch = SharedMemory.Allocate<float>(4096);
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
         int nBlock = Grid.IdxY * 64;
         int thread = Group.IdxX;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
         int warp = thread >> 5;
         int lane = thread & 31;
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 1 : lane * 4;
+        int aDepth = depthRuns ? (thread & 1) * 4 : warp;
+        int aStage = (aDepth * 136) + aRow;
+        int bStage = (warp * 72) + (lane * 2);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 2), warp);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
         int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
         int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
         int warpM = (warp % 4) * 32;
         int warpN = (warp / 4) * 32;
-
-        // Staging as in the SIMT tiles: warp k loads slice row k, each lane a run of consecutive tile rows (columns).
-        int kRow = warp;
-        var gatherA = program.PrepareA(problem, mBlock + (lane * 4), 4);
-        var gatherB = program.PrepareB(problem, nBlock + (lane * 2), 2);
-        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -370,67 +900,38 @@ internal static partial class TiledGemm
         Float4 nextB = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(gatherA, problem, 0, kRow, 4);
-            nextB = program.LoadB(gatherB, problem, 0, kRow, 2);
-            Stage(sharedA, kRow * 136 + (lane * 4), nextA, 4);
-            Stage(sharedB, kRow * 72 + (lane * 2), nextB, 2);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 2);
+            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 136);
+            StageB(floatsB, 0 + bStage, nextB, 2);
         }
 
         Group.Barrier();
-        var floatsA = sharedA.Cast<float>();
-        var floatsB = sharedB.Cast<float>();
-        var warpScratch = scratch.SubView(warp * 512, 512);
+        int fragmentA = (t * 136) + warpM + g;
+        int fragmentB = (t * 72) + warpN + g;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1088, writeB = 576;
         for (int slice = 0; slice < slices; slice++)
         {
-            int current = (slice & 1) * 1088;
-            int currentB = (slice & 1) * 576;
-            bool more = slice + 1 < slices;
-            if (more)
-            {
-                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, 4);
-                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, 2);
-            }
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 4);
+            nextB = program.LoadB(cursor, 2);
 
             // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(current + (t * 136) + warpM + g, 2176 - (current + (t * 136) + warpM + g));
-            var b = floatsB.SubView(currentB + (t * 72) + warpN + g, 1152 - (currentB + (t * 72) + warpN + g));
+            var a = floatsA.SubView(readA + fragmentA, 1088 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 576 - fragmentB);
             uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[544]); uint a0_3 = Interop.FloatAsInt(a[552]);
             uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[560]); uint a1_3 = Interop.FloatAsInt(a[568]);
             uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
             uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
             uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[304]);
             uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[312]);
-            if (CudaAsm.IsSupported)
-            {
-                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
-                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
-                { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
-                { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
-                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
-                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
-                { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
-                { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
-            }
-            else
             {
                 // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
                 // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
+                var warpScratch = scratch.SubView(warp * 512, 512);
                 warpScratch[0 + (g * 8) + t] = Interop.IntAsFloat(a0_0); warpScratch[64 + (g * 8) + t] = Interop.IntAsFloat(a0_1); warpScratch[4 + (g * 8) + t] = Interop.IntAsFloat(a0_2); warpScratch[68 + (g * 8) + t] = Interop.IntAsFloat(a0_3);
                 warpScratch[128 + (g * 8) + t] = Interop.IntAsFloat(a1_0); warpScratch[192 + (g * 8) + t] = Interop.IntAsFloat(a1_1); warpScratch[132 + (g * 8) + t] = Interop.IntAsFloat(a1_2); warpScratch[196 + (g * 8) + t] = Interop.IntAsFloat(a1_3);
                 warpScratch[256 + (t * 32) + g] = Interop.IntAsFloat(b0_0); warpScratch[384 + (t * 32) + g] = Interop.IntAsFloat(b0_1);
@@ -496,69 +997,79 @@ internal static partial class TiledGemm
 
             }
 
-            if (more)
-            {
-                Stage(sharedA, (current ^ 1088) + kRow * 136 + (lane * 4), nextA, 4);
-                Stage(sharedB, (currentB ^ 576) + kRow * 72 + (lane * 2), nextB, 2);
-            }
+            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage, nextB, 2);
+            readA ^= 1088;
+            readB ^= 576;
+            writeA ^= 1088;
+            writeB ^= 576;
 
             Group.Barrier();
         }
 
         // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
         // stores row g and the odd lane row g + 8, four consecutive columns each.
-        bool odd = (t & 1) != 0;
-        int rowOffset = odd ? 8 : 0;
+        bool oddLane = (t & 1) != 0;
+        int rowOffset = oddLane ? 8 : 0;
         int columnOffset = 2 * (t & 2);
-        { float r0 = Warp.ShuffleXor(odd ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_2_1 : c0_2_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, odd ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_3_1 : c0_3_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, odd ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_2_1 : c1_2_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, odd ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_3_1 : c1_3_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, odd ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 64x128 block tile on tensor cores: 2x4 warps of 32x32, each 2x4 TF32 <c>mma.sync.m16n8k8</c> tiles
     /// per slice (32 accumulators per thread). The operands must already be TF32 values.
+    /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so
+    /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.
     /// </summary>
     /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
     /// <param name="program">The program, by value.</param>
-    public static void RunTensorCores64x128<TProgram>(TProgram program)
+    public static void EmulateTensorCores64x128<TProgram>(TProgram program)
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 72 / 136]: the next slice is staged while this one is used.
         var sharedA = SharedMemory.Allocate<Float4>(288);
         var sharedB = SharedMemory.Allocate<Float4>(544);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
 
-        // Only the emulation uses it: each warp's A fragments [row][k] then B fragments [k][column].
+        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].
         var scratch = SharedMemory.Allocate<float>(4096);
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
         int nBlock = Grid.IdxY * 128;
         int thread = Group.IdxX;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
         int warp = thread >> 5;
         int lane = thread & 31;
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 2 : lane * 2;
+        int aDepth = depthRuns ? (thread & 3) * 2 : warp;
+        int aStage = (aDepth * 72) + aRow;
+        int bStage = (warp * 136) + (lane * 4);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 4), warp);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
         int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
         int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
         int warpM = (warp % 2) * 32;
         int warpN = (warp / 2) * 32;
-
-        // Staging as in the SIMT tiles: warp k loads slice row k, each lane a run of consecutive tile rows (columns).
-        int kRow = warp;
-        var gatherA = program.PrepareA(problem, mBlock + (lane * 2), 2);
-        var gatherB = program.PrepareB(problem, nBlock + (lane * 4), 4);
-        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -573,67 +1084,38 @@ internal static partial class TiledGemm
         Float4 nextB = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(gatherA, problem, 0, kRow, 2);
-            nextB = program.LoadB(gatherB, problem, 0, kRow, 4);
-            Stage(sharedA, kRow * 72 + (lane * 2), nextA, 2);
-            Stage(sharedB, kRow * 136 + (lane * 4), nextB, 4);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 4);
+            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 72);
+            StageB(floatsB, 0 + bStage, nextB, 4);
         }
 
         Group.Barrier();
-        var floatsA = sharedA.Cast<float>();
-        var floatsB = sharedB.Cast<float>();
-        var warpScratch = scratch.SubView(warp * 512, 512);
+        int fragmentA = (t * 72) + warpM + g;
+        int fragmentB = (t * 136) + warpN + g;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 576, writeB = 1088;
         for (int slice = 0; slice < slices; slice++)
         {
-            int current = (slice & 1) * 576;
-            int currentB = (slice & 1) * 1088;
-            bool more = slice + 1 < slices;
-            if (more)
-            {
-                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, 2);
-                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, 4);
-            }
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 4);
 
             // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(current + (t * 72) + warpM + g, 1152 - (current + (t * 72) + warpM + g));
-            var b = floatsB.SubView(currentB + (t * 136) + warpN + g, 2176 - (currentB + (t * 136) + warpN + g));
+            var a = floatsA.SubView(readA + fragmentA, 576 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 1088 - fragmentB);
             uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[288]); uint a0_3 = Interop.FloatAsInt(a[296]);
             uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[304]); uint a1_3 = Interop.FloatAsInt(a[312]);
             uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
             uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
             uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
             uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
-            if (CudaAsm.IsSupported)
-            {
-                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
-                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
-                { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
-                { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
-                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
-                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
-                { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
-                { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
-            }
-            else
             {
                 // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
                 // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
+                var warpScratch = scratch.SubView(warp * 512, 512);
                 warpScratch[0 + (g * 8) + t] = Interop.IntAsFloat(a0_0); warpScratch[64 + (g * 8) + t] = Interop.IntAsFloat(a0_1); warpScratch[4 + (g * 8) + t] = Interop.IntAsFloat(a0_2); warpScratch[68 + (g * 8) + t] = Interop.IntAsFloat(a0_3);
                 warpScratch[128 + (g * 8) + t] = Interop.IntAsFloat(a1_0); warpScratch[192 + (g * 8) + t] = Interop.IntAsFloat(a1_1); warpScratch[132 + (g * 8) + t] = Interop.IntAsFloat(a1_2); warpScratch[196 + (g * 8) + t] = Interop.IntAsFloat(a1_3);
                 warpScratch[256 + (t * 32) + g] = Interop.IntAsFloat(b0_0); warpScratch[384 + (t * 32) + g] = Interop.IntAsFloat(b0_1);
@@ -699,69 +1181,79 @@ internal static partial class TiledGemm
 
             }
 
-            if (more)
-            {
-                Stage(sharedA, (current ^ 576) + kRow * 72 + (lane * 2), nextA, 2);
-                Stage(sharedB, (currentB ^ 1088) + kRow * 136 + (lane * 4), nextB, 4);
-            }
+            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage, nextB, 4);
+            readA ^= 576;
+            readB ^= 1088;
+            writeA ^= 576;
+            writeB ^= 1088;
 
             Group.Barrier();
         }
 
         // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
         // stores row g and the odd lane row g + 8, four consecutive columns each.
-        bool odd = (t & 1) != 0;
-        int rowOffset = odd ? 8 : 0;
+        bool oddLane = (t & 1) != 0;
+        int rowOffset = oddLane ? 8 : 0;
         int columnOffset = 2 * (t & 2);
-        { float r0 = Warp.ShuffleXor(odd ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_2_1 : c0_2_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, odd ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_3_1 : c0_3_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, odd ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_2_1 : c1_2_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, odd ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_3_1 : c1_3_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, odd ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 64x64 block tile on tensor cores: 2x4 warps of 32x16, each 2x2 TF32 <c>mma.sync.m16n8k8</c> tiles
     /// per slice (16 accumulators per thread). The operands must already be TF32 values.
+    /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so
+    /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.
     /// </summary>
     /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
     /// <param name="program">The program, by value.</param>
-    public static void RunTensorCores64x64<TProgram>(TProgram program)
+    public static void EmulateTensorCores64x64<TProgram>(TProgram program)
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 72 / 72]: the next slice is staged while this one is used.
         var sharedA = SharedMemory.Allocate<Float4>(288);
         var sharedB = SharedMemory.Allocate<Float4>(288);
+        var floatsA = sharedA.Cast<float>();
+        var floatsB = sharedB.Cast<float>();
 
-        // Only the emulation uses it: each warp's A fragments [row][k] then B fragments [k][column].
+        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].
         var scratch = SharedMemory.Allocate<float>(3072);
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
         int nBlock = Grid.IdxY * 64;
         int thread = Group.IdxX;
+        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,
+        // or as runs of depths of one row.
         int warp = thread >> 5;
         int lane = thread & 31;
+        bool depthRuns = program.StagesDepthRuns;
+        int aRow = depthRuns ? thread >> 2 : lane * 2;
+        int aDepth = depthRuns ? (thread & 3) * 2 : warp;
+        int aStage = (aDepth * 72) + aRow;
+        int bStage = (warp * 72) + (lane * 2);
+        var cursor = program.Start(problem, mBlock + aRow, aDepth, nBlock + (lane * 2), warp);
+        // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
+        // not return early, since a return beside barriers hung PoCL.
+        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
         int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
         int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
         int warpM = (warp % 2) * 32;
         int warpN = (warp / 2) * 16;
-
-        // Staging as in the SIMT tiles: warp k loads slice row k, each lane a run of consecutive tile rows (columns).
-        int kRow = warp;
-        var gatherA = program.PrepareA(problem, mBlock + (lane * 2), 2);
-        var gatherB = program.PrepareB(problem, nBlock + (lane * 2), 2);
-        int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -772,53 +1264,36 @@ internal static partial class TiledGemm
         Float4 nextB = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(gatherA, problem, 0, kRow, 2);
-            nextB = program.LoadB(gatherB, problem, 0, kRow, 2);
-            Stage(sharedA, kRow * 72 + (lane * 2), nextA, 2);
-            Stage(sharedB, kRow * 72 + (lane * 2), nextB, 2);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 2);
+            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 72);
+            StageB(floatsB, 0 + bStage, nextB, 2);
         }
 
         Group.Barrier();
-        var floatsA = sharedA.Cast<float>();
-        var floatsB = sharedB.Cast<float>();
-        var warpScratch = scratch.SubView(warp * 384, 384);
+        int fragmentA = (t * 72) + warpM + g;
+        int fragmentB = (t * 72) + warpN + g;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 576, writeB = 576;
         for (int slice = 0; slice < slices; slice++)
         {
-            int current = (slice & 1) * 576;
-            int currentB = (slice & 1) * 576;
-            bool more = slice + 1 < slices;
-            if (more)
-            {
-                nextA = program.LoadA(gatherA, problem, slice + 1, kRow, 2);
-                nextB = program.LoadB(gatherB, problem, slice + 1, kRow, 2);
-            }
+            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
+            // other buffer they go to is not read again, so the loop has no branch but its own.
+            cursor = program.Next(cursor);
+            nextA = program.LoadA(cursor, 2);
+            nextB = program.LoadB(cursor, 2);
 
             // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(current + (t * 72) + warpM + g, 1152 - (current + (t * 72) + warpM + g));
-            var b = floatsB.SubView(currentB + (t * 72) + warpN + g, 1152 - (currentB + (t * 72) + warpN + g));
+            var a = floatsA.SubView(readA + fragmentA, 576 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 576 - fragmentB);
             uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[288]); uint a0_3 = Interop.FloatAsInt(a[296]);
             uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[304]); uint a1_3 = Interop.FloatAsInt(a[312]);
             uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
             uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
-            if (CudaAsm.IsSupported)
-            {
-                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
-                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
-                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
-                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
-                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
-            }
-            else
             {
                 // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
                 // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
+                var warpScratch = scratch.SubView(warp * 384, 384);
                 warpScratch[0 + (g * 8) + t] = Interop.IntAsFloat(a0_0); warpScratch[64 + (g * 8) + t] = Interop.IntAsFloat(a0_1); warpScratch[4 + (g * 8) + t] = Interop.IntAsFloat(a0_2); warpScratch[68 + (g * 8) + t] = Interop.IntAsFloat(a0_3);
                 warpScratch[128 + (g * 8) + t] = Interop.IntAsFloat(a1_0); warpScratch[192 + (g * 8) + t] = Interop.IntAsFloat(a1_1); warpScratch[132 + (g * 8) + t] = Interop.IntAsFloat(a1_2); warpScratch[196 + (g * 8) + t] = Interop.IntAsFloat(a1_3);
                 warpScratch[256 + (t * 16) + g] = Interop.IntAsFloat(b0_0); warpScratch[320 + (t * 16) + g] = Interop.IntAsFloat(b0_1);
@@ -854,27 +1329,28 @@ internal static partial class TiledGemm
 
             }
 
-            if (more)
-            {
-                Stage(sharedA, (current ^ 576) + kRow * 72 + (lane * 2), nextA, 2);
-                Stage(sharedB, (currentB ^ 576) + kRow * 72 + (lane * 2), nextB, 2);
-            }
+            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage, nextB, 2);
+            readA ^= 576;
+            readB ^= 576;
+            writeA ^= 576;
+            writeB ^= 576;
 
             Group.Barrier();
         }
 
         // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
         // stores row g and the odd lane row g + 8, four consecutive columns each.
-        bool odd = (t & 1) != 0;
-        int rowOffset = odd ? 8 : 0;
+        bool oddLane = (t & 1) != 0;
+        int rowOffset = oddLane ? 8 : 0;
         int columnOffset = 2 * (t & 2);
-        { float r0 = Warp.ShuffleXor(odd ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, odd ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
-        { float r0 = Warp.ShuffleXor(odd ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(odd ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, odd ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
+          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+        { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
+          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
     }
 }

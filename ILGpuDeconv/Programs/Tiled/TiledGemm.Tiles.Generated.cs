@@ -16,13 +16,13 @@ internal static partial class TiledGemm
     public const int LargeSide = 128;
 
     /// <summary>Shared memory of the largest block tile: two buffers each of an A and a B slice.</summary>
-    public const int SharedBytes = 16384;
+    public const int SharedBytes = 16640;
 
-    /// <summary>
-    /// Shared memory of the largest tensor-core block tile: the staging buffers, rows padded by 8 floats, and the
-    /// emulation's fragment matrices (declared, though unused, on CUDA too).
-    /// </summary>
-    public const int TensorCoreSharedBytes = 41984;
+    /// <summary>Shared memory of the largest tensor-core block tile on CUDA: the staging buffers, rows padded by 8 floats.</summary>
+    public const int TensorCoreSharedBytes = 17408;
+
+    /// <summary>Shared memory of the largest block tile of the tensor-core loops' emulation: the staging buffers and the fragment matrices.</summary>
+    public const int EmulatedTensorCoreSharedBytes = 41984;
 
     /// <summary>Gets every block tile, largest first.</summary>
     public static ReadOnlySpan<TileShape> Shapes => [TileShape.Tile128x128, TileShape.Tile128x64, TileShape.Tile64x128, TileShape.Tile64x64];
@@ -68,7 +68,7 @@ internal static partial class TiledGemm
             _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
         };
 
-    /// <summary>Gets the entry point of a block tile on tensor cores (TF32 <c>mma.sync</c>), closed over the program.</summary>
+    /// <summary>Gets the entry point of a block tile on tensor cores (TF32 <c>mma.sync</c>, CUDA), closed over the program.</summary>
     public static Action<TProgram> TensorCoreEntryPoint<TProgram>(TileShape shape)
         where TProgram : struct, ITiledProgram => shape switch
         {
@@ -76,6 +76,17 @@ internal static partial class TiledGemm
             TileShape.Tile128x64 => RunTensorCores128x64,
             TileShape.Tile64x128 => RunTensorCores64x128,
             TileShape.Tile64x64 => RunTensorCores64x64,
+            _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
+        };
+
+    /// <summary>Gets the entry point of a block tile with the tensor-core loop's emulation (off CUDA), closed over the program.</summary>
+    public static Action<TProgram> EmulatedTensorCoreEntryPoint<TProgram>(TileShape shape)
+        where TProgram : struct, ITiledProgram => shape switch
+        {
+            TileShape.Tile128x128 => EmulateTensorCores128x128,
+            TileShape.Tile128x64 => EmulateTensorCores128x64,
+            TileShape.Tile64x128 => EmulateTensorCores64x128,
+            TileShape.Tile64x64 => EmulateTensorCores64x64,
             _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, null),
         };
 }

@@ -25,19 +25,41 @@ internal static partial class TiledGemm
     /// <summary>The launch of a program: a group per block tile of each problem.</summary>
     public static KernelConfig Config(in TileGrid grid) => new(new Index3D(grid.RowTiles, grid.ColumnTiles, grid.Problems), new Index3D(GroupSize, 1, 1));
 
-    /// <summary>Stores <paramref name="count"/> (4 or 2) staged values at a float offset of a shared buffer.</summary>
+    /// <summary>
+    /// Stores a thread's staged A values (<paramref name="count"/>, 4 or 2) at a float offset of a shared buffer: down
+    /// the column of rows <paramref name="rowStride"/> floats apart for depth runs, else as <see cref="StageB"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Stage(ArrayView<Float4> shared, int floatOffset, Float4 value, int count)
+    private static void StageA(ArrayView<float> shared, int offset, Float4 value, int count, bool depthRuns, int rowStride)
     {
-        if (count == 4)
+        if (depthRuns)
         {
-            shared[floatOffset >> 2] = value; // one 128-bit store: the offset is a multiple of 4
+            shared[offset] = value.X;
+            shared[offset + rowStride] = value.Y;
+            if (count == 4)
+            {
+                shared[offset + (2 * rowStride)] = value.Z;
+                shared[offset + (3 * rowStride)] = value.W;
+            }
         }
         else
         {
-            var floats = shared.Cast<float>();
-            floats[floatOffset] = value.X;
-            floats[floatOffset + 1] = value.Y;
+            StageB(shared, offset, value, count);
+        }
+    }
+
+    /// <summary>Stores a thread's run of <paramref name="count"/> (4 or 2) consecutive staged values at a float offset of a shared buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StageB(ArrayView<float> shared, int offset, Float4 value, int count)
+    {
+        if (count == 4)
+        {
+            shared.Cast<Float4>()[offset >> 2] = value; // one 128-bit store: the offset is a multiple of 4
+        }
+        else
+        {
+            shared[offset] = value.X;
+            shared[offset + 1] = value.Y;
         }
     }
 }
@@ -58,23 +80,37 @@ internal interface ITiledProgram
     /// <summary>Gets the launch (host side only).</summary>
     TileGrid Grid { get; }
 
+    /// <summary>
+    /// Gets whether each thread stages A as a run of consecutive depths (reduction indices) of one row, rather than
+    /// a run of consecutive rows at one depth: the choice that makes a warp's loads contiguous for the program's
+    /// usual layout (NHWC's channels). A constant of the program type, so the other staging is dead code.
+    /// </summary>
+    bool StagesDepthRuns { get; }
+
     /// <summary>Gets the output rows (M) of a problem.</summary>
     int Rows(int problem);
 
     /// <summary>Gets the reduction slices of a problem (its depth K in slices of <see cref="TiledGemm.SliceDepth"/>).</summary>
     int Slices(int problem);
 
-    /// <summary>What a thread keeps about the <paramref name="count"/> consecutive A rows from <paramref name="m0"/> it stages.</summary>
-    GatherState PrepareA(int problem, int m0, int count);
+    /// <summary>
+    /// Starts a thread's walk over the slices: it stages A's run from row <paramref name="aRow"/> and depth
+    /// <paramref name="aDepth"/> of each slice and B's from column <paramref name="bColumn"/> at depth
+    /// <paramref name="bDepth"/>. The cursor is at slice 0; every division the walk needs happens here.
+    /// </summary>
+    TileCursor Start(int problem, int aRow, int aDepth, int bColumn, int bDepth);
 
-    /// <summary>What a thread keeps about the <paramref name="count"/> consecutive B columns from <paramref name="n0"/> it stages.</summary>
-    GatherState PrepareB(int problem, int n0, int count);
+    /// <summary>
+    /// The cursor at the next slice, by additions and selections only (no division in the main loop). The loop also
+    /// takes one step past the last slice, whose loads must read zeros and touch no memory outside the tensors.
+    /// </summary>
+    TileCursor Next(TileCursor cursor);
 
-    /// <summary>Loads row <paramref name="kRow"/> of a slice for the prepared A rows; zero where they lie outside the GEMM.</summary>
-    Float4 LoadA(GatherState rows, int problem, int slice, int kRow, int count);
+    /// <summary>Loads the thread's <paramref name="count"/> (4 or 2) A values of the cursor's slice; zero where they lie outside the GEMM.</summary>
+    Float4 LoadA(TileCursor cursor, int count);
 
-    /// <summary>Loads row <paramref name="kRow"/> of a slice for the prepared B columns; zero where they lie outside the GEMM.</summary>
-    Float4 LoadB(GatherState columns, int problem, int slice, int kRow, int count);
+    /// <summary>Loads the thread's <paramref name="count"/> (4 or 2) B values of the cursor's slice; zero where they lie outside the GEMM.</summary>
+    Float4 LoadB(TileCursor cursor, int count);
 
     /// <summary>Stores four results of row <paramref name="m"/>, columns <paramref name="n0"/> to <c>n0 + 3</c>; those outside the GEMM are dropped.</summary>
     void Store(int problem, int m, int n0, Float4 values);
@@ -98,23 +134,65 @@ internal struct Float4
 }
 
 /// <summary>
-/// A thread's precomputed addressing of the up to four rows (or columns) it stages: a base offset and a
-/// position per row. Computed once per launch, so the slice loop does no index division for them.
+/// A thread's place in the walk over a tiled program's slices (<see cref="ITiledProgram.Start"/>, <see cref="ITiledProgram.Next"/>):
+/// plain integers, registers on the device, whose meaning each program gives in its own <c>Start</c>. What does not
+/// change from slice to slice is computed once there; what does is advanced by additions.
 /// </summary>
-internal struct GatherState
+internal struct TileCursor
 {
-    public int Offset0;
-    public int Offset1;
-    public int Offset2;
-    public int Offset3;
-    public int Row0;
-    public int Row1;
-    public int Row2;
-    public int Row3;
-    public int Column0;
-    public int Column1;
-    public int Column2;
-    public int Column3;
+    /// <summary>The offset of A's (or both operands') current element, or its base.</summary>
+    public int Offset;
+
+    /// <summary>A second offset (B's, where it is walked apart from A's).</summary>
+    public int OffsetB;
+
+    /// <summary>A position along the height: A's row at the first tap, or the walk's current row.</summary>
+    public int Row;
+
+    /// <summary>A position along the width.</summary>
+    public int Column;
+
+    /// <summary>The image of the walk's current position.</summary>
+    public int Image;
+
+    /// <summary>The slice's block within its tap (channels or filters), or the walk's linear position.</summary>
+    public int Block;
+
+    /// <summary>The slice's tap row.</summary>
+    public int TapRow;
+
+    /// <summary>The slice's tap column.</summary>
+    public int TapColumn;
+
+    /// <summary>A's depth within a slice (the first of its run).</summary>
+    public int DepthA;
+
+    /// <summary>B's depth within a slice.</summary>
+    public int DepthB;
+
+    /// <summary>B's column (the first of its run).</summary>
+    public int ColumnB;
+
+    /// <summary>A's row (the first of its run), where it is not folded into <see cref="Offset"/>.</summary>
+    public int RowA;
+
+    /// <summary>A per-problem constant: an extent (taps, rows of the walk).</summary>
+    public int Extent0;
+
+    /// <summary>A per-problem constant: an extent (columns of the walk).</summary>
+    public int Extent1;
+
+    /// <summary>A per-problem constant: an extent (positions of the walk).</summary>
+    public int Extent2;
+
+    /// <summary>A per-problem constant: a step of the walk (columns per slice).</summary>
+    public int Step0;
+
+    /// <summary>A per-problem constant: a step of the walk (rows per slice).</summary>
+    public int Step1;
+
+    /// <summary>A per-problem constant: a step of the walk (images per slice).</summary>
+    public int Step2;
 }
 
 /// <summary>The grid of a tiled launch: block tiles along the rows and columns, and problems.</summary>
