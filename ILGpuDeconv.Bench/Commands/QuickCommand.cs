@@ -156,6 +156,11 @@ internal static class QuickCommand
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"   {Choices.NameOf(pass),-11} {runner.Implementation,-12} {runner.Accelerator,-7} {ms,10:F3} ms {result.Gflops,9:F2} GFLOP/s{check}"));
+                if (runner is IlgpuRunner { Route: { } route })
+                {
+                    Console.WriteLine($"      route: {route}");
+                }
+
                 yield return result;
             }
         }

@@ -35,15 +35,19 @@ public sealed class IlgpuRunner : IPassRunner
     }
 
     /// <summary>
-    /// Gets <c>ilgpu</c> for the accelerator's automatic choice, else <c>ilgpu_direct</c> or <c>ilgpu_tiled</c>;
+    /// Gets <c>ilgpu</c> for the accelerator's automatic choice, else <c>ilgpu_direct</c>, <c>ilgpu_tiled</c> or <c>ilgpu_tuned</c>;
     /// with a <c>_tf32</c> suffix in <see cref="ConvolutionPrecision.TensorFloat32"/>.
     /// </summary>
     public string Implementation => device.Algorithm switch
     {
         ConvolutionAlgorithm.Direct => "ilgpu_direct",
         ConvolutionAlgorithm.TiledGemm => "ilgpu_tiled",
+        ConvolutionAlgorithm.Tuned => "ilgpu_tuned",
         _ => "ilgpu",
     } + (precision == ConvolutionPrecision.TensorFloat32 ? "_tf32" : string.Empty);
+
+    /// <summary>Gets the route the pass took in its last run (<see cref="Conv2DTranspose.LastRoute"/>).</summary>
+    public ProgramRoute? Route => layer.LastRoute(pass);
 
     public string Accelerator => device.Kind.ToString().ToUpperInvariant() switch
     {
