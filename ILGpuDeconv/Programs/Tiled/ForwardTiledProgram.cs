@@ -87,17 +87,7 @@ internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
         return c;
     }
 
-    public TileCursor Next(TileCursor c)
-    {
-        int block = c.Block + 1;
-        bool nextTap = block == channelSlices;
-        c.Block = nextTap ? 0 : block;
-        int column = c.TapColumn + (nextTap ? 1 : 0);
-        bool nextRow = column == c.Extent0;
-        c.TapColumn = nextRow ? 0 : column;
-        c.TapRow += nextRow ? 1 : 0;
-        return c;
-    }
+    public TileCursor Next(TileCursor c) => c.NextBlock(channelSlices, c.Extent0);
 
     public Float4 LoadA(TileCursor c, int count)
     {

@@ -62,17 +62,7 @@ internal readonly struct InputGradientTiledProgram : ITiledProgram
         return c;
     }
 
-    public TileCursor Next(TileCursor c)
-    {
-        int block = c.Block + 1;
-        bool nextTap = block == filterSlices;
-        c.Block = nextTap ? 0 : block;
-        int column = c.TapColumn + (nextTap ? 1 : 0);
-        bool nextRow = column == p.KernelWidth;
-        c.TapColumn = nextRow ? 0 : column;
-        c.TapRow += nextRow ? 1 : 0;
-        return c;
-    }
+    public TileCursor Next(TileCursor c) => c.NextBlock(filterSlices, p.KernelWidth);
 
     public Float4 LoadA(TileCursor c, int count)
     {

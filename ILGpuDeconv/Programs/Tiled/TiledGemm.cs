@@ -193,6 +193,23 @@ internal struct TileCursor
 
     /// <summary>A per-problem constant: a step of the walk (images per slice).</summary>
     public int Step2;
+
+    /// <summary>
+    /// The walk of the forward pass and the input gradient: the next of <paramref name="blocks"/> reduction blocks of the
+    /// tap (<see cref="Block"/>), then the next tap column of <paramref name="tapColumns"/>, then the next tap row.
+    /// </summary>
+    public readonly TileCursor NextBlock(int blocks, int tapColumns)
+    {
+        var c = this;
+        int block = c.Block + 1;
+        bool nextTap = block == blocks;
+        c.Block = nextTap ? 0 : block;
+        int column = c.TapColumn + (nextTap ? 1 : 0);
+        bool nextRow = column == tapColumns;
+        c.TapColumn = nextRow ? 0 : column;
+        c.TapRow += nextRow ? 1 : 0;
+        return c;
+    }
 }
 
 /// <summary>The grid of a tiled launch: block tiles along the rows and columns, and problems.</summary>
