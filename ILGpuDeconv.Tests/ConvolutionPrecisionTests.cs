@@ -122,9 +122,12 @@ public sealed class ConvolutionPrecisionTests
         Assert.That(device.Launcher.TensorCoreLaunches - before, Is.GreaterThanOrEqualTo(3), $"forward, input gradient and kernel gradient on tensor cores ({device.Launcher.TensorCoreFailure ?? "no failure recorded"})");
     }
 
-    private static void CheckAgainstTf32Reference(DeconvDevice device, LayerMatchesReferenceTests.RandomCase c)
+    private static void CheckAgainstTf32Reference(DeconvDevice device, LayerMatchesReferenceTests.RandomCase c) => CheckAgainstTf32Reference(device, c, c.Options);
+
+    /// <summary>Checks the layer built with <paramref name="options"/> in TF32 against the TF32 reference (operands rounded, sums in double).</summary>
+    internal static void CheckAgainstTf32Reference(DeconvDevice device, LayerMatchesReferenceTests.RandomCase c, Conv2DTransposeOptions options)
     {
-        using var layer = new Conv2DTranspose(device, c.Options with { Precision = ConvolutionPrecision.TensorFloat32 });
+        using var layer = new Conv2DTranspose(device, options with { Precision = ConvolutionPrecision.TensorFloat32 });
         var geometry = layer.GetGeometry(c.InputShape);
         var (x, kernel, bias, upstream) = LayerMatchesReferenceTests.RandomData(c, geometry);
         layer.SetWeights(kernel, bias);

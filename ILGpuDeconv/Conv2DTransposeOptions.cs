@@ -54,6 +54,17 @@ public sealed partial record Conv2DTransposeOptions
     public Size2D? ExplicitPadding { get; init; }
 
     /// <summary>
+    /// Gets padding per edge (default null): ONNX's <c>pads</c> and <c>tf.nn.conv2d_transpose</c>'s explicit padding, which
+    /// may differ at the two ends of an axis, and may be negative (rows past the end of the full result, reached only by
+    /// the bias). The output length is <c>(n - 1)*s + (k - 1)*d + 1 + output_padding - begin - end</c>; with
+    /// <see cref="OutputSize"/> instead, TensorFlow's rule: the forward convolution of the output with these pads gives the
+    /// input size back. <see cref="OutputPadding"/> (null meaning 0) must be smaller than the stride or the dilation,
+    /// <see cref="Padding"/> must stay valid and <see cref="ExplicitPadding"/> null. <c>Geometry/Conv2DTransposeRules</c>
+    /// turns ONNX's <c>auto_pad</c> and <c>output_shape</c> into pads (<see cref="Conv2DTransposeRules.OnnxPads"/>).
+    /// </summary>
+    public Pads2D? Pads { get; init; }
+
+    /// <summary>
     /// Gets an explicit output size (height, width), as <c>tf.nn.conv2d_transpose(output_shape=...)</c> and PyTorch's
     /// <c>forward(input, output_size)</c> take it (default null: the size follows from the other arguments). TensorFlow's
     /// rule applies with <see cref="Padding"/>: the size is accepted when the forward convolution of it gives the input
@@ -150,7 +161,7 @@ public sealed partial record Conv2DTransposeOptions
             throw new ArgumentException($"Precision must be Float32 or TensorFloat32; got {(int)Precision}.", nameof(Precision));
         }
 
-        if (ExplicitPadding is null && Math.Max(Strides.Height, Strides.Width) > 1 && Math.Max(DilationRate.Height, DilationRate.Width) > 1)
+        if (ExplicitPadding is null && Pads is null && Math.Max(Strides.Height, Strides.Width) > 1 && Math.Max(DilationRate.Height, DilationRate.Width) > 1)
         {
             throw Invalid(
                 nameof(DilationRate),
@@ -173,6 +184,13 @@ public sealed partial record Conv2DTransposeOptions
             }
         }
 
+        if (Pads is Pads2D pads && (Padding != Padding.Valid || ExplicitPadding is not null))
+        {
+            throw new ArgumentException(
+                $"Pads ({pads}) cannot be combined with {(ExplicitPadding is not null ? $"ExplicitPadding {ExplicitPadding}" : $"Padding {Padding.ToKerasName()}")}; leave Padding at valid and ExplicitPadding null.",
+                nameof(Pads));
+        }
+
         if (OutputSize is Size2D outputSize)
         {
             RequirePositive(outputSize, nameof(OutputSize), "output_shape");
@@ -189,9 +207,9 @@ public sealed partial record Conv2DTransposeOptions
                 throw Invalid(nameof(OutputPadding), "output_padding", $"must not be negative; got {outputPadding}.");
             }
 
-            if (ExplicitPadding is not null)
+            if (ExplicitPadding is not null || Pads is not null)
             {
-                // PyTorch: output_padding must be smaller than either the stride or the dilation.
+                // PyTorch (and ONNX Runtime): output_padding must be smaller than either the stride or the dilation.
                 if (outputPadding.Height >= Math.Max(Strides.Height, DilationRate.Height) || outputPadding.Width >= Math.Max(Strides.Width, DilationRate.Width))
                 {
                     throw Invalid(

@@ -22,10 +22,10 @@ public sealed class FuzzTests
     /// <summary>Options drawn with every argument sometimes out of range, and an input shape of rank 3 to 5 with sizes from 0.</summary>
     public sealed record FuzzCase(
         int Filters, (int, int) Kernel, (int, int) Strides, (int, int) Dilation, (int, int)? OutputPadding,
-        Padding Padding, DataFormat Format, bool UseBias, string Activation, int[] Shape, int Seed, int Groups = 1)
+        Padding Padding, DataFormat Format, bool UseBias, string Activation, int[] Shape, int Seed, int Groups = 1, (int Top, int Bottom, int Left, int Right)? Pads = null)
     {
         public override string ToString() =>
-            $"filters={Filters} k={Kernel} s={Strides} d={Dilation} op={OutputPadding?.ToString() ?? "None"} {Padding} {Format} bias={UseBias} {Activation} groups={Groups} shape=[{string.Join(", ", Shape)}]";
+            $"filters={Filters} k={Kernel} s={Strides} d={Dilation} op={OutputPadding?.ToString() ?? "None"} {Padding} {Format} bias={UseBias} {Activation} groups={Groups} pads={Pads?.ToString() ?? "None"} shape=[{string.Join(", ", Shape)}]";
     }
 
     /// <summary>
@@ -49,12 +49,17 @@ public sealed class FuzzTests
         from mutation in Gen.Int[0, 19]
         from groups in Gen.Int[1, 3]
         from seed in Gen.Int[0, int.MaxValue]
+        from withPads in Gen.Int[0, 3]
+        from pads in Gen.Select(Gen.Int[-2, 3], Gen.Int[-2, 3], Gen.Int[-2, 3], Gen.Int[-2, 3])
         let s = dilated ? (1, 1) : strides
         let d = dilated ? dilation : (1, 1)
         let op = outputPadding.Item1 ? ((int, int)?)(outputPadding.Item2 % s.Item1, outputPadding.Item3 % s.Item2) : null
         let plain = large != 0 ? dims : format == DataFormat.ChannelsLast ? [big.Item1, big.Item2, big.Item3, big.Item4] : new[] { big.Item1, big.Item4, big.Item2, big.Item3 }
         let shape = WithChannelsTimes(plain, format, groups)
-        select Mutate(new FuzzCase(filters * groups, kernel, s, d, op, padding, format, useBias, activation, shape, seed, groups), mutation);
+        // A quarter with padding per edge (ONNX, tf.nn): asymmetric, sometimes negative; valid Keras padding beside it.
+        select Mutate(withPads == 0
+            ? new FuzzCase(filters * groups, kernel, s, d, op, Padding.Valid, format, useBias, activation, shape, seed, groups, pads)
+            : new FuzzCase(filters * groups, kernel, s, d, op, padding, format, useBias, activation, shape, seed, groups), mutation);
 
     /// <summary>The shape with its channels multiplied (by the groups, so that they divide them).</summary>
     private static int[] WithChannelsTimes(int[] shape, DataFormat format, int factor)
@@ -78,6 +83,8 @@ public sealed class FuzzTests
         9 => c with { Shape = [c.Shape[0], 0, c.Shape[2], c.Shape[3]] },                // an empty dimension
         10 => c with { Groups = c.Filters + 1 },                                        // groups not dividing the filters
         11 => c with { Groups = 2, Filters = 2 * c.Filters, Shape = WithChannelsTimes(c.Shape, c.Format, 1) }, // groups dividing the channels or not
+        12 when c.Pads is not null => c with { Padding = Padding.Same },                // pads beside Keras's same padding
+        13 when c.Pads is not null => c with { Strides = (2, c.Strides.Item2), Dilation = (2, c.Dilation.Item2) }, // pads allow strides with dilations
         _ => c,                                                                         // left valid (TF may still refuse its sizes)
     };
 
@@ -197,6 +204,7 @@ public sealed class FuzzTests
             UseBias = c.UseBias,
             Activation = ILGpuDeconv.Activation.FromName(c.Activation),
             Groups = c.Groups,
+            Pads = c.Pads is var (top, bottom, left, right) ? new Pads2D(top, bottom, left, right) : null,
         };
         int[]? expectedShape = ExpectedOutputShape(c);
         Conv2DTranspose? layer = null;
@@ -265,12 +273,19 @@ public sealed class FuzzTests
         var (kh, kw) = c.Kernel;
         var (sh, sw) = c.Strides;
         var (dh, dw) = c.Dilation;
-        if (c.Filters < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || (Math.Max(sh, sw) > 1 && Math.Max(dh, dw) > 1))
+        if (c.Filters < 1 || kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || (c.Pads is null && Math.Max(sh, sw) > 1 && Math.Max(dh, dw) > 1))
         {
             return null;
         }
 
-        if (c.OutputPadding is { } op && (op.Item1 < 0 || op.Item2 < 0 || op.Item1 >= sh || op.Item2 >= sw))
+        // Keras: output_padding below the stride; with pads (ONNX, PyTorch), below the stride or the dilation.
+        if (c.OutputPadding is { } op && (op.Item1 < 0 || op.Item2 < 0
+            || op.Item1 >= (c.Pads is null ? sh : Math.Max(sh, dh)) || op.Item2 >= (c.Pads is null ? sw : Math.Max(sw, dw))))
+        {
+            return null;
+        }
+
+        if (c.Pads is not null && c.Padding != Padding.Valid)
         {
             return null;
         }
@@ -288,8 +303,8 @@ public sealed class FuzzTests
         }
 
         int n = c.Shape[0], h = last ? c.Shape[1] : c.Shape[2], w = last ? c.Shape[2] : c.Shape[3];
-        int? oh = Length(h, kh, sh, dh, c.OutputPadding?.Item1, c.Padding);
-        int? ow = Length(w, kw, sw, dw, c.OutputPadding?.Item2, c.Padding);
+        int? oh = c.Pads is var (top, bottom, _, _) ? PaddedLength(h, kh, sh, dh, c.OutputPadding?.Item1 ?? 0, top, bottom) : Length(h, kh, sh, dh, c.OutputPadding?.Item1, c.Padding);
+        int? ow = c.Pads is var (_, _, left, right) ? PaddedLength(w, kw, sw, dw, c.OutputPadding?.Item2 ?? 0, left, right) : Length(w, kw, sw, dw, c.OutputPadding?.Item2, c.Padding);
         if (oh is null || ow is null)
         {
             return null;
@@ -304,6 +319,11 @@ public sealed class FuzzTests
     /// </summary>
     private static (int Top, int Left) ExpectedCrop(FuzzCase c, int outHeight, int outWidth)
     {
+        if (c.Pads is var (top, _, left, _))
+        {
+            return (top, left); // the pads at the start are the crop (negative: rows before the full result)
+        }
+
         bool last = c.Format == DataFormat.ChannelsLast;
         int h = last ? c.Shape[1] : c.Shape[2], w = last ? c.Shape[2] : c.Shape[3];
         return (Crop(h, c.Kernel.Item1, c.Strides.Item1, c.Dilation.Item1, outHeight, c.Padding), Crop(w, c.Kernel.Item2, c.Strides.Item2, c.Dilation.Item2, outWidth, c.Padding));
@@ -313,6 +333,16 @@ public sealed class FuzzTests
     {
         int kEff = ((k - 1) * d) + 1;
         return padding == Padding.Valid ? 0 : Math.Max(0, ((n - 1) * s) + kEff - outLength) / 2;
+    }
+
+    /// <summary>
+    /// ONNX's (and tf.nn's explicit) output length, written again: <c>s*(n-1) + output_padding + k_eff - begin - end</c>;
+    /// refused below 1, or when the rows added before the full result are as many as the output (none holds a product).
+    /// </summary>
+    private static int? PaddedLength(int n, int k, int s, int d, int outputPadding, int begin, int end)
+    {
+        int length = (s * (n - 1)) + outputPadding + ((k - 1) * d) + 1 - begin - end;
+        return length < 1 || -begin >= length ? null : length;
     }
 
     private static int? Length(int n, int k, int s, int d, int? outputPadding, Padding padding)

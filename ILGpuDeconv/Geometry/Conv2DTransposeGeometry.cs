@@ -80,7 +80,7 @@ public sealed record Conv2DTransposeGeometry
     /// <param name="argumentName">The argument to name in an error (the caller's parameter).</param>
     /// <returns>The geometry.</returns>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentException">The shape is not rank 4, TensorFlow refuses the sizes, or an index would overflow 32 bits.</exception>
+    /// <exception cref="ArgumentException">The shape is not rank 4, TensorFlow (or PyTorch, ONNX) refuses the sizes, or an index would overflow 32 bits.</exception>
     public static Conv2DTransposeGeometry Create(Conv2DTransposeOptions options, TensorShape inputShape, string argumentName = "inputShape")
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -107,14 +107,15 @@ public sealed record Conv2DTransposeGeometry
         var k = options.KernelSize;
         var s = options.Strides;
         var d = options.DilationRate;
-        var (outH, cropTop, problemH) = Axis(options, h, k.Height, s.Height, d.Height, options.ExplicitPadding?.Height, options.OutputPadding?.Height, options.OutputSize?.Height);
-        var (outW, cropLeft, problemW) = Axis(options, w, k.Width, s.Width, d.Width, options.ExplicitPadding?.Width, options.OutputPadding?.Width, options.OutputSize?.Width);
+        var pads = options.Pads ?? (options.ExplicitPadding is Size2D p0 ? Pads2D.Symmetric(p0) : (Pads2D?)null);
+        var (outH, cropTop, problemH) = Axis(options, h, k.Height, s.Height, d.Height, pads is { } ph ? (ph.Top, ph.Bottom) : null, options.OutputPadding?.Height, options.OutputSize?.Height);
+        var (outW, cropLeft, problemW) = Axis(options, w, k.Width, s.Width, d.Width, pads is { } pw ? (pw.Left, pw.Right) : null, options.OutputPadding?.Width, options.OutputSize?.Width);
         string? problem = problemH is not null ? "height: " + problemH : problemW is not null ? "width: " + problemW : null;
         if (problem is not null)
         {
-            string padding = options.ExplicitPadding is Size2D p ? $"padding={p} (PyTorch)" : $"padding={options.Padding.ToKerasName()}";
+            string padding = options.Pads is Pads2D edges ? $"pads ({edges})" : options.ExplicitPadding is Size2D p ? $"padding={p} (PyTorch)" : $"padding={options.Padding.ToKerasName()}";
             throw new ArgumentException(
-                $"{(options.ExplicitPadding is null ? "TensorFlow" : "PyTorch")} refuses this transposed convolution ({problem}): {argumentName} shape {inputShape}, " +
+                $"{(options.Pads is not null ? "ONNX and TensorFlow refuse" : options.ExplicitPadding is null ? "TensorFlow refuses" : "PyTorch refuses")} this transposed convolution ({problem}): {argumentName} shape {inputShape}, " +
                 $"kernel_size={k}, strides={s}, dilation_rate={d}, {padding}, " +
                 $"output_padding={options.OutputPadding?.ToString() ?? "None"}{(options.OutputSize is Size2D o ? $", output size {o}" : string.Empty)}.",
                 argumentName);
@@ -155,14 +156,19 @@ public sealed record Conv2DTransposeGeometry
     /// TensorFlow's rules (Keras padding) or PyTorch's (explicit padding), with or without an explicit output length.
     /// </summary>
     private static (long Output, long Crop, string? Problem) Axis(
-        Conv2DTransposeOptions options, int n, int k, int s, int d, int? explicitPadding, int? outputPadding, int? outputLength)
+        Conv2DTransposeOptions options, int n, int k, int s, int d, (int Begin, int End)? pads, int? outputPadding, int? outputLength)
     {
-        if (explicitPadding is int p)
+        if (pads is (int begin, int end))
         {
-            long length = outputLength ?? Conv2DTransposeRules.PyTorchOutputLength(n, k, s, d, p, outputPadding ?? 0);
-            string? problem = outputLength is not null ? Conv2DTransposeRules.CheckPyTorchOutputLength(n, length, k, s, d, p)
+            // PyTorch's symmetric padding and padding per edge (ONNX, tf.nn) follow the same rule.
+            long length = outputLength ?? Conv2DTransposeRules.PaddedOutputLength(n, k, s, d, begin, end, outputPadding ?? 0);
+            string? problem = outputLength is not null ? Conv2DTransposeRules.CheckPaddedOutputLength(n, length, k, s, d, begin, end)
                 : length < 1 ? $"the output length would be {length}" : null;
-            return (length, p, problem);
+            if (problem is null && begin < 0 && -(long)begin >= length)
+            {
+                problem = $"the padding adds {-begin} rows or columns before the full result, as many as the output's {length}: none would hold a product";
+            }
+            return (length, begin, problem);
         }
 
         long output = outputLength ?? Conv2DTransposeRules.OutputLength(n, k, s, d, options.Padding, outputPadding);

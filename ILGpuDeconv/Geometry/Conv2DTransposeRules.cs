@@ -139,4 +139,81 @@ public static class Conv2DTransposeRules
             ? null
             : $"the requested output length {outputLength} is outside the valid lengths {smallest} to {largest}";
     }
+
+    /// <summary>
+    /// The output length along one axis with padding per edge (ONNX <c>pads</c>, <c>tf.nn.conv2d_transpose</c>'s explicit
+    /// padding): <c>(n - 1)*s + k_eff + output_padding - begin - end</c>.
+    /// </summary>
+    /// <param name="inputLength">The input length <c>n</c>.</param>
+    /// <param name="kernelSize">The kernel size <c>k</c>.</param>
+    /// <param name="stride">The stride <c>s</c>.</param>
+    /// <param name="dilation">The dilation rate <c>d</c>.</param>
+    /// <param name="begin">The padding at the start (may be negative).</param>
+    /// <param name="end">The padding at the end (may be negative).</param>
+    /// <param name="outputPadding">The output padding.</param>
+    /// <returns>The output length.</returns>
+    public static long PaddedOutputLength(int inputLength, int kernelSize, int stride, int dilation, int begin, int end, int outputPadding) =>
+        (((long)inputLength - 1) * stride) + EffectiveKernelSize(kernelSize, dilation) + outputPadding - begin - end;
+
+    /// <summary>
+    /// Checks an explicit output length with padding per edge as TensorFlow's <c>conv2d_transpose</c> does with explicit
+    /// padding: the forward convolution of the output, padded by <paramref name="begin"/> and <paramref name="end"/>, must
+    /// give the input length back, so the output lies between the length without output padding and that plus
+    /// <c>stride - 1</c>.
+    /// </summary>
+    /// <param name="inputLength">The input length <c>n</c>.</param>
+    /// <param name="outputLength">The requested output length.</param>
+    /// <param name="kernelSize">The kernel size <c>k</c>.</param>
+    /// <param name="stride">The stride <c>s</c>.</param>
+    /// <param name="dilation">The dilation rate <c>d</c>.</param>
+    /// <param name="begin">The padding at the start.</param>
+    /// <param name="end">The padding at the end.</param>
+    /// <returns>Null when accepted, else why not.</returns>
+    public static string? CheckPaddedOutputLength(int inputLength, long outputLength, int kernelSize, int stride, int dilation, int begin, int end)
+    {
+        long smallest = PaddedOutputLength(inputLength, kernelSize, stride, dilation, begin, end, 0);
+        long largest = smallest + stride - 1;
+        return outputLength >= Math.Max(1, smallest) && outputLength <= largest
+            ? null
+            : $"the requested output length {outputLength} is outside the valid lengths {smallest} to {largest}";
+    }
+
+    /// <summary>
+    /// ONNX <c>ConvTranspose</c>'s padding of one axis from its attributes, as the operator's specification (and its
+    /// reference implementation) computes it. With <paramref name="outputShape"/> (or <c>SAME_UPPER</c>/<c>SAME_LOWER</c>,
+    /// whose output is <c>n * s</c>) the total padding is <c>s*(n - 1) + output_padding + k_eff - output</c>, split as
+    /// <c>total / 2</c> at the start and the rest at the end for <c>SAME_UPPER</c>, the other way round otherwise
+    /// (<c>SAME_LOWER</c>, and <c>NOTSET</c> with <c>output_shape</c>); the division floors, so a negative total adds rows
+    /// past the end first. Otherwise the explicit <paramref name="begin"/> and <paramref name="end"/> (0 for <c>VALID</c>).
+    /// </summary>
+    /// <param name="inputLength">The input length <c>n</c>.</param>
+    /// <param name="kernelSize">The kernel size <c>k</c>.</param>
+    /// <param name="stride">The stride <c>s</c>.</param>
+    /// <param name="dilation">The dilation <c>d</c>.</param>
+    /// <param name="outputPadding">ONNX <c>output_padding</c> of this axis.</param>
+    /// <param name="autoPad">ONNX <c>auto_pad</c>: <c>NOTSET</c>, <c>VALID</c>, <c>SAME_UPPER</c> or <c>SAME_LOWER</c>.</param>
+    /// <param name="outputShape">ONNX <c>output_shape</c> of this axis, or null.</param>
+    /// <param name="begin">ONNX <c>pads</c> at the start of this axis.</param>
+    /// <param name="end">ONNX <c>pads</c> at the end of this axis.</param>
+    /// <returns>The padding at the start and the end.</returns>
+    /// <exception cref="ArgumentException"><paramref name="autoPad"/> is none of the four.</exception>
+    public static (int Begin, int End) OnnxPads(int inputLength, int kernelSize, int stride, int dilation, int outputPadding, string autoPad, int? outputShape, int begin, int end)
+    {
+        ArgumentNullException.ThrowIfNull(autoPad);
+        bool upper = autoPad == "SAME_UPPER";
+        if (!upper && autoPad is not ("SAME_LOWER" or "NOTSET" or "VALID" or ""))
+        {
+            throw new ArgumentException($"auto_pad must be NOTSET, VALID, SAME_UPPER or SAME_LOWER; got \"{autoPad}\".", nameof(autoPad));
+        }
+
+        long? output = outputShape is int shape ? shape : autoPad is "SAME_UPPER" or "SAME_LOWER" ? (long)inputLength * stride : null;
+        if (output is not long length)
+        {
+            return autoPad == "VALID" ? (0, 0) : (begin, end);
+        }
+
+        long total = ((long)stride * (inputLength - 1)) + outputPadding + EffectiveKernelSize(kernelSize, dilation) - length;
+        long half = (long)Math.Floor(total / 2.0);
+        return upper ? ((int)half, (int)(total - half)) : ((int)(total - half), (int)half);
+    }
 }

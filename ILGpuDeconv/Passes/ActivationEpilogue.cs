@@ -64,6 +64,13 @@ internal abstract class ActivationEpilogue
 /// <summary>The tensors of a forward launch: input, weights in the forward layout, bias, output and pre-activation.</summary>
 internal readonly record struct ForwardTensors(ArrayView<float> Input, ArrayView<float> Layout, ArrayView<float> Bias, ArrayView<float> Output, ArrayView<float> PreActivation)
 {
+    /// <summary>The tensors whose output and pre-activation start <paramref name="outputOffset"/> elements in (the interior of an output with a leading border).</summary>
+    public ForwardTensors Interior(long outputOffset) => outputOffset == 0 ? this : this with
+    {
+        Output = Tail(Output, outputOffset),
+        PreActivation = Tail(PreActivation, outputOffset),
+    };
+
     /// <summary>The tensors seen from one group: each view starts at the group's channels, filters or layout.</summary>
     public ForwardTensors ForGroup(in Conv2DTransposeParams p, int group) => p.Groups == 1 ? this : new(
         Tail(Input, p.InputGroupOffset(group)),

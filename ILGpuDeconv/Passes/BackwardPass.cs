@@ -68,7 +68,7 @@ internal sealed class BackwardPass : IDisposable
         {
             // A measurement to come runs every candidate into the partial sums: room for the largest.
             var context = RouteContext.Of(device, options.Precision);
-            var sizes = p;
+            var sizes = ConvolutionSizes(geometry, p);
             var plans = (ProgramRoutes.PendingKernelGradientCandidates(context, p) ?? [ProgramRoutes.KernelGradient(context, p)])
                 .Select(route => PlanFor(route, weights, geometry, sizes, accumulate))
                 .ToList();
@@ -134,7 +134,8 @@ internal sealed class BackwardPass : IDisposable
 
         // The direct program sums kernel and bias in one launch when both take the same operands; the bias runs alone
         // after the tiled or depthwise program or when the kernel's operands are rounded.
-        bool biasAlone = route.Family != ProgramFamily.Direct || forward.RoundsOperands;
+        // (and when padding adds rows before the full result: the kernel's programs see the interior, the bias the whole).
+        bool biasAlone = route.Family != ProgramFamily.Direct || forward.RoundsOperands || p.HasLeadingBorder;
         return new Plan(route, biasChunks, accumulateNow, direct, biasAlone, weights.KernelShape.ElementCount, geometry.Filters);
     }
 
@@ -146,7 +147,7 @@ internal sealed class BackwardPass : IDisposable
         var launcher = device.Launcher;
         var stream = device.Accelerator.DefaultStream;
         var context = RouteContext.Of(device, options.Precision);
-        var sizes = p;
+        var sizes = ConvolutionSizes(geometry, p);
 
         // The gradient at the pre-activation; the output gradient itself when the activation is linear.
         var dz = forward.NeedsPreActivation ? preActivationGradient.Get(geometry.OutputElements) : outputGradient;
@@ -160,6 +161,7 @@ internal sealed class BackwardPass : IDisposable
         // The convolutions' operand; with TF32 rounded, while the bias gradient keeps the float32 gradient.
         bool rounds = forward.RoundsOperands;
         var dzOperand = rounds ? TensorFloat32Operands.Round<TMem>(launcher, stream, dz, roundedGradient.Get(geometry.OutputElements)) : dz;
+        var dzInterior = ForwardTensors.Tail(dzOperand, sizes.OutputOffset); // where the convolutions' output gradient starts
 
         if (inputGradient is ArrayView<float> dx)
         {
@@ -178,10 +180,10 @@ internal sealed class BackwardPass : IDisposable
 
             var route = ProgramRoutes.InputGradient(
                 context,
-                p,
+                sizes,
                 () => finiteness.AllFinite<TMem>(weights, stream),
-                candidate => LaunchInputGradient<TMem>(launcher, stream, sizes, candidate, dzOperand, inputGradientLayout, dx));
-            LaunchInputGradient<TMem>(launcher, stream, p, route, dzOperand, inputGradientLayout, dx);
+                candidate => LaunchInputGradient<TMem>(launcher, stream, sizes, candidate, dzInterior, inputGradientLayout, dx));
+            LaunchInputGradient<TMem>(launcher, stream, sizes, route, dzInterior, inputGradientLayout, dx);
             LastInputGradientRoute = route;
         }
 
@@ -191,19 +193,20 @@ internal sealed class BackwardPass : IDisposable
         }
 
         var inputOperand = rounds ? TensorFloat32Operands.Round<TMem>(launcher, stream, input, roundedInput.Get(geometry.InputElements)) : input;
+        var whole = p;
         var kernelRoute = ProgramRoutes.KernelGradient(
             context,
-            p,
+            sizes,
             candidate =>
             {
                 // Into the partial sums (grown for the largest candidate), which the chosen route's own launch overwrites.
-                var trial = PlanFor(candidate, weights, geometry, sizes, accumulate);
-                LaunchWeightGradients<TMem>(launcher, stream, sizes, trial, inputOperand, dz, dzOperand, kernelPartials.Get(trial.KernelSumsLength), biasPartials.Get(trial.BiasSumsLength));
+                var trial = PlanFor(candidate, weights, geometry, whole, accumulate);
+                LaunchWeightGradients<TMem>(launcher, stream, sizes, whole, trial, inputOperand, dz, dzInterior, kernelPartials.Get(trial.KernelSumsLength), biasPartials.Get(trial.BiasSumsLength));
             });
         var plan = PlanFor(kernelRoute, weights, geometry, p, accumulate);
         var kernelSums = plan.Direct ? weights.KernelGradient.View : kernelPartials.Get(plan.KernelSumsLength);
         var biasSums = plan.Direct ? weights.BiasGradient.View : biasPartials.Get(plan.BiasSumsLength);
-        LaunchWeightGradients<TMem>(launcher, stream, p, plan, inputOperand, dz, dzOperand, kernelSums, biasSums);
+        LaunchWeightGradients<TMem>(launcher, stream, sizes, p, plan, inputOperand, dz, dzInterior, kernelSums, biasSums);
         LastKernelGradientRoute = kernelRoute;
 
         if (!plan.Direct)
@@ -247,12 +250,17 @@ internal sealed class BackwardPass : IDisposable
         }
     }
 
+    /// <summary>The sizes the convolution programs see: the call's, or their interior where padding adds rows before the full result.</summary>
+    private static Conv2DTransposeParams ConvolutionSizes(Conv2DTransposeGeometry geometry, in Conv2DTransposeParams p) =>
+        p.HasLeadingBorder ? new Conv2DTransposeParams(geometry, interior: true) : p;
+
     /// <summary>
-    /// The kernel- and bias-gradient programs of a plan into its sums: the route's kernel program (the direct one
-    /// sums the bias too unless it runs alone), then the bias alone over all filters where needed.
+    /// The kernel- and bias-gradient programs of a plan into its sums: the route's kernel program on the convolution's
+    /// sizes <paramref name="p"/> and output gradient <paramref name="dzOperand"/> (the direct one sums the bias too unless
+    /// it runs alone), then the bias alone over all filters of the <paramref name="whole"/> output gradient where needed.
     /// </summary>
     private static void LaunchWeightGradients<TMem>(
-        Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in Plan plan, ArrayView<float> input, ArrayView<float> dz, ArrayView<float> dzOperand, ArrayView<float> kernelSums, ArrayView<float> biasSums)
+        Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in Conv2DTransposeParams whole, in Plan plan, ArrayView<float> input, ArrayView<float> dz, ArrayView<float> dzOperand, ArrayView<float> kernelSums, ArrayView<float> biasSums)
         where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
     {
         var route = plan.Route;
@@ -283,7 +291,7 @@ internal sealed class BackwardPass : IDisposable
         {
             // The bias sums run over all filters at once, on the float32 gradient; the kernel's operands are not read.
             launcher.Launch(stream, new WeightGradientProgram<TMem>(
-                p, ChunkPlan.None, plan.BiasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
+                whole, ChunkPlan.None, plan.BiasChunks, TMem.Bind(input), TMem.Bind(dz), TMem.Bind(kernelSums), TMem.Bind(biasSums)));
         }
     }
 

@@ -94,12 +94,21 @@ internal sealed class ForwardPass : IDisposable
     /// <summary>
     /// Launches the forward program of <paramref name="route"/>: the direct one (or its depthwise form) once for all
     /// groups (the group is an index of its grid), the tiled one once per group, on views offset to the group's
-    /// channels, filters and weight layout. The epilogue calls it with its activation.
+    /// channels, filters and weight layout. <paramref name="p"/> are the convolution's sizes (the interior, where
+    /// padding adds rows before the full result, whose border then gets its bias here). The epilogue calls it with
+    /// its activation.
     /// </summary>
-    internal static void LaunchProgram<TAct, TMem>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors t, TAct function, ForwardFlags flags, ProgramRoute route)
+    internal static void LaunchProgram<TAct, TMem>(Launcher launcher, AcceleratorStream stream, in Conv2DTransposeParams p, in ForwardTensors whole, TAct function, ForwardFlags flags, ProgramRoute route)
         where TAct : unmanaged, IActivationFunction
         where TMem : struct, ITensorMemory, ITensorMemoryBinder<TMem>
     {
+        if (p.HasLeadingBorder)
+        {
+            launcher.Launch(stream, new OutputBorderProgram<TAct, TMem>(
+                p, TMem.Bind(whole.Bias), TMem.Bind(whole.Output), TMem.Bind(whole.PreActivation), function, flags));
+        }
+
+        var t = whole.Interior(p.OutputOffset);
         switch (route.Family)
         {
             case ProgramFamily.Depthwise:
@@ -158,13 +167,13 @@ internal sealed class ForwardPass : IDisposable
             | (Options.UseBias ? ForwardFlags.AddBias : ForwardFlags.None);
         var tensors = new ForwardTensors(input, forwardLayout, weights.Bias.View, output, pre);
         var rows = LastAxisOf(geometry);
-        var sizes = p;
+        var sizes = p.HasLeadingBorder ? new Conv2DTransposeParams(geometry, interior: true) : p;
         var route = ProgramRoutes.Forward(
             RouteContext.Of(device, Options.Precision),
-            p,
+            sizes,
             () => finiteness.AllFinite<TMem>(weights, stream),
             candidate => epilogue.Forward<TMem>(launcher, stream, sizes, rows, tensors, flags, candidate));
-        epilogue.Forward<TMem>(launcher, stream, p, rows, tensors, flags, route);
+        epilogue.Forward<TMem>(launcher, stream, sizes, rows, tensors, flags, route);
         LastRoute = route;
     }
 }

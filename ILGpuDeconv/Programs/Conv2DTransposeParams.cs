@@ -1,3 +1,5 @@
+using System;
+
 namespace ILGpuDeconv.Programs;
 
 /// <summary>
@@ -29,6 +31,21 @@ internal readonly struct Conv2DTransposeParams
     public readonly int DilationW;
     public readonly int CropTop;
     public readonly int CropLeft;
+
+    /// <summary>The output rows before the full result's first (a negative crop at the top), which only the bias reaches.</summary>
+    public readonly int LeadingRows;
+
+    /// <summary>The output columns before the full result's first (a negative crop at the left).</summary>
+    public readonly int LeadingColumns;
+
+    /// <summary>Where the interior's first element lies in the whole output tensor (0 unless made with <c>interior</c>).</summary>
+    public readonly long OutputOffset;
+
+    /// <summary>The whole output's height (<see cref="OutHeight"/> is the interior's when made with <c>interior</c>).</summary>
+    public readonly int WholeOutHeight;
+
+    /// <summary>The whole output's width.</summary>
+    public readonly int WholeOutWidth;
 
     /// <summary>The groups; the other sizes are per group.</summary>
     public readonly int Groups;
@@ -87,7 +104,12 @@ internal readonly struct Conv2DTransposeParams
     private readonly int inverseH;
     private readonly int inverseW;
 
-    public Conv2DTransposeParams(Conv2DTransposeGeometry g)
+    /// <summary>The sizes of a call. With <paramref name="interior"/>, those of its convolution programs where padding adds
+    /// rows or columns before the full result (a negative crop, <see cref="Conv2DTransposeOptions.Pads"/>): the output
+    /// from the first row and column that a product reaches, which <see cref="OutputOffset"/> locates in the whole
+    /// output tensor (whose strides stay the same); the leading rows and columns hold only the bias
+    /// (<see cref="OutputBorderProgram{TAct, TMem}"/>).</summary>
+    public Conv2DTransposeParams(Conv2DTransposeGeometry g, bool interior = false)
     {
         Batch = g.Batch;
         InHeight = g.InputHeight;
@@ -129,6 +151,20 @@ internal readonly struct Conv2DTransposeParams
             YH = OutWidth;
             YC = OutHeight * OutWidth;
             YN = allFilters * YC;
+        }
+
+        // Strides are the whole output's; only then the interior's sizes and crop.
+        WholeOutHeight = OutHeight;
+        WholeOutWidth = OutWidth;
+        LeadingRows = g.CropBegin.Height < 0 ? -g.CropBegin.Height : 0;
+        LeadingColumns = g.CropBegin.Width < 0 ? -g.CropBegin.Width : 0;
+        if (interior)
+        {
+            OutHeight -= Math.Min(LeadingRows, OutHeight);
+            OutWidth -= Math.Min(LeadingColumns, OutWidth);
+            CropTop += LeadingRows;
+            CropLeft += LeadingColumns;
+            OutputOffset = ((long)LeadingRows * YH) + ((long)LeadingColumns * YW);
         }
 
         InputGroupStep = InChannels * XC;
@@ -193,6 +229,9 @@ internal readonly struct Conv2DTransposeParams
 
     /// <summary>Where group <paramref name="group"/>'s channels start in x and dx.</summary>
     public long InputGroupOffset(int group) => (long)group * InputGroupStep;
+
+    /// <summary>Gets whether padding adds output rows or columns before the full result, which only the bias reaches.</summary>
+    public bool HasLeadingBorder => LeadingRows > 0 || LeadingColumns > 0;
 
     /// <summary>Where group <paramref name="group"/>'s filters start in y, dy and the pre-activation.</summary>
     public long OutputGroupOffset(int group) => (long)group * OutputGroupStep;
