@@ -71,7 +71,7 @@ public sealed class ConformanceCase
     public string Describe() => string.Create(
         CultureInfo.InvariantCulture,
         $"{Path.GetFileName(File)}#{Id} ({Source}): input {InputShape}, filters={Options.Filters}, kernel_size={Options.KernelSize}, " +
-        $"strides={Options.Strides}, padding={(Options.ExplicitPadding is { } p ? p.ToString() : Options.Padding.ToKerasName())}, {Options.DataFormat.ToKerasName()}, " +
+        $"strides={Options.Strides}, padding={(Options.Pads is { } pads ? $"pads ({pads})" : Options.ExplicitPadding is { } p ? p.ToString() : Options.Padding.ToKerasName())}, {Options.DataFormat.ToKerasName()}, " +
         $"dilation={Options.DilationRate}, output_padding={Options.OutputPadding?.ToString() ?? "None"}, " +
         $"use_bias={Options.UseBias}, activation={ActivationName}");
 
@@ -143,6 +143,17 @@ public sealed class ConformanceCase
         }
     }
 
+    /// <summary>config.pads: <c>[top, bottom, left, right]</c>, padding per edge (ONNX's pads, tf.nn's explicit padding).</summary>
+    private static Pads2D Pads(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != 4)
+        {
+            throw new ArgumentException("field 'pads' must be [top, bottom, left, right]");
+        }
+
+        return new Pads2D(e[0].GetInt32(), e[1].GetInt32(), e[2].GetInt32(), e[3].GetInt32());
+    }
+
     private static ConformanceCase ParseFields(JsonElement e, string path, int index)
     {
         var config = e.GetProperty("config");
@@ -164,6 +175,7 @@ public sealed class ConformanceCase
             Activation = Activation.FromName(activation),
             DilationRate = Optional(config, "dilation_rate") is { } d ? Pair(d) : 1,
             OutputPadding = Optional(config, "output_padding") is { } op ? Pair(op) : null,
+            Pads = Optional(config, "pads") is { } pads ? Pads(pads) : null,
         };
         return new ConformanceCase
         {

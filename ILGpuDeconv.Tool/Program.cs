@@ -12,7 +12,7 @@ internal static class Program
         ilgpudeconv COMMAND [options]
 
           info           every accelerator ILGPU finds and which one 'auto' picks
-          inspect FILE   the tensors a weight file holds (.npz .npy .safetensors .pt .pth .h5 .keras, TF.js model.json)
+          inspect FILE   the tensors a weight file holds (.npz .npy .safetensors .pt .pth .h5 .keras .onnx, TF.js model.json)
           verify --cases FILE [--accelerator auto|cpu|opencl|cuda] [--algorithm auto|direct|tiled|tuned] [--forward-only] [--details]
                  [--weights FILE [--layout keras|pytorch]]
                          run a conformance case file (docs/CONFORMANCE-FORMAT.md) through the layer; exit 0 only when every case passes

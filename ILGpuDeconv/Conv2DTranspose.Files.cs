@@ -1,4 +1,6 @@
 using System;
+using System.IO;
+using System.Linq;
 
 namespace ILGpuDeconv;
 
@@ -29,7 +31,7 @@ public sealed partial class Conv2DTranspose
     /// <c>deconv.weight</c> — else <c>arr_0</c>; the bias is <c>bias</c>, the one name ending in <c>bias</c>, else
     /// <c>arr_1</c> (<c>numpy.savez</c>'s names for <c>get_weights()</c>'s order).
     /// </summary>
-    /// <param name="path">An <c>.npz</c>, <c>.safetensors</c>, <c>.pt</c>, <c>.pth</c>, Keras <c>.weights.h5</c>/<c>.keras</c>/legacy <c>.h5</c> or <c>.npy</c> file, or a TF.js layers model's <c>model.json</c> (its weights <c>LAYER/kernel</c> and <c>LAYER/bias</c> for this layer's name).</param>
+    /// <param name="path">An <c>.npz</c>, <c>.safetensors</c>, <c>.pt</c>, <c>.pth</c>, Keras <c>.weights.h5</c>/<c>.keras</c>/legacy <c>.h5</c> or <c>.npy</c> file, a TF.js layers model's <c>model.json</c> (its weights <c>LAYER/kernel</c> and <c>LAYER/bias</c> for this layer's name), or an ONNX model (the W and B initializers of its ConvTranspose node named as this layer, or of its only one; ONNX's layout whatever <paramref name="layout"/> says).</param>
     /// <param name="layout">The kernel's layout in the file: Keras <c>[kh, kw, filters, in_channels]</c> or PyTorch <c>[in_channels, filters, kh, kw]</c>.</param>
     /// <exception cref="System.IO.InvalidDataException">The file is malformed, or an array is missing or has the wrong shape (the message gives both shapes).</exception>
     public void LoadWeights(string path, WeightLayout layout = WeightLayout.Keras)
@@ -38,6 +40,59 @@ public sealed partial class Conv2DTranspose
         lock (registration.SyncRoot)
         {
             LayerWeightFiles.Load(this, path, layout);
+        }
+    }
+
+    /// <summary>
+    /// Saves the layer as an ONNX model for inputs of <paramref name="inputShape"/> (any batch): a <c>ConvTranspose</c>
+    /// node with explicit <c>pads</c> and the kernel and bias as initializers, then the activation as ONNX operators
+    /// (softmax along Keras's last axis), with <c>Transpose</c> nodes around them for channels_last. ONNX Runtime runs it
+    /// with this layer's outputs. Opset 20.
+    /// </summary>
+    /// <param name="path">The <c>.onnx</c> file to write.</param>
+    /// <param name="inputShape">The input shape in the layer's data format (Keras's <c>same</c> padding depends on its sizes).</param>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    /// <exception cref="NotSupportedException">ONNX cannot express the layer: negative padding at the start, an extension past the full result beyond output_padding's range, or a custom activation.</exception>
+    public void SaveOnnx(string path, TensorShape inputShape)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(inputShape);
+        lock (registration.SyncRoot)
+        {
+            ThrowIfDisposed();
+            using var buffer = new MemoryStream(); // nothing is written unless the whole model could be made
+            OnnxModelWriter.Write(this, inputShape, buffer);
+            File.WriteAllBytes(path, buffer.ToArray());
+        }
+    }
+
+    /// <summary>
+    /// Creates a layer from an ONNX model's <c>ConvTranspose</c> node (the one named <paramref name="nodeName"/>, or the
+    /// model's only one) for inputs of <paramref name="onnxInputShape"/>: its options (<see cref="OnnxConvTranspose.ToOptions"/>)
+    /// and its weights from the model's initializers. A 1-D node becomes a layer of height 1: give its inputs
+    /// <see cref="OnnxConvTranspose.LayerInputShape"/>.
+    /// </summary>
+    /// <param name="device">The device.</param>
+    /// <param name="path">The <c>.onnx</c> file.</param>
+    /// <param name="onnxInputShape">The node's input shape X (<c>[N, C, H, W]</c>, or <c>[N, C, L]</c>).</param>
+    /// <param name="nodeName">The node, or null for the model's only ConvTranspose node.</param>
+    /// <returns>The layer (dispose it).</returns>
+    /// <exception cref="InvalidDataException">The model is malformed, has no such node, or its weights are not initializers.</exception>
+    /// <exception cref="NotSupportedException">The node is 3-D.</exception>
+    public static Conv2DTranspose FromOnnx(DeconvDevice device, string path, TensorShape onnxInputShape, string? nodeName = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var node = LayerWeightFiles.OnnxNode(path, nodeName);
+        var layer = new Conv2DTranspose(device, node.ToOptions(onnxInputShape));
+        try
+        {
+            layer.LoadWeights(path);
+            return layer;
+        }
+        catch
+        {
+            layer.Dispose();
+            throw;
         }
     }
 }

@@ -1,14 +1,14 @@
 #if CPU_PEERS
-using System;
 using System.Collections.Generic;
-using System.IO;
-using System.Text;
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using ILGpuDeconv.IO.Onnx;
 
 namespace ILGpuDeconv.Bench.Peers;
 
 /// <summary>
-/// Writes a one-node ONNX model (ModelProto, protobuf wire format) in memory: no ONNX package needed.
-/// Field numbers are those of onnx.proto.
+/// A one-node ONNX model for ONNX Runtime, built with Google.Protobuf and the library's ONNX schema
+/// (<c>ILGpuDeconv/IO/Onnx/onnx.proto</c>, compiled into this project too).
 /// </summary>
 internal static class OnnxModel
 {
@@ -16,99 +16,54 @@ internal static class OnnxModel
     public static byte[] SingleNode(
         string opType, long[] inputShape, long[] outputShape, float[] weights, long[] weightShape, float[]? bias, IReadOnlyList<(string Name, long[] Values)> attributes)
     {
-        var node = new Proto();
-        node.String(1, "X").String(1, "W");
+        var node = new NodeProto { OpType = opType, Name = opType };
+        node.Input.Add("X");
+        node.Input.Add("W");
         if (bias is not null)
         {
-            node.String(1, "B");
+            node.Input.Add("B");
         }
 
-        node.String(2, "Y").String(4, opType);
+        node.Output.Add("Y");
         foreach (var (name, values) in attributes)
         {
-            var attribute = new Proto().String(1, name).Varint(20, 7); // type INTS
-            foreach (long v in values)
-            {
-                attribute.Varint(8, v);
-            }
-
-            node.Message(5, attribute);
+            var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+            attribute.Ints.AddRange(values);
+            node.Attribute.Add(attribute);
         }
 
-        var graph = new Proto().Message(1, node).String(2, "deconv").Message(5, Initializer("W", weights, weightShape));
+        var graph = new GraphProto { Name = "deconv" };
+        graph.Node.Add(node);
+        graph.Initializer.Add(Initializer("W", weights, weightShape));
         if (bias is not null)
         {
-            graph.Message(5, Initializer("B", bias, [bias.Length]));
+            graph.Initializer.Add(Initializer("B", bias, [bias.Length]));
         }
 
-        graph.Message(11, ValueInfo("X", inputShape)).Message(12, ValueInfo("Y", outputShape));
-        var opset = new Proto().String(1, string.Empty).Varint(2, 17);
-        return new Proto().Varint(1, 8).String(2, "ILGpuDeconv.Bench").Message(7, graph).Message(8, opset).ToArray();
+        graph.Input.Add(ValueInfo("X", inputShape));
+        graph.Output.Add(ValueInfo("Y", outputShape));
+        var model = new ModelProto { IrVersion = 8, ProducerName = "ILGpuDeconv.Bench", Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
+        return model.ToByteArray();
     }
 
-    private static Proto Initializer(string name, float[] values, long[] shape)
+    private static TensorProto Initializer(string name, float[] values, long[] shape)
     {
-        var bytes = new byte[values.Length * sizeof(float)];
-        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length); // raw_data is little-endian, as is this machine
-        var tensor = new Proto();
+        // raw_data is little-endian, as is this machine.
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(new System.ReadOnlySpan<float>(values))) };
+        tensor.Dims.AddRange(shape);
+        return tensor;
+    }
+
+    private static ValueInfoProto ValueInfo(string name, long[] shape)
+    {
+        var dims = new TensorShapeProto();
         foreach (long d in shape)
         {
-            tensor.Varint(1, d);
+            dims.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
         }
 
-        return tensor.Varint(2, 1).String(8, name).Bytes(9, bytes); // data_type FLOAT
-    }
-
-    private static Proto ValueInfo(string name, long[] shape)
-    {
-        var dims = new Proto();
-        foreach (long d in shape)
-        {
-            dims.Message(1, new Proto().Varint(1, d));
-        }
-
-        var tensorType = new Proto().Varint(1, 1).Message(2, dims);
-        return new Proto().String(1, name).Message(2, new Proto().Message(1, tensorType));
-    }
-
-    /// <summary>A protobuf message being written: varints and length-delimited fields.</summary>
-    private sealed class Proto
-    {
-        private readonly MemoryStream stream = new();
-
-        public Proto Varint(int field, long value)
-        {
-            Tag(field, 0);
-            Raw((ulong)value);
-            return this;
-        }
-
-        public Proto String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
-
-        public Proto Message(int field, Proto message) => Bytes(field, message.ToArray());
-
-        public Proto Bytes(int field, byte[] value)
-        {
-            Tag(field, 2);
-            Raw((ulong)value.Length);
-            stream.Write(value);
-            return this;
-        }
-
-        public byte[] ToArray() => stream.ToArray();
-
-        private void Tag(int field, int wireType) => Raw((ulong)((field << 3) | wireType));
-
-        private void Raw(ulong value)
-        {
-            while (value >= 0x80)
-            {
-                stream.WriteByte((byte)(value | 0x80));
-                value >>= 7;
-            }
-
-            stream.WriteByte((byte)value);
-        }
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = dims } } };
     }
 }
 #endif

@@ -81,6 +81,7 @@ public sealed class GoldenCaseTests
         ["forward_basic.json"] = 32,
         ["long_reductions.json"] = 2,
         ["nonfinite.json"] = 7,
+        ["pads.json"] = 10,
         ["pytorch_semantics.json"] = 17,
         ["strides_kernels.json"] = 48,
     };

@@ -20,13 +20,13 @@ public sealed partial class ReadmeWeightFilesExampleTests
         Directory.CreateDirectory(folder);
         try
         {
-            var (keras, torch, tfjs) = Example(TestAccelerators.Any(), Path.Combine(Files, "keras3.keras"), Path.Combine(Files, "torch_state_dict.pt"), Path.Combine(Files, "tfjs_model", "model.json"), folder);
+            var (keras, torch, tfjs) = Example(TestAccelerators.Any(), Path.Combine(Files, "keras3.keras"), Path.Combine(Files, "torch_state_dict.pt"), Path.Combine(Files, "tfjs_model", "model.json"), Path.Combine(Files, "torch_convtranspose.onnx"), folder);
             Assert.Multiple(() =>
             {
                 Assert.That(keras, Has.Length.EqualTo(3 * 2 * 4 * 3));
                 Assert.That(torch, Has.Length.EqualTo(3 * 2 * 4 * 3));
                 Assert.That(tfjs, Has.Length.EqualTo(3 * 3 * 2 * 4));
-                Assert.That(File.Exists(Path.Combine(folder, "up1.weights.h5")) && File.Exists(Path.Combine(folder, "up.safetensors")));
+                Assert.That(File.Exists(Path.Combine(folder, "up1.weights.h5")) && File.Exists(Path.Combine(folder, "up.safetensors")) && File.Exists(Path.Combine(folder, "up1.onnx")));
                 Assert.That(WeightFiles.List(Path.Combine(folder, "up.safetensors")).Select(t => t.Name), Is.EqualTo(new[] { "weight", "bias" }));
             });
         }
@@ -49,7 +49,7 @@ public sealed partial class ReadmeWeightFilesExampleTests
         Assert.That(Normalize(block.Groups[1].Value), Is.EqualTo(Normalize(body)));
     }
 
-    private static (float[] Keras, float[] Torch, float[] Tfjs) Example(DeconvDevice device, string keras, string torchFile, string modelJson, string folder)
+    private static (float[] Keras, float[] Torch, float[] Tfjs) Example(DeconvDevice device, string keras, string torchFile, string modelJson, string onnxModel, string folder)
     {
         // README begin
         // Keras 3: a .keras file (or .weights.h5, or a legacy .h5); the layer built from the file's own config
@@ -67,6 +67,10 @@ public sealed partial class ReadmeWeightFilesExampleTests
         using var fromTfjs = new Conv2DTranspose(device, TensorFlowJsModelFormat.ReadConv2DTransposeLayers(modelJson)[1]);
         fromTfjs.Build(inputChannels: 4);
         fromTfjs.LoadWeights(modelJson);                                                   // up2/kernel (up2 has no bias)
+
+        // ONNX: a model exported by torch.onnx.export (or tf2onnx); the layer from its ConvTranspose node and initializers
+        using var fromOnnx = Conv2DTranspose.FromOnnx(device, onnxModel, new TensorShape(2, 3, 5, 4));  // X: [N, C, H, W]
+        fromKeras.SaveOnnx(Path.Combine(folder, "up1.onnx"), new TensorShape(1, 8, 8, 3)); // ONNX Runtime runs it
 
         // Back to Python: Keras's model.load_weights, safetensors.torch.load_file
         fromKeras.SaveWeights(Path.Combine(folder, "up1.weights.h5"));

@@ -1,10 +1,10 @@
-using System.IO;
 using System;
+using System.IO;
 using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Tool.Commands;
 
-/// <summary><c>inspect FILE</c>: the tensors a weight file holds (name, dtype, shape); exit 2 on a malformed file.</summary>
+/// <summary><c>inspect FILE</c>: the tensors a weight file holds (name, dtype, shape), and an ONNX model's ConvTranspose nodes; exit 2 on a malformed file.</summary>
 internal static class InspectCommand
 {
     public static int Run(Arguments args)
@@ -22,6 +22,16 @@ internal static class InspectCommand
             foreach (var tensor in tensors)
             {
                 Console.WriteLine($"  {tensor}");
+            }
+
+            if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            {
+                var nodes = OnnxFormat.ConvTransposeNodes(path);
+                Console.WriteLine($"{nodes.Count} ConvTranspose node(s):");
+                foreach (var node in nodes)
+                {
+                    Console.WriteLine($"  {node}");
+                }
             }
 
             return 0;

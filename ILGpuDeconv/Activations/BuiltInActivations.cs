@@ -35,6 +35,9 @@ internal readonly struct LeakyReluFunction(float negativeSlope) : IActivationFun
 {
     private readonly float negativeSlope = negativeSlope;
 
+    /// <summary>Gets the slope for negative inputs (host side: ONNX's LeakyRelu alpha).</summary>
+    public float NegativeSlope => negativeSlope;
+
     public float Apply(float x) => x > 0f ? x : negativeSlope * x;
 
     public float Derivative(float x, float y) => x > 0f ? 1f : negativeSlope;
@@ -44,6 +47,9 @@ internal readonly struct LeakyReluFunction(float negativeSlope) : IActivationFun
 internal readonly struct EluFunction(float alpha) : IActivationFunction
 {
     private readonly float alpha = alpha;
+
+    /// <summary>Gets the scale of the negative part (host side: ONNX's Elu alpha).</summary>
+    public float Alpha => alpha;
 
     public float Apply(float x) => x > 0f ? x : alpha * DeviceMath.Expm1(x);
 
@@ -110,6 +116,12 @@ internal readonly struct HardSigmoidFunction(float slope, float offset) : IActiv
 {
     private readonly float slope = slope;
     private readonly float offset = offset;
+
+    /// <summary>Gets the slope (host side: ONNX's HardSigmoid alpha).</summary>
+    public float Slope => slope;
+
+    /// <summary>Gets the offset (host side: ONNX's HardSigmoid beta).</summary>
+    public float Offset => offset;
 
     public float Apply(float x)
     {

@@ -61,6 +61,7 @@ internal static class LayerWeightFiles
         PyTorch,
         TensorFlowJs,
         Keras,
+        Onnx,
     }
 
     internal static WeightFileFormat FormatOf(string path) =>
@@ -68,6 +69,7 @@ internal static class LayerWeightFiles
         : path.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".pth", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.PyTorch
         : path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.TensorFlowJs
         : path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.Keras
+        : path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.Onnx
         : WeightFileFormat.Npz;
 
     /// <summary>Name, dtype and shape of every tensor of a file of named tensors, reading headers only.</summary>
@@ -77,6 +79,7 @@ internal static class LayerWeightFiles
         WeightFileFormat.PyTorch => PyTorchCheckpointFormat.List(file, path),
         WeightFileFormat.TensorFlowJs => TensorFlowJsModelFormat.List(path),
         WeightFileFormat.Keras => KerasWeightsFormat.List(path),
+        WeightFileFormat.Onnx => OnnxFormat.List(path),
         _ => NumPyFormat.ListNpz(file, path),
     };
 
@@ -89,6 +92,12 @@ internal static class LayerWeightFiles
     public static void Load(Conv2DTranspose layer, string path, WeightLayout layout)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (FormatOf(path) == WeightFileFormat.Onnx)
+        {
+            LoadOnnx(layer, path);
+            return;
+        }
+
         NumPyArray kernel;
         NumPyArray? bias = null;
         using (var file = File.OpenRead(path))
@@ -152,6 +161,45 @@ internal static class LayerWeightFiles
         }
 
         layer.SetWeights(keras.Values, bias?.Values ?? ReadOnlySpan<float>.Empty);
+    }
+
+    /// <summary>The ConvTranspose node named <paramref name="name"/>, or the model's only one.</summary>
+    internal static OnnxConvTranspose OnnxNode(string path, string? name)
+    {
+        var nodes = OnnxFormat.ConvTransposeNodes(path);
+        var chosen = name is not null ? nodes.FirstOrDefault(n => n.Name == name) : nodes.Count == 1 ? nodes[0] : null;
+        return chosen ?? throw new InvalidDataException(
+            $"{path} has {(nodes.Count == 0 ? "no ConvTranspose node" : $"{nodes.Count} ConvTranspose nodes ({string.Join(", ", nodes.Select(n => n.Name))})")}"
+            + (name is null ? (nodes.Count > 1 ? "; name one" : string.Empty) : $", none named '{name}'") + ".");
+    }
+
+    /// <summary>The W and B initializers of the layer's ConvTranspose node (named as the layer, or the only one), in ONNX's (PyTorch's) layout.</summary>
+    private static void LoadOnnx(Conv2DTranspose layer, string path)
+    {
+        var nodes = OnnxFormat.ConvTransposeNodes(path);
+        var node = nodes.FirstOrDefault(n => n.Name == layer.Name) ?? OnnxNode(path, null);
+        var initializers = OnnxFormat.List(path).ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal);
+        if (!initializers.TryGetValue(node.Weight, out var w))
+        {
+            throw new InvalidDataException($"{path}: the weights W ('{node.Weight}') of ConvTranspose node '{node.Name}' are a graph input, not an initializer: the model holds no values for them.");
+        }
+
+        // A 1-D node's W [C, F/g, k] is a layer of height 1's [C, F/g, 1, k].
+        int[] shape = w.Length == 3 ? [w[0], w[1], 1, w[2]] : w;
+        long count = CheckKernelShape(layer, shape, WeightLayout.PyTorch, $"{path}: W '{node.Weight}' of node '{node.Name}'");
+        if (layer.Options.UseBias != (node.Bias is not null))
+        {
+            throw new InvalidDataException($"{path}: ConvTranspose node '{node.Name}' {(node.Bias is null ? "has no bias B" : $"has a bias B ('{node.Bias}')")}, and layer '{layer.Name}' has use_bias={layer.Options.UseBias}.");
+        }
+
+        if (node.Bias is not null && (!initializers.TryGetValue(node.Bias, out var b) || b.Length != 1 || b[0] != layer.Options.Filters))
+        {
+            throw new InvalidDataException($"{path}: the bias B ('{node.Bias}') of node '{node.Name}' is not an initializer of shape [{layer.Options.Filters}].");
+        }
+
+        var arrays = OnnxFormat.Read(path, n => n == node.Weight || n == node.Bias, Math.Max(count, layer.Options.Filters));
+        var keras = ToKeras(new NumPyArray(arrays[node.Weight].Values, new TensorShape(shape)), WeightLayout.PyTorch);
+        layer.SetWeights(keras.Values, node.Bias is null ? ReadOnlySpan<float>.Empty : arrays[node.Bias].Values);
     }
 
     /// <summary>

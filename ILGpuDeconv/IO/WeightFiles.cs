@@ -10,8 +10,8 @@ public static class WeightFiles
 {
     /// <summary>
     /// Lists the tensors of a weight file by its extension: <c>.npz</c>, <c>.npy</c>, <c>.safetensors</c>, or
-    /// <c>.pt</c>/<c>.pth</c> (a PyTorch state_dict), a TF.js layers model's <c>model.json</c>, or Keras's <c>.weights.h5</c>,
-    /// <c>.keras</c> and legacy <c>.h5</c>; reads headers only.
+    /// <c>.pt</c>/<c>.pth</c> (a PyTorch state_dict), a TF.js layers model's <c>model.json</c>, Keras's <c>.weights.h5</c>,
+    /// <c>.keras</c> and legacy <c>.h5</c>, or an ONNX model's initializers (<c>.onnx</c>); reads headers only.
     /// </summary>
     /// <param name="path">The file.</param>
     /// <returns>Name (for <c>.npy</c>, the file's name), dtype and shape of each tensor, in the file's order.</returns>
