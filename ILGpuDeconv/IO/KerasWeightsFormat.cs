@@ -9,7 +9,8 @@ using PureHDF;
 namespace ILGpuDeconv;
 
 /// <summary>
-/// Keras's HDF5 weight files, read and written in managed code (PureHDF): Keras 3's <c>.weights.h5</c>
+/// Keras's HDF5 weight files, read by the project's own bounded HDF5 reader (<see cref="Hdf5File"/>) and written with
+/// PureHDF: Keras 3's <c>.weights.h5</c>
 /// (<c>layers/CLASS_NAME[_N]/vars/I</c>, a layer's variables in order: 0 the kernel, 1 the bias), the
 /// <c>.keras</c> zip that holds one beside its <c>config.json</c>, and the legacy Keras 2 / TF 2 <c>.h5</c>
 /// (<c>model_weights/LAYER/LAYER/kernel:0</c>). Tensors are named <c>LAYER/kernel</c> and <c>LAYER/bias</c>
@@ -29,8 +30,11 @@ public static class KerasWeightsFormat
     /// <exception cref="InvalidDataException">The file is not such a file; the message names it.</exception>
     public static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(string path)
     {
-        using var file = KerasFile.Open(path);
-        return [.. file.Entries.Select(e => (e.Name, e.Dtype, e.Shape))];
+        return ReaderGuard.Run<IReadOnlyList<(string Name, string Dtype, int[] Shape)>>(path, () =>
+        {
+            using var file = KerasFile.Open(path);
+            return [.. file.Entries.Select(e => (e.Name, e.Dtype, e.Shape))];
+        });
     }
 
     /// <summary>Reads tensors as float (only those <paramref name="include"/> accepts; null reads all), each within <paramref name="maxElements"/>.</summary>
@@ -41,28 +45,30 @@ public static class KerasWeightsFormat
     /// <exception cref="InvalidDataException">The file is malformed, or a tensor too large.</exception>
     public static IReadOnlyDictionary<string, NumPyArray> Read(string path, Func<string, bool>? include = null, long maxElements = NumPyFormat.DefaultMaxElements)
     {
-        using var file = KerasFile.Open(path);
-        var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
-        foreach (var e in file.Entries.Where(e => include is null || include(e.Name)))
+        return ReaderGuard.Run<IReadOnlyDictionary<string, NumPyArray>>(path, () =>
         {
-            long elements = e.Shape.Aggregate(1L, (a, d) => a * d);
-            if (elements > maxElements)
+            using var file = KerasFile.Open(path);
+            var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
+            foreach (var e in file.Entries.Where(e => include is null || include(e.Name)))
             {
-                throw new InvalidDataException($"{path}: dataset '{e.Path}' has {elements} elements, more than the {maxElements} allowed.");
+                long elements = e.Shape.Aggregate(1L, (a, d) => a * d);
+                if (elements > maxElements)
+                {
+                    throw new InvalidDataException($"{path}: dataset '{e.Path}' has {elements} elements, more than the {maxElements} allowed.");
+                }
+
+                try
+                {
+                    result[e.Name] = new NumPyArray(e.Dataset.ReadFloats(), new TensorShape(e.Shape));
+                }
+                catch (IOException ex)
+                {
+                    throw new InvalidDataException($"{path}: dataset '{e.Path}' could not be read: {ex.Message}", ex);
+                }
             }
 
-            try
-            {
-                float[] values = e.Dtype == "float64" ? Array.ConvertAll(e.Dataset.Read<double[]>(), v => (float)v) : e.Dataset.Read<float[]>();
-                result[e.Name] = new NumPyArray(values, new TensorShape(e.Shape));
-            }
-            catch (Exception ex) when (ex is not InvalidDataException)
-            {
-                throw new InvalidDataException($"{path}: dataset '{e.Path}' could not be read: {ex.Message}", ex);
-            }
-        }
-
-        return result;
+            return result;
+        });
     }
 
     /// <summary>The Conv2DTranspose layers of a <c>.keras</c> file's <c>config.json</c>, as options carrying their names, in the model's order.</summary>
@@ -71,9 +77,12 @@ public static class KerasWeightsFormat
     /// <exception cref="InvalidDataException">The archive or its config is malformed, or a config has a value the layer does not take.</exception>
     public static IReadOnlyList<Conv2DTransposeOptions> ReadConv2DTransposeLayers(string path)
     {
-        using var zip = OpenArchive(path);
-        using var config = Config(zip, path);
-        return [.. Conv2DTransposeConfigs(config.RootElement, path).Select(c => KerasLayerConfig.ToOptions(c, path))];
+        return ReaderGuard.Run<IReadOnlyList<Conv2DTransposeOptions>>(path, () =>
+        {
+            using var zip = OpenArchive(path);
+            using var config = Config(zip, path);
+            return [.. Conv2DTransposeConfigs(config.RootElement, path).Select(c => KerasLayerConfig.ToOptions(c, path))];
+        });
     }
 
     /// <summary>
@@ -102,7 +111,7 @@ public static class KerasWeightsFormat
         file.Write(path);
     }
 
-    private sealed record Entry(string Name, string Path, string Dtype, int[] Shape, IH5Dataset Dataset);
+    private sealed record Entry(string Name, string Path, string Dtype, int[] Shape, Hdf5Dataset Dataset);
 
     private static ZipArchive OpenArchive(string path)
     {
@@ -153,22 +162,21 @@ public static class KerasWeightsFormat
     private sealed class KerasFile : IDisposable
     {
         private readonly Stream stream;
-        private readonly PureHDF.VOL.Native.NativeFile h5;
+        private readonly Hdf5File h5;
 
         private KerasFile(Stream stream, string path, IReadOnlyList<string>? convNames)
         {
             this.stream = stream;
             try
             {
-                h5 = H5File.Open(stream, leaveOpen: true);
+                h5 = Hdf5File.Open(stream, path, leaveOpen: true);
+                Entries = Collect(path, convNames);
             }
-            catch (Exception ex)
+            catch
             {
                 stream.Dispose();
-                throw new InvalidDataException($"{path} is not an HDF5 file: {ex.Message}", ex);
+                throw;
             }
-
-            Entries = Collect(path, convNames);
         }
 
         public IReadOnlyList<Entry> Entries { get; }
@@ -212,29 +220,39 @@ public static class KerasWeightsFormat
         private List<Entry> Collect(string path, IReadOnlyList<string>? convNames)
         {
             var entries = new List<Entry>();
-            if (h5.LinkExists("layers"))
+            var root = h5.Root;
+            if (root.Child("layers") is Hdf5Group layers)
             {
                 // Keras 3: layers/<class>[_N]/vars/<i>; a Conv2DTranspose group's N-th instance is the N-th such layer of config.json.
-                foreach (var layer in h5.Group("layers").Children().OfType<IH5Group>())
+                foreach (var (layerName, node) in layers.Children())
                 {
-                    if (!layer.LinkExists("vars"))
+                    if (node is not Hdf5Group layer || layer.Child("vars") is not Hdf5Group vars)
                     {
                         continue;
                     }
 
-                    string name = LayerName(layer.Name, convNames);
-                    foreach (var variable in layer.Group("vars").Children().OfType<IH5Dataset>().OrderBy(d => int.TryParse(d.Name, out int i) ? i : int.MaxValue))
+                    string name = LayerName(layerName, convNames);
+                    var variables = vars.Children().Where(c => c.Node is Hdf5Dataset).OrderBy(c => int.TryParse(c.Name, out int i) ? i : int.MaxValue);
+                    foreach (var (variable, dataset) in variables)
                     {
-                        string role = variable.Name switch { "0" => "kernel", "1" => "bias", _ => $"vars/{variable.Name}" };
-                        Add(entries, $"{name}/{role}", $"layers/{layer.Name}/vars/{variable.Name}", variable, path);
+                        string role = variable switch { "0" => "kernel", "1" => "bias", _ => $"vars/{variable}" };
+                        Add(entries, $"{name}/{role}", $"layers/{layerName}/vars/{variable}", (Hdf5Dataset)dataset, path);
                     }
                 }
             }
             else
             {
                 // Legacy: every dataset by its path (under model_weights when the file is a whole saved model).
-                var root = h5.LinkExists("model_weights") ? h5.Group("model_weights") : (IH5Group)h5;
-                Walk(root, string.Empty, 0, entries, path);
+                Walk(root.Child("model_weights") as Hdf5Group ?? root, string.Empty, 0, entries, path);
+            }
+
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var entry in entries)
+            {
+                if (!names.Add(entry.Name))
+                {
+                    throw new InvalidDataException($"{path}: two datasets are named '{entry.Name}'.");
+                }
             }
 
             return entries;
@@ -252,42 +270,36 @@ public static class KerasWeightsFormat
             return index >= 0 && index < convNames.Count ? convNames[index] : group;
         }
 
-        private static void Walk(IH5Group group, string prefix, int depth, List<Entry> entries, string path)
+        private static void Walk(Hdf5Group group, string prefix, int depth, List<Entry> entries, string path)
         {
             if (depth > MaxDepth)
             {
                 throw new InvalidDataException($"{path}: groups nest deeper than {MaxDepth} at '{prefix}'.");
             }
 
-            foreach (var child in group.Children())
+            foreach (var (childName, child) in group.Children())
             {
-                string name = prefix.Length == 0 ? child.Name : $"{prefix}/{child.Name}";
-                if (child is IH5Group inner)
+                string name = prefix.Length == 0 ? childName : $"{prefix}/{childName}";
+                if (child is Hdf5Group inner)
                 {
                     Walk(inner, name, depth + 1, entries, path);
                 }
-                else if (child is IH5Dataset dataset)
+                else if (child is Hdf5Dataset dataset)
                 {
                     Add(entries, name, name, dataset, path);
                 }
             }
         }
 
-        private static void Add(List<Entry> entries, string name, string datasetPath, IH5Dataset dataset, string path)
+        private static void Add(List<Entry> entries, string name, string datasetPath, Hdf5Dataset dataset, string path)
         {
-            if (dataset.Type.Class != H5DataTypeClass.FloatingPoint || dataset.Type.Size is not (4 or 8))
+            if (dataset.FloatSize == 0)
             {
                 return; // not a float tensor (optimizer iteration counts and the like)
             }
 
-            var dims = dataset.Space.Dimensions;
-            var shape = dims.Select(d => d <= int.MaxValue ? (int)d : throw new InvalidDataException($"{path}: dataset '{datasetPath}' has dimension {d}.")).ToArray();
-            if (entries.Any(e => e.Name == name))
-            {
-                throw new InvalidDataException($"{path}: two datasets are named '{name}'.");
-            }
-
-            entries.Add(new Entry(name, datasetPath, dataset.Type.Size == 8 ? "float64" : "float32", shape, dataset));
+            var shape = dataset.Dimensions.Select(d => d <= int.MaxValue ? (int)d : throw new InvalidDataException($"{path}: dataset '{datasetPath}' has dimension {d}.")).ToArray();
+            entries.Add(new Entry(name, datasetPath, dataset.FloatSize == 8 ? "float64" : "float32", shape, dataset));
         }
     }
 }

@@ -92,6 +92,15 @@ internal static class LayerWeightFiles
     public static void Load(Conv2DTranspose layer, string path, WeightLayout layout)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ReaderGuard.Run(path, () =>
+        {
+            LoadUnguarded(layer, path, layout);
+            return true;
+        });
+    }
+
+    private static void LoadUnguarded(Conv2DTranspose layer, string path, WeightLayout layout)
+    {
         if (FormatOf(path) == WeightFileFormat.Onnx)
         {
             LoadOnnx(layer, path);

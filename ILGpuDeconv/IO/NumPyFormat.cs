@@ -73,15 +73,18 @@ public static partial class NumPyFormat
     /// <exception cref="InvalidDataException">The data is not a float <c>.npy</c> array in C order, is truncated, or is larger than allowed; the message names <paramref name="source"/> and the field.</exception>
     public static NumPyArray ReadNpy(Stream stream, string source = "the .npy data", long maxElements = DefaultMaxElements)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var header = ReadHeader(stream, source);
-        if (header.Count > maxElements)
+        return ReaderGuard.Run<NumPyArray>(source, () =>
         {
-            throw new InvalidDataException(
-                $"{source}: field 'shape' ({string.Join(", ", header.Shape)}) holds {header.Count} elements, more than the {maxElements} this load allows.");
-        }
+            ArgumentNullException.ThrowIfNull(stream);
+            var header = ReadHeader(stream, source);
+            if (header.Count > maxElements)
+            {
+                throw new InvalidDataException(
+                    $"{source}: field 'shape' ({string.Join(", ", header.Shape)}) holds {header.Count} elements, more than the {maxElements} this load allows.");
+            }
 
-        return new NumPyArray(ReadValues(stream, header, source), new TensorShape(header.Shape));
+            return new NumPyArray(ReadValues(stream, header, source), new TensorShape(header.Shape));
+        });
     }
 
     /// <summary>Reads the header of a <c>.npy</c> array (its dtype and shape) and leaves the stream at the data.</summary>
@@ -91,9 +94,12 @@ public static partial class NumPyFormat
     /// <exception cref="InvalidDataException">The header is malformed, too long, or describes no float array in C order.</exception>
     public static (string Dtype, int[] Shape) ReadNpyHeader(Stream stream, string source = "the .npy data")
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var header = ReadHeader(stream, source);
-        return (header.Descr, header.Shape);
+        return ReaderGuard.Run<(string Dtype, int[] Shape)>(source, () =>
+        {
+            ArgumentNullException.ThrowIfNull(stream);
+            var header = ReadHeader(stream, source);
+            return (header.Descr, header.Shape);
+        });
     }
 
     private sealed record Header(string Descr, int[] Shape, long Count, int ItemSize, bool BigEndian);
@@ -223,19 +229,22 @@ public static partial class NumPyFormat
     public static IReadOnlyDictionary<string, NumPyArray> ReadNpz(
         Stream stream, string source = "the .npz data", Func<string, bool>? include = null, long maxElements = DefaultMaxElements)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var zip = OpenZip(stream, source);
-        var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
-        foreach (var (name, entry) in Entries(zip, source))
+        return ReaderGuard.Run<IReadOnlyDictionary<string, NumPyArray>>(source, () =>
         {
-            if (include is null || include(name))
+            ArgumentNullException.ThrowIfNull(stream);
+            using var zip = OpenZip(stream, source);
+            var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
+            foreach (var (name, entry) in Entries(zip, source))
             {
-                using var data = entry.Open();
-                result[name] = ReadNpy(data, $"{source}:{entry.FullName}", maxElements);
+                if (include is null || include(name))
+                {
+                    using var data = entry.Open();
+                    result[name] = ReadNpy(data, $"{source}:{entry.FullName}", maxElements);
+                }
             }
-        }
 
-        return result;
+            return result;
+        });
     }
 
     /// <summary>Lists the arrays of an <c>.npz</c> file with their dtypes and shapes, reading only their headers.</summary>
@@ -245,17 +254,20 @@ public static partial class NumPyFormat
     /// <exception cref="InvalidDataException">The data is not a zip of valid <c>.npy</c> headers, or two entries share a name.</exception>
     public static IReadOnlyList<(string Name, string Dtype, int[] Shape)> ListNpz(Stream stream, string source = "the .npz data")
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var zip = OpenZip(stream, source);
-        var result = new List<(string, string, int[])>();
-        foreach (var (name, entry) in Entries(zip, source))
+        return ReaderGuard.Run<IReadOnlyList<(string Name, string Dtype, int[] Shape)>>(source, () =>
         {
-            using var data = entry.Open();
-            var (dtype, shape) = ReadNpyHeader(data, $"{source}:{entry.FullName}");
-            result.Add((name, dtype, shape));
-        }
+            ArgumentNullException.ThrowIfNull(stream);
+            using var zip = OpenZip(stream, source);
+            var result = new List<(string, string, int[])>();
+            foreach (var (name, entry) in Entries(zip, source))
+            {
+                using var data = entry.Open();
+                var (dtype, shape) = ReadNpyHeader(data, $"{source}:{entry.FullName}");
+                result.Add((name, dtype, shape));
+            }
 
-        return result;
+            return result;
+        });
     }
 
     private static ZipArchive OpenZip(Stream stream, string source)

@@ -25,7 +25,7 @@ public static class SafeTensorsFormat
     /// <returns>The tensors.</returns>
     /// <exception cref="InvalidDataException">The header is malformed; the message names the file, tensor and field.</exception>
     public static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(Stream stream, string source = "the safetensors data") =>
-        [.. ReadHeader(stream, source).Entries.Select(e => (e.Name, e.Dtype, e.Shape))];
+        ReaderGuard.Run<IReadOnlyList<(string Name, string Dtype, int[] Shape)>>(source, () => [.. ReadHeader(stream, source).Entries.Select(e => (e.Name, e.Dtype, e.Shape))]);
 
     /// <summary>Reads tensors as float (only those <paramref name="include"/> accepts; null reads all), each within <paramref name="maxElements"/>.</summary>
     /// <param name="stream">The data (seekable).</param>
@@ -37,27 +37,30 @@ public static class SafeTensorsFormat
     public static IReadOnlyDictionary<string, NumPyArray> Read(
         Stream stream, string source = "the safetensors data", Func<string, bool>? include = null, long maxElements = NumPyFormat.DefaultMaxElements)
     {
-        var header = ReadHeader(stream, source);
-        var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
-        foreach (var e in header.Entries.Where(e => include is null || include(e.Name)))
+        return ReaderGuard.Run<IReadOnlyDictionary<string, NumPyArray>>(source, () =>
         {
-            long elements = e.Shape.Aggregate(1L, (a, d) => a * d);
-            if (elements > maxElements)
+            var header = ReadHeader(stream, source);
+            var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
+            foreach (var e in header.Entries.Where(e => include is null || include(e.Name)))
             {
-                throw new InvalidDataException($"{source}: tensor '{e.Name}' has {elements} elements, more than the {maxElements} allowed.");
+                long elements = e.Shape.Aggregate(1L, (a, d) => a * d);
+                if (elements > maxElements)
+                {
+                    throw new InvalidDataException($"{source}: tensor '{e.Name}' has {elements} elements, more than the {maxElements} allowed.");
+                }
+
+                stream.Position = header.DataStart + e.Begin;
+                var bytes = new byte[e.End - e.Begin];
+                if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
+                {
+                    throw new InvalidDataException($"{source}: tensor '{e.Name}' is truncated: the file ends before byte {header.DataStart + e.End}.");
+                }
+
+                result[e.Name] = new NumPyArray(Decode(bytes, e.Dtype, (int)elements), new TensorShape(e.Shape));
             }
 
-            stream.Position = header.DataStart + e.Begin;
-            var bytes = new byte[e.End - e.Begin];
-            if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
-            {
-                throw new InvalidDataException($"{source}: tensor '{e.Name}' is truncated: the file ends before byte {header.DataStart + e.End}.");
-            }
-
-            result[e.Name] = new NumPyArray(Decode(bytes, e.Dtype, (int)elements), new TensorShape(e.Shape));
-        }
-
-        return result;
+            return result;
+        });
     }
 
     /// <summary>Writes float tensors as F32 safetensors, in the given order, with optional string metadata.</summary>

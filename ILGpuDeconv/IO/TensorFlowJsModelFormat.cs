@@ -23,7 +23,7 @@ public static class TensorFlowJsModelFormat
     /// <returns>The weights.</returns>
     /// <exception cref="InvalidDataException">The model.json is malformed; the message names the file and field.</exception>
     public static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(string modelJson) =>
-        [.. Manifest(modelJson).Select(w => (w.Name, w.Dtype, w.Shape))];
+        ReaderGuard.Run<IReadOnlyList<(string Name, string Dtype, int[] Shape)>>(modelJson, () => [.. Manifest(modelJson).Select(w => (w.Name, w.Dtype, w.Shape))]);
 
     /// <summary>Reads weights (only those <paramref name="include"/> accepts; null reads all), each within <paramref name="maxElements"/>.</summary>
     /// <param name="modelJson">The path of <c>model.json</c>.</param>
@@ -33,28 +33,31 @@ public static class TensorFlowJsModelFormat
     /// <exception cref="InvalidDataException">The model is malformed, a shard is missing or too short, or a weight too large.</exception>
     public static IReadOnlyDictionary<string, NumPyArray> Read(string modelJson, Func<string, bool>? include = null, long maxElements = NumPyFormat.DefaultMaxElements)
     {
-        var weights = Manifest(modelJson);
-        var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
-        foreach (var w in weights.Where(w => include is null || include(w.Name)))
+        return ReaderGuard.Run<IReadOnlyDictionary<string, NumPyArray>>(modelJson, () =>
         {
-            long elements = w.Shape.Aggregate(1L, (a, d) => a * d);
-            if (elements > maxElements)
+            var weights = Manifest(modelJson);
+            var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
+            foreach (var w in weights.Where(w => include is null || include(w.Name)))
             {
-                throw new InvalidDataException($"{modelJson}: weight '{w.Name}' has {elements} elements, more than the {maxElements} allowed.");
+                long elements = w.Shape.Aggregate(1L, (a, d) => a * d);
+                if (elements > maxElements)
+                {
+                    throw new InvalidDataException($"{modelJson}: weight '{w.Name}' has {elements} elements, more than the {maxElements} allowed.");
+                }
+
+                var bytes = new byte[elements * 4];
+                ReadSpan(w.Shards, w.Offset, bytes, modelJson, w.Name);
+                var values = new float[elements];
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4));
+                }
+
+                result[w.Name] = new NumPyArray(values, new TensorShape(w.Shape));
             }
 
-            var bytes = new byte[elements * 4];
-            ReadSpan(w.Shards, w.Offset, bytes, modelJson, w.Name);
-            var values = new float[elements];
-            for (int i = 0; i < values.Length; i++)
-            {
-                values[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(i * 4));
-            }
-
-            result[w.Name] = new NumPyArray(values, new TensorShape(w.Shape));
-        }
-
-        return result;
+            return result;
+        });
     }
 
     /// <summary>
@@ -67,21 +70,24 @@ public static class TensorFlowJsModelFormat
     /// <exception cref="InvalidDataException">The topology is malformed or a config has a value the layer does not take.</exception>
     public static IReadOnlyList<Conv2DTransposeOptions> ReadConv2DTransposeLayers(string modelJson)
     {
-        using var document = Parse(modelJson);
-        if (!document.RootElement.TryGetProperty("modelTopology", out var topology) || !topology.TryGetProperty("config", out var config))
+        return ReaderGuard.Run<IReadOnlyList<Conv2DTransposeOptions>>(modelJson, () =>
         {
-            throw new InvalidDataException($"{modelJson} has no modelTopology.config.");
-        }
+            using var document = Parse(modelJson);
+            if (!document.RootElement.TryGetProperty("modelTopology", out var topology) || !topology.TryGetProperty("config", out var config))
+            {
+                throw new InvalidDataException($"{modelJson} has no modelTopology.config.");
+            }
 
-        var layers = config.ValueKind == JsonValueKind.Object && config.TryGetProperty("layers", out var l) ? l : config;
-        if (layers.ValueKind != JsonValueKind.Array)
-        {
-            throw new InvalidDataException($"{modelJson}: modelTopology.config.layers is not an array.");
-        }
+            var layers = config.ValueKind == JsonValueKind.Object && config.TryGetProperty("layers", out var l) ? l : config;
+            if (layers.ValueKind != JsonValueKind.Array)
+            {
+                throw new InvalidDataException($"{modelJson}: modelTopology.config.layers is not an array.");
+            }
 
-        return [.. layers.EnumerateArray()
-            .Where(layer => layer.TryGetProperty("class_name", out var c) && c.GetString() == "Conv2DTranspose")
-            .Select(layer => KerasLayerConfig.ToOptions(layer.GetProperty("config"), modelJson))];
+            return [.. layers.EnumerateArray()
+                .Where(layer => layer.TryGetProperty("class_name", out var c) && c.GetString() == "Conv2DTranspose")
+                .Select(layer => KerasLayerConfig.ToOptions(layer.GetProperty("config"), modelJson))];
+        });
     }
 
     private sealed record WeightEntry(string Name, string Dtype, int[] Shape, long Offset, IReadOnlyList<string> Shards);

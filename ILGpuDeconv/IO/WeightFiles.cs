@@ -19,6 +19,11 @@ public static class WeightFiles
     public static IReadOnlyList<WeightFileTensor> List(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        return ReaderGuard.Run(path, () => ListUnguarded(path));
+    }
+
+    private static IReadOnlyList<WeightFileTensor> ListUnguarded(string path)
+    {
         using var file = File.OpenRead(path);
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {

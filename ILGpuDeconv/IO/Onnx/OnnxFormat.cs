@@ -34,23 +34,26 @@ public static class OnnxFormat
     /// <exception cref="InvalidDataException">The file is not a well-formed ONNX model, or a node's attribute is malformed.</exception>
     public static IReadOnlyList<OnnxConvTranspose> ConvTransposeNodes(string path)
     {
-        var model = ReadModel(path);
-        var graph = model.Graph ?? throw new InvalidDataException($"{path}: the model has no graph.");
-        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
-        foreach (var input in graph.Input)
+        return ReaderGuard.Run<IReadOnlyList<OnnxConvTranspose>>(path, () =>
         {
-            if (input.Type?.TensorType?.Shape is { } shape)
+            var model = ReadModel(path);
+            var graph = model.Graph ?? throw new InvalidDataException($"{path}: the model has no graph.");
+            var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+            foreach (var input in graph.Input)
             {
-                shapes[input.Name] = [.. shape.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue : -1)];
+                if (input.Type?.TensorType?.Shape is { } shape)
+                {
+                    shapes[input.Name] = [.. shape.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue : -1)];
+                }
             }
-        }
 
-        foreach (var initializer in graph.Initializer)
-        {
-            shapes[initializer.Name] = [.. initializer.Dims];
-        }
+            foreach (var initializer in graph.Initializer)
+            {
+                shapes[initializer.Name] = [.. initializer.Dims];
+            }
 
-        return [.. graph.Node.Where(n => n.OpType == "ConvTranspose" && n.Domain is "" or "ai.onnx").Select((n, i) => OnnxConvTranspose.FromNode(n, i, path, shapes))];
+            return [.. graph.Node.Where(n => n.OpType == "ConvTranspose" && n.Domain is "" or "ai.onnx").Select((n, i) => OnnxConvTranspose.FromNode(n, i, path, shapes))];
+        });
     }
 
     /// <summary>Reads one tensor from a file holding a serialized <c>TensorProto</c> (as ONNX's test data sets do).</summary>
@@ -60,8 +63,11 @@ public static class OnnxFormat
     /// <exception cref="InvalidDataException">The file is malformed, or its data do not match its declared size.</exception>
     public static NumPyArray ReadTensor(string path, long maxElements = NumPyFormat.DefaultMaxElements)
     {
-        var tensor = Parse(path, TensorProto.Parser, "a serialized ONNX tensor");
-        return Decode(tensor, path, Path.GetDirectoryName(Path.GetFullPath(path))!, maxElements);
+        return ReaderGuard.Run<NumPyArray>(path, () =>
+        {
+            var tensor = Parse(path, TensorProto.Parser, "a serialized ONNX tensor");
+            return Decode(tensor, path, Path.GetDirectoryName(Path.GetFullPath(path))!, maxElements);
+        });
     }
 
     /// <summary>Name, dtype and shape of every initializer of a model, reading no tensor data beyond the model itself.</summary>
