@@ -22,6 +22,9 @@ public static class PyTorchCheckpointFormat
     /// <summary>The largest pickle accepted, in bytes (a state_dict's pickle holds names and shapes only).</summary>
     public const int MaxPickleLength = 64 << 20;
 
+    // Checkpoints nest a state_dict a few dicts deep; a pickle can nest without end.
+    private const int MaxNesting = 64;
+
     /// <summary>Lists the tensors of a state_dict file: dotted name, dtype (<c>float32</c>, ...) and shape, in the file's order.</summary>
     /// <param name="stream">The data (seekable).</param>
     /// <param name="source">A name for messages.</param>
@@ -29,8 +32,11 @@ public static class PyTorchCheckpointFormat
     /// <exception cref="InvalidDataException">Not such a file, or its pickle holds something else; the message names the file and what was found.</exception>
     public static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(Stream stream, string source = "the PyTorch file")
     {
-        using var zip = Open(stream, source);
-        return [.. Tensors(zip, source).Select(t => (t.Name, DtypeName(t.Storage), t.Shape))];
+        return ReaderGuard.Run<IReadOnlyList<(string Name, string Dtype, int[] Shape)>>(source, () =>
+        {
+            using var zip = Open(stream, source);
+            return [.. Tensors(zip, source).Select(t => (t.Name, DtypeName(t.Storage), t.Shape))];
+        });
     }
 
     /// <summary>Reads tensors as float (only those <paramref name="include"/> accepts; null reads all), each within <paramref name="maxElements"/>.</summary>
@@ -43,20 +49,23 @@ public static class PyTorchCheckpointFormat
     public static IReadOnlyDictionary<string, NumPyArray> Read(
         Stream stream, string source = "the PyTorch file", Func<string, bool>? include = null, long maxElements = NumPyFormat.DefaultMaxElements)
     {
-        using var zip = Open(stream, source);
-        var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
-        foreach (var t in Tensors(zip, source).Where(t => include is null || include(t.Name)))
+        return ReaderGuard.Run<IReadOnlyDictionary<string, NumPyArray>>(source, () =>
         {
-            long elements = t.Shape.Aggregate(1L, (a, d) => a * d);
-            if (elements > maxElements)
+            using var zip = Open(stream, source);
+            var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
+            foreach (var t in Tensors(zip, source).Where(t => include is null || include(t.Name)))
             {
-                throw new InvalidDataException($"{source}: tensor '{t.Name}' has {elements} elements, more than the {maxElements} allowed.");
+                long elements = t.Shape.Aggregate(1L, (a, d) => a * d);
+                if (elements > maxElements)
+                {
+                    throw new InvalidDataException($"{source}: tensor '{t.Name}' has {elements} elements, more than the {maxElements} allowed.");
+                }
+
+                result[t.Name] = new NumPyArray(Gather(zip, t, (int)elements, source), new TensorShape(t.Shape));
             }
 
-            result[t.Name] = new NumPyArray(Gather(zip, t, (int)elements, source), new TensorShape(t.Shape));
-        }
-
-        return result;
+            return result;
+        });
     }
 
     private sealed record TensorRef(string Name, string Storage, string Key, long Offset, int[] Shape, long[] Strides, string Archive);
@@ -96,19 +105,13 @@ public static class PyTorchCheckpointFormat
             throw new InvalidDataException($"{source}:{entry.FullName} is {entry.Length} bytes, more than the {MaxPickleLength} a state_dict's pickle needs.");
         }
 
-        var bytes = new byte[entry.Length];
-        using (var data = entry.Open())
-        {
-            if (data.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
-            {
-                throw new InvalidDataException($"{source}:{entry.FullName} is truncated.");
-            }
-        }
+        byte[] bytes = ReadEntry(entry, entry.Length, () => new InvalidDataException($"{source}:{entry.FullName} is truncated."));
 
         string archive = entry.FullName[..entry.FullName.IndexOf('/', StringComparison.Ordinal)];
         object root = new Unpickler(bytes, $"{source}:{entry.FullName}").Run();
         var tensors = new List<TensorRef>();
-        Collect(root, string.Empty, tensors, archive, $"{source}:{entry.FullName}");
+        long budget = 1024 + bytes.Length;
+        Collect(root, string.Empty, tensors, archive, $"{source}:{entry.FullName}", 0, ref budget);
         if (tensors.Select(t => t.Name).Distinct(StringComparer.Ordinal).Count() != tensors.Count)
         {
             throw new InvalidDataException($"{source}: two tensors have the same name.");
@@ -117,9 +120,23 @@ public static class PyTorchCheckpointFormat
         return tensors;
     }
 
-    /// <summary>Walks dicts (and tensors in them), giving dotted names; other values (numbers, strings) are skipped.</summary>
-    private static void Collect(object value, string prefix, List<TensorRef> tensors, string archive, string source)
+    /// <summary>
+    /// Walks dicts (and tensors in them), giving dotted names; other values (numbers, strings) are skipped. A pickle can
+    /// make a dict hold itself, or one dict many times over (its memo), so the walk has a depth limit and a budget of
+    /// visits bounded by the pickle's length: without them a file of 253 bytes overflowed the stack.
+    /// </summary>
+    private static void Collect(object value, string prefix, List<TensorRef> tensors, string archive, string source, int depth, ref long budget)
     {
+        if (depth > MaxNesting)
+        {
+            throw new InvalidDataException($"{source}: dicts nest deeper than {MaxNesting} at '{prefix}' (a dict that holds itself?).");
+        }
+
+        if (--budget < 0)
+        {
+            throw new InvalidDataException($"{source}: the pickle reaches more values than its length allows (one dict held many times over).");
+        }
+
         switch (value)
         {
             case PickleDict dict:
@@ -127,7 +144,7 @@ public static class PyTorchCheckpointFormat
                 {
                     if (key is string name)
                     {
-                        Collect(item, prefix.Length == 0 ? name : $"{prefix}.{name}", tensors, archive, source);
+                        Collect(item, prefix.Length == 0 ? name : $"{prefix}.{name}", tensors, archive, source, depth + 1, ref budget);
                     }
                 }
 
@@ -136,7 +153,7 @@ public static class PyTorchCheckpointFormat
                 tensors.Add(TensorOf(reduce, prefix, archive, source));
                 break;
             case PickleReduce { Function: ("torch._utils", "_rebuild_parameter"), Arguments: [PickleReduce tensor, ..] }:
-                Collect(tensor, prefix, tensors, archive, source);
+                Collect(tensor, prefix, tensors, archive, source, depth + 1, ref budget);
                 break;
         }
     }
@@ -185,6 +202,35 @@ public static class PyTorchCheckpointFormat
         _ => "bfloat16",
     };
 
+    /// <summary>
+    /// Reads the first <paramref name="length"/> bytes of an entry. The buffer grows with the bytes that arrive rather
+    /// than being sized from the zip header, which a hostile file sets freely: a 1.4 KB mutant declaring a 16 MiB pickle
+    /// made the reader allocate 16 MiB before finding the entry empty.
+    /// </summary>
+    private static byte[] ReadEntry(ZipArchiveEntry entry, long length, Func<InvalidDataException> truncated)
+    {
+        var buffer = new byte[Math.Min(length, 1 << 16)];
+        int filled = 0;
+        using var data = entry.Open();
+        while (filled < length)
+        {
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(length, 2L * buffer.Length));
+            }
+
+            int read = data.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+            {
+                throw truncated();
+            }
+
+            filled += read;
+        }
+
+        return buffer;
+    }
+
     /// <summary>Reads a tensor's elements from its storage through its strides, checking every index against the storage.</summary>
     private static float[] Gather(ZipArchive zip, TensorRef t, int elements, string source)
     {
@@ -202,14 +248,7 @@ public static class PyTorchCheckpointFormat
             throw new InvalidDataException($"{source}: tensor '{t.Name}' reaches element {last} of storage '{t.Key}', which holds {storageElements}.");
         }
 
-        var bytes = new byte[elements == 0 ? 0 : (last + 1) * size];
-        using (var data = entry.Open())
-        {
-            if (data.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) < bytes.Length)
-            {
-                throw new InvalidDataException($"{source}: storage '{t.Key}' of tensor '{t.Name}' is truncated.");
-            }
-        }
+        byte[] bytes = ReadEntry(entry, elements == 0 ? 0 : (last + 1) * size, () => new InvalidDataException($"{source}: storage '{t.Key}' of tensor '{t.Name}' is truncated."));
 
         var values = new float[elements];
         var index = new int[t.Shape.Length];
