@@ -139,12 +139,14 @@ public sealed class OnnxFormatTests
         }
     }
 
-    [Test]
-    public void A_model_PyTorch_exported_loads_and_matches_PyTorchs_output()
+    [TestCase("torch_convtranspose.onnx", "torch_convtranspose_output.npz", TestName = "A model PyTorch 1.13 exported (opset 13) matches PyTorch's output")]
+    [TestCase("torch26_convtranspose.onnx", "torch26_convtranspose_output.npz", TestName = "A model PyTorch 2.6 exported (opset 17, groups, dilations) matches PyTorch's output")]
+    public void A_model_PyTorch_exported_loads_and_matches_PyTorchs_output(string file, string output)
     {
-        string model = Path.Combine(Files, "torch_convtranspose.onnx");
+        string model = Path.Combine(Files, file);
         var node = OnnxFormat.ConvTransposeNodes(model).Single();
-        var arrays = NumPyFormat.ReadNpz(File.OpenRead(Path.Combine(Files, "torch_convtranspose_output.npz")), "torch_convtranspose_output.npz");
+        using var outputs = File.OpenRead(Path.Combine(Files, output));
+        var arrays = NumPyFormat.ReadNpz(outputs, output);
         var x = arrays["x"];
         using var layer = Conv2DTranspose.FromOnnx(TestAccelerators.Any(), model, x.Shape);
         var y = layer.Forward(x.Values, x.Shape);

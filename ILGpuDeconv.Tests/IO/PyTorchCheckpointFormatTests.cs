@@ -7,7 +7,7 @@ using NUnit.Framework;
 namespace ILGpuDeconv.Tests.IO;
 
 /// <summary>
-/// PyTorch state_dict files made by PyTorch 1.13 (<c>IO/files/make_files.py</c>): listed, read, loaded into the
+/// PyTorch state_dict files made by PyTorch 1.13 (<c>IO/files/make_files.py</c>) and 2.6 (<c>make_trixie_files.py</c>): listed, read, loaded into the
 /// layer, and the layer's output compared with PyTorch's own <c>ConvTranspose2d</c> output on the same input;
 /// hostile pickles refused unread.
 /// </summary>
@@ -23,22 +23,23 @@ public sealed class PyTorchCheckpointFormatTests
         Assert.That(listed.Select(t => $"{t.Name} {t.Dtype} [{string.Join(", ", t.Shape)}]"), Is.EqualTo(new[] { "0.weight float32 [3, 4, 3, 2]", "0.bias float32 [4]" }));
     }
 
-    [Test]
-    public void The_layer_loaded_from_a_state_dict_reproduces_PyTorchs_output() => AssertGivesPyTorchsOutput(File("torch_state_dict.pt"));
+    [TestCase("torch_state_dict.pt", "torch_forward.npz", TestName = "A state_dict of PyTorch 1.13 reproduces PyTorch's output")]
+    [TestCase("torch26_state_dict.pt", "torch26_forward.npz", TestName = "A state_dict of PyTorch 2.6 reproduces PyTorch's output")]
+    public void The_layer_loaded_from_a_state_dict_reproduces_PyTorchs_output(string weights, string forward) => AssertGivesPyTorchsOutput(File(weights), forward);
 
     /// <summary>
     /// Loads the weights of <c>ConvTranspose2d(3, 4, (3, 2), stride=2)</c> from a file (PyTorch layout) into the layer
     /// built from the same arguments in Keras's terms (padding 0 = "valid", NCHW) and compares its output with
-    /// PyTorch's on the same input (<c>torch_forward.npz</c>).
+    /// PyTorch's on the same input (<paramref name="forward"/>: the input and output PyTorch saved with those weights).
     /// </summary>
-    internal static void AssertGivesPyTorchsOutput(string weights)
+    internal static void AssertGivesPyTorchsOutput(string weights, string forward = "torch_forward.npz")
     {
         var options = new Conv2DTransposeOptions(4, (3, 2)) { Strides = 2, Padding = Padding.Valid, DataFormat = DataFormat.ChannelsFirst };
         using var layer = new Conv2DTranspose(TestAccelerators.Any(), options);
         layer.Build(3);
         layer.LoadWeights(weights, WeightLayout.PyTorch);
-        using var data = System.IO.File.OpenRead(File("torch_forward.npz"));
-        var arrays = NumPyFormat.ReadNpz(data, "torch_forward.npz");
+        using var data = System.IO.File.OpenRead(File(forward));
+        var arrays = NumPyFormat.ReadNpz(data, forward);
         var x = arrays["x"];
         var y = arrays["y"];
         Assert.That(layer.ComputeOutputShape(x.Shape), Is.EqualTo(y.Shape));

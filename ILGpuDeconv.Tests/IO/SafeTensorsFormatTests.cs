@@ -8,13 +8,16 @@ using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.IO;
 
-/// <summary>safetensors: a file written by the format's specification from PyTorch's weights, the layer's own files read back, and hostile headers.</summary>
+/// <summary>safetensors: a file written by the format's specification from PyTorch's weights, one written by the safetensors library (0.4.5), the layer's own files read back, and hostile headers.</summary>
 public sealed class SafeTensorsFormatTests
 {
     private static string File(string name) => Path.Combine(AppContext.BaseDirectory, "IO", "files", name);
 
     [Test]
     public void PyTorch_weights_in_safetensors_give_PyTorchs_output() => PyTorchCheckpointFormatTests.AssertGivesPyTorchsOutput(File("torch_weights.safetensors"));
+
+    [Test]
+    public void A_file_the_safetensors_library_wrote_gives_PyTorchs_output() => PyTorchCheckpointFormatTests.AssertGivesPyTorchsOutput(File("torch26_weights.safetensors"), "torch26_forward.npz");
 
     [TestCase(WeightLayout.Keras, "kernel")]
     [TestCase(WeightLayout.PyTorch, "weight")]

@@ -13,6 +13,9 @@ public sealed class WeightFilesTests
     [TestCase("torch_state_dict.pt", "0.weight  float32  [3, 4, 3, 2]|0.bias  float32  [4]")]
     [TestCase("torch_checkpoint.pt", "model.deconv.weight  float64  [3, 4, 3, 2]|model.deconv.bias  float32  [4]|extra  float32  [3, 2]")]
     [TestCase("torch_weights.safetensors", "weight  F32  [3, 4, 3, 2]|bias  F32  [4]")]
+    [TestCase("torch26_state_dict.pt", "0.weight  float32  [3, 4, 3, 2]|0.bias  float32  [4]")]
+    [TestCase("torch26_weights.safetensors", "bias  F32  [4]|weight  F32  [3, 4, 3, 2]")]
+    [TestCase("torch26_convtranspose.onnx", "0.weight  float32  [4, 3, 3, 3]|0.bias  float32  [6]")]
     [TestCase("torch_forward.npz", "x  <f4  [2, 3, 5, 4]|y  <f4  [2, 4, 11, 8]")]
     public void Lists_every_tensor_with_dtype_and_shape(string file, string expected) =>
         Assert.That(string.Join("|", WeightFiles.List(File(file)).Select(t => t.ToString())), Is.EqualTo(expected));
