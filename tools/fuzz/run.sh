@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Fuzzes one weight-file reader with AFL++ and SharpFuzz (README, "Reliability").
+#
+#   tools/fuzz/run.sh READER [SECONDS]     READER: npz npy safetensors pytorch keras-weights keras keras-legacy
+#                                                  tfjs onnx onnx-tensor pickle keras-config (fuzz/ILGpuDeconv.Fuzz/Targets.cs)
+#   tools/fuzz/run.sh --replay             every committed corpus and regression input through its reader, no AFL
+#
+# FUZZ_REUSE_BIN=1 skips the publish step and fuzzes the binaries of the last run (a campaign over several readers
+# publishes once, and a build running beside it cannot race the publish for obj/).
+# Needs afl++ (Debian: apt-get install afl++) and the sharpfuzz tool (dotnet tool install -g SharpFuzz.CommandLine).
+# Findings go to $FUZZ_OUT/READER (default /var/tmp/ilgpudeconv-fuzz); crashes found there belong in
+# fuzz/regressions/READER once fixed, where the test suite replays them.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${FUZZ_OUT:-/var/tmp/ilgpudeconv-fuzz}
+bin=$out/bin
+
+# Only the readers' own types are instrumented: the device programs must stay plain IL for ILGPU, and AFL's map is
+# better spent on the parsing than on the layer.
+prefixes=(ILGpuDeconv.NumPy ILGpuDeconv.SafeTensorsFormat ILGpuDeconv.PyTorchCheckpointFormat
+  ILGpuDeconv.KerasWeightsFormat ILGpuDeconv.KerasLayerConfig ILGpuDeconv.Hdf5 ILGpuDeconv.TensorFlowJsModelFormat
+  ILGpuDeconv.OnnxFormat ILGpuDeconv.OnnxConvTranspose ILGpuDeconv.IO.Onnx ILGpuDeconv.WeightFile
+  ILGpuDeconv.LayerWeightFiles ILGpuDeconv.ReaderGuard)
+
+publish() {
+  # A fresh copy each time: SharpFuzz refuses an assembly it has already instrumented.
+  dotnet publish "$root/fuzz/ILGpuDeconv.Fuzz" -c Release -o "$out/publish" --nologo -v quiet >/dev/null
+  rm -rf "$bin" && cp -r "$out/publish" "$bin"
+  sharpfuzz "$bin/ILGpuDeconv.dll" "${prefixes[@]}"
+  sharpfuzz "$bin/Google.Protobuf.dll"
+}
+
+if [[ ${1:-} == --replay ]]; then
+  dotnet build "$root/fuzz/ILGpuDeconv.Fuzz" -c Release --nologo -v quiet >/dev/null
+  dll=$root/fuzz/ILGpuDeconv.Fuzz/bin/Release/net10.0/ILGpuDeconv.Fuzz.dll
+  status=0
+  for dir in "$root"/fuzz/corpus/* "$root"/fuzz/regressions/*; do
+    [[ -d $dir ]] || continue
+    if result=$(dotnet "$dll" "$(basename "$dir")" --replay "$dir"); then :; else status=1; fi
+    echo "$(basename "$(dirname "$dir")")/$(basename "$dir"): ${result##*$'\n'}"
+  done
+  exit $status
+fi
+
+reader=${1:?usage: tools/fuzz/run.sh READER [SECONDS] | --replay}
+seconds=${2:-600}
+[[ -d $root/fuzz/corpus/$reader ]] || { echo "no corpus for reader '$reader' in fuzz/corpus" >&2; exit 2; }
+[[ ${FUZZ_REUSE_BIN:-0} == 1 && -f $bin/ILGpuDeconv.Fuzz.dll ]] || publish
+mkdir -p "$out"
+# dotnet itself is not instrumented (SharpFuzz talks to AFL), core dumps and CPU binding are the VM's business.
+export AFL_SKIP_BIN_CHECK=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1
+# A 512 MiB heap: an input that makes a reader allocate past it is an OutOfMemoryException, which AFL saves.
+export DOTNET_GCHeapHardLimit=0x20000000 DOTNET_TieredPGO=0
+# A second run goes on from the first one's queue.
+input=$root/fuzz/corpus/$reader
+[[ -d $out/$reader/default/queue ]] && input=-
+exec afl-fuzz -i "$input" -o "$out/$reader" -V "$seconds" -t 10000 -m none -- dotnet "$bin/ILGpuDeconv.Fuzz.dll" "$reader"
