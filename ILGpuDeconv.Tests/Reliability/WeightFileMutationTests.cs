@@ -34,6 +34,20 @@ public sealed class WeightFileMutationTests
     private static TestCaseData Seed(string file, WeightLayout layout, int channels, string? name) =>
         new TestCaseData(file, layout, channels, name).SetName($"Mutants of {file.Replace(Path.DirectorySeparatorChar, '/')}");
 
+    /// <summary>Whether nothing holds <paramref name="path"/> open: an exclusive open fails while a reader's handle lives.</summary>
+    private static bool Closed(string path)
+    {
+        try
+        {
+            using var exclusive = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     private static string Files => Path.Combine(AppContext.BaseDirectory, "IO", "files");
 
     private static int Count => int.TryParse(Environment.GetEnvironmentVariable("ILGPUDECONV_MUTANTS"), out int n) && n > 0 ? n : 5000;
@@ -119,6 +133,12 @@ public sealed class WeightFileMutationTests
                 if (problem is null && (ticks > timeLimit || bytes > byteLimit))
                 {
                     problem = ticks > timeLimit ? "slow: over 5 s" : $"allocated: {bytes >> 20} MiB";
+                }
+
+                if (problem is null && !Closed(target))
+                {
+                    // A reader that leaves the file open locks it until a finalizer runs (AFL found one in OpenArchive).
+                    problem = "left the file open";
                 }
 
                 if (problem is not null)

@@ -115,13 +115,22 @@ public static class KerasWeightsFormat
 
     private static ZipArchive OpenArchive(string path)
     {
+        // The archive owns the file only once it exists: a refused archive closes the file here, or the handle
+        // would stay open until a finalizer ran (AFL found it: the next write of the same path failed).
+        var file = File.OpenRead(path);
         try
         {
-            return new ZipArchive(File.OpenRead(path), ZipArchiveMode.Read, leaveOpen: false);
+            return new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: false);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex)
         {
-            throw new InvalidDataException($"{path} is not a .keras file (not a zip archive): {ex.Message}", ex);
+            file.Dispose();
+            if (ex is InvalidDataException)
+            {
+                throw new InvalidDataException($"{path} is not a .keras file (not a zip archive): {ex.Message}", ex);
+            }
+
+            throw;
         }
     }
 
@@ -201,10 +210,22 @@ public static class KerasWeightsFormat
             }
 
             // HDF5 needs a seekable stream: the entry is copied into memory.
+            // The copy stops at the size the archive declares, which was checked above: deflate can expand a small
+            // entry a thousandfold, and a hostile header is not trusted to describe its data.
             var copy = new MemoryStream();
             using (var data = weights.Open())
             {
-                data.CopyTo(copy);
+                var chunk = new byte[81920];
+                int read;
+                while ((read = data.Read(chunk, 0, chunk.Length)) > 0)
+                {
+                    if (copy.Length + read > weights.Length)
+                    {
+                        throw new InvalidDataException($"{path}:model.weights.h5 inflates past the {weights.Length} bytes its header declares.");
+                    }
+
+                    copy.Write(chunk, 0, read);
+                }
             }
 
             copy.Position = 0;
