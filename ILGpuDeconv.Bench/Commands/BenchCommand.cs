@@ -23,11 +23,10 @@ internal static class BenchCommand
     {
         var shapes = BenchmarkShape.Parse(args.Value("shapes") ?? "A,B,C,D");
         var passes = Choices.Passes(args.Value("passes")).ToList();
-        var accelerators = (args.Value("accelerator") ?? "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var present = DeconvDevice.ListAccelerators().Select(i => i.Kind.ToString().ToUpperInvariant()).ToHashSet();
-        var implementations = accelerators
-            .Where(a => present.Contains(a.ToUpperInvariant()))
-            .Select(a => "ilgpu-" + a.ToLowerInvariant())
+        var present = DeconvDevice.ListAccelerators().Select(i => i.Kind).ToHashSet();
+        var implementations = Choices.Accelerators(args.Value("accelerator") ?? "cpu")
+            .Where(present.Contains)
+            .Select(kind => "ilgpu-" + Choices.NameOf(kind))
             .Concat((args.Value("peers") ?? "naive,onnxruntime").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .ToList();
         Conv2DTransposeBenchmarks.Selection = new BenchmarkSelection(shapes, passes, implementations);

@@ -67,7 +67,7 @@ internal static class DemoCommand
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"first call (includes ILGPU's kernel compilation): {first:F1} ms"));
+            $"first call (includes ILGPU's compilation of the programs): {first:F1} ms"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"forward pass: {best:F2} ms (best of 5) = {geometry.Flops / best / 1e6:F2} GFLOP/s on {device.Info.Kind}"));
         bool ok = worst <= 1.0;

@@ -1,5 +1,6 @@
 using System;
 using ILGpuDeconv.Bench.Benchmarks;
+using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Bench.Peers;
 
@@ -49,12 +50,7 @@ public sealed class IlgpuRunner : IPassRunner
     /// <summary>Gets the route the pass took in its last run (<see cref="Conv2DTranspose.LastRoute"/>).</summary>
     public ProgramRoute? Route => layer.LastRoute(pass);
 
-    public string Accelerator => device.Kind.ToString().ToUpperInvariant() switch
-    {
-        "CUDA" => "cuda",
-        "OPENCL" => "opencl",
-        _ => "cpu",
-    };
+    public string Accelerator => Choices.NameOf(device.Kind);
 
     public void Run()
     {

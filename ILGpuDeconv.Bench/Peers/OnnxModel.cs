@@ -7,8 +7,8 @@ using ILGpuDeconv.IO.Onnx;
 namespace ILGpuDeconv.Bench.Peers;
 
 /// <summary>
-/// A one-node ONNX model for ONNX Runtime, built with Google.Protobuf and the library's ONNX schema
-/// (<c>ILGpuDeconv/IO/Onnx/onnx.proto</c>, compiled into this project too).
+/// A one-node ONNX model for ONNX Runtime, built with Google.Protobuf and the library's ONNX message types
+/// (<c>ILGpuDeconv/IO/Onnx/onnx.proto</c>, compiled in the library, visible to the harness).
 /// </summary>
 internal static class OnnxModel
 {

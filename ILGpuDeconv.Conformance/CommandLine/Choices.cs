@@ -82,6 +82,11 @@ public static class Choices
         : [.. Items(list).Select(name => DeconvDevice.ParseKind(name, "--accelerator")
             ?? throw new ArgumentException("--accelerator takes cpu, opencl or cuda (a list), not auto")).Distinct()];
 
+    /// <summary>Gets the command-line name of an accelerator kind: <c>cpu</c>, <c>opencl</c> or <c>cuda</c> (see <see cref="Accelerators"/>).</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns>The name.</returns>
+    public static string NameOf(AcceleratorKind kind) => kind.ToString().ToLowerInvariant();
+
     private static string[] Items(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 

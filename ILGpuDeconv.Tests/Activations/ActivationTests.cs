@@ -6,7 +6,7 @@ using NUnit.Framework;
 
 namespace ILGpuDeconv.Tests.Activations;
 
-/// <summary>Built-in activations against double-precision definitions, name lookup, and user-written activations compiled into the kernels.</summary>
+/// <summary>Built-in activations against double-precision definitions, name lookup, and user-written activations compiled into the GPU programs.</summary>
 public sealed class ActivationTests
 {
     private static readonly double[] Points = [-20, -7.5, -3.2, -2.5, -1, -0.3, -1e-3, 0, 1e-3, 0.25, 0.9, 2, 3.1, 5.5, 6, 7, 20];

@@ -10,7 +10,7 @@ namespace ILGpuDeconv.Tests.Infrastructure;
 /// <summary>
 /// The accelerator matrix: every accelerator test runs once per kind. A kind whose device is missing,
 /// or that <see cref="EnvironmentVariable"/> leaves out, reports the test as ignored with the reason,
-/// never as passed. Devices are created once per test run, so each kernel compiles once per accelerator.
+/// never as passed. Devices are created once per test run, so each GPU program compiles once per accelerator.
 /// </summary>
 public static class TestAccelerators
 {

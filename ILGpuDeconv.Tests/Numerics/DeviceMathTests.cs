@@ -14,7 +14,7 @@ namespace ILGpuDeconv.Tests.Numerics;
 /// <summary>
 /// <see cref="DeviceMath"/> against double precision: each function swept over more than a million floats
 /// of its useful range (an even grid plus every binade, both signs), the worst error in ulps of the
-/// correctly rounded result asserted; special values; and the same sweep run inside a kernel on every
+/// correctly rounded result asserted; special values; and the same sweep run inside a GPU program on every
 /// accelerator, because the CPU accelerator runs .NET code while OpenCL and CUDA run what ILGPU compiled.
 /// </summary>
 public sealed class DeviceMathTests

@@ -10,7 +10,7 @@ namespace ILGpuDeconv.Tests.Reliability;
 /// <summary>
 /// Replays what AFL++ found (tools/fuzz/run.sh): the committed corpus of each reader, the inputs that reached new code,
 /// and the regressions, the inputs that once broke the contract. Each goes through the fuzz target itself
-/// (fuzz/ILGpuDeconv.Fuzz/Targets.cs) and must be read or refused with an <see cref="InvalidDataException"/> that
+/// (fuzz/ILGpuDeconv.Fuzz.Targets/Targets.cs) and must be read or refused with an <see cref="InvalidDataException"/> that
 /// names the file, allocating no more than the file and the weights asked for.
 /// </summary>
 public sealed class FuzzCorpusTests

@@ -12,7 +12,7 @@ using ILGpuDeconv.Programs.Tiled;
 namespace ILGpuDeconv;
 
 /// <summary>
-/// The PTX that ILGPU's CUDA backend makes of the layer's GPU programs, without a GPU: for judging kernels
+/// The PTX that ILGPU's CUDA backend makes of the layer's GPU programs, without a GPU: for judging programs
 /// offline (NVIDIA's <c>ptxas</c> turns it into registers, spills and SASS) and for checking which
 /// instructions they use. The context is configured as <see cref="DeconvDevice"/> configures its own (O1), the
 /// tensor-core loops as <see cref="TensorCoreCompiler"/> compiles them (O2).

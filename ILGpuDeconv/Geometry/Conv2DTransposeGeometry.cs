@@ -5,7 +5,7 @@ namespace ILGpuDeconv;
 /// <summary>
 /// Every size of one transposed convolution: the layer's options applied to an input shape, with
 /// TensorFlow's output size and crop. Created by <see cref="Create"/>, which refuses what TensorFlow
-/// refuses; the kernels, the tests and the benchmarks all take their sizes from here.
+/// refuses; the GPU programs, the tests and the benchmarks all take their sizes from here.
 /// </summary>
 public sealed record Conv2DTransposeGeometry
 {
@@ -138,7 +138,7 @@ public sealed record Conv2DTransposeGeometry
             DataFormat = options.DataFormat,
         };
 
-        // Kernels index with 32-bit ints: refuse anything whose index space would not fit.
+        // The GPU programs index with 32-bit ints: refuse anything whose index space would not fit.
         long largest = Math.Max(Math.Max(geometry.InputElements, geometry.OutputElements), geometry.KernelShape.ElementCount);
         if (outH > int.MaxValue || outW > int.MaxValue || largest > MaxElements)
         {
@@ -175,7 +175,7 @@ public sealed record Conv2DTransposeGeometry
         return (output, Conv2DTransposeRules.CropBegin(n, output, k, s, d, options.Padding), Conv2DTransposeRules.CheckAxis(n, output, k, s, d, options.Padding));
     }
 
-    /// <summary>The largest tensor the kernels index: below 2^31 with room for the register-blocking overhang.</summary>
+    /// <summary>The largest tensor the GPU programs index: below 2^31 with room for the register-blocking overhang.</summary>
     public const long MaxElements = int.MaxValue - 4096;
 
     private TensorShape Shape(int channels, int height, int width) =>

@@ -6,7 +6,7 @@ namespace ILGpuDeconv;
 /// TensorFlow's and Keras's one-axis shape rules for a transposed convolution: the output length
 /// (Keras <c>deconv_output_length</c>), where the full result is cropped (TensorFlow derives it from the
 /// forward convolution's padding), and which sizes TensorFlow refuses. Pure integer functions, shared
-/// by the layer, the kernels' parameters, the tests and the benchmarks.
+/// by the layer, the GPU programs' parameters, the tests and the benchmarks.
 /// </summary>
 public static class Conv2DTransposeRules
 {

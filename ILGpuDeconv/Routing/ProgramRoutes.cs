@@ -137,7 +137,7 @@ internal static class ProgramRoutes
                 shape = TileChoice.For(rows, columns, problems, device.Multiprocessors);
                 break;
             case ConvolutionPass.InputGradient:
-                var (inputRows, channels) = InputGradientTiledProgram.GemmSize(p);
+                var (inputRows, channels, _) = InputGradientTiledProgram.GemmSize(p);
                 shape = TileChoice.For(inputRows, channels, 1, device.Multiprocessors);
                 break;
             default:

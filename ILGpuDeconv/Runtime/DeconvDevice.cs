@@ -54,7 +54,7 @@ public sealed class DeconvDevice : IDisposable
     /// </summary>
     public static DeconvDevice Shared => SharedDevice.Value;
 
-    /// <summary>Gets the ILGPU accelerator, for callers who launch their own ILGPU kernels or wrap their own buffers.</summary>
+    /// <summary>Gets the ILGPU accelerator, for callers who launch their own ILGPU programs or wrap their own buffers.</summary>
     public Accelerator Accelerator { get; }
 
     /// <summary>Gets the accelerator kind.</summary>

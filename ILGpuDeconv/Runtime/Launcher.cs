@@ -7,9 +7,10 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
+using ILGpuDeconv.Programs;
 using ILGpuDeconv.Programs.Tiled;
 
-namespace ILGpuDeconv.Programs;
+namespace ILGpuDeconv;
 
 /// <summary>
 /// Launches programs on one accelerator: compiles each program type once (the cache is keyed by the

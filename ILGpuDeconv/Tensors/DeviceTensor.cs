@@ -38,7 +38,7 @@ public sealed class DeviceTensor : IDisposable
     /// <summary>Gets a value indicating whether the tensor was disposed.</summary>
     public bool IsDisposed => disposed;
 
-    /// <summary>Gets the ILGPU view of the data, for the caller's own kernels.</summary>
+    /// <summary>Gets the ILGPU view of the data, for the caller's own GPU programs.</summary>
     /// <exception cref="ObjectDisposedException">The tensor was disposed.</exception>
     public ArrayView<float> View
     {

@@ -2,7 +2,7 @@
 # Fuzzes one weight-file reader with AFL++ and SharpFuzz (README, "Reliability").
 #
 #   tools/fuzz/run.sh READER [SECONDS]     READER: npz npy safetensors pytorch keras-weights keras keras-legacy
-#                                                  tfjs onnx onnx-tensor pickle keras-config (fuzz/ILGpuDeconv.Fuzz/Targets.cs)
+#                                                  tfjs onnx onnx-tensor pickle keras-config (fuzz/ILGpuDeconv.Fuzz.Targets/Targets.cs)
 #   tools/fuzz/run.sh --replay             every committed corpus and regression input through its reader, no AFL
 #
 # FUZZ_REUSE_BIN=1 skips the publish step and fuzzes the binaries of the last run (a campaign over several readers

@@ -93,7 +93,7 @@ public sealed class TiledProgramTests
         {
             Assert.That(splits, Is.GreaterThan(1), "4*24*24 positions: more than 256 slices");
             Assert.That(shape, Is.EqualTo(TileShape.Tile64x128), "9 filters by 66 channels");
-            var (rows, columns) = InputGradientTiledProgram.GemmSize(p);
+            var (rows, columns, _) = InputGradientTiledProgram.GemmSize(p);
             Assert.That(TileChoice.For(rows, columns, 1, 1), Is.EqualTo(TileShape.Tile128x128));
         });
     }

@@ -16,40 +16,30 @@ namespace ILGpuDeconv.Programs.Tiled;
 /// product). The forward pass runs this program only after checking that (<see cref="ForwardLayoutProgram{TMem}"/>).
 /// </remarks>
 /// <typeparam name="TAct">The activation function fused into the store.</typeparam>
-internal readonly struct ForwardTiledProgram<TAct> : ITiledProgram
+/// <param name="p">The layer's parameters.</param>
+/// <param name="shape">The block tile.</param>
+/// <param name="x">The input.</param>
+/// <param name="w">The forward layout of the weights, <c>[kh, kw, C, FiltersPadded]</c>.</param>
+/// <param name="bias">The bias.</param>
+/// <param name="y">The output.</param>
+/// <param name="pre">The pre-activation output, where the flags ask for it.</param>
+/// <param name="act">The activation.</param>
+/// <param name="flags">What the store adds and keeps.</param>
+internal readonly struct ForwardTiledProgram<TAct>(
+    in Conv2DTransposeParams p, TileShape shape, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ArrayView<float> pre, TAct act, ForwardFlags flags)
+    : ITiledProgram
     where TAct : unmanaged, IActivationFunction
 {
-    private readonly Conv2DTransposeParams p;
-    private readonly ArrayView<float> x;
-    private readonly ArrayView<Float4> w;
-    private readonly ArrayView<float> bias;
-    private readonly ArrayView<float> y;
-    private readonly ArrayView<float> pre;
-    private readonly TAct act;
-    private readonly ForwardFlags flags;
-    private readonly int channelSlices;
-    private readonly TileGrid grid;
-
-    /// <summary>Describes the launch; <paramref name="w"/> is the forward layout <c>[kh, kw, C, FiltersPadded]</c>.</summary>
-    public ForwardTiledProgram(
-        in Conv2DTransposeParams p, TileShape shape, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ArrayView<float> pre, TAct act, ForwardFlags flags)
-    {
-        this.p = p;
-        this.x = x;
-        this.w = w.Cast<Float4>();
-        this.bias = bias;
-        this.y = y;
-        this.pre = pre;
-        this.act = act;
-        this.flags = flags;
-        channelSlices = (p.InChannels + TiledGemm.SliceDepth - 1) / TiledGemm.SliceDepth;
-        var (rows, columns, problems) = ForwardTiledProgram.GemmSize(p);
-        grid = new TileGrid(
-            checked((int)((rows + TiledGemm.Rows(shape) - 1) / TiledGemm.Rows(shape))),
-            (columns + TiledGemm.Columns(shape) - 1) / TiledGemm.Columns(shape),
-            problems,
-            shape);
-    }
+    private readonly Conv2DTransposeParams p = p;
+    private readonly ArrayView<float> x = x;
+    private readonly ArrayView<Float4> w = w.Cast<Float4>();
+    private readonly ArrayView<float> bias = bias;
+    private readonly ArrayView<float> y = y;
+    private readonly ArrayView<float> pre = pre;
+    private readonly TAct act = act;
+    private readonly ForwardFlags flags = flags;
+    private readonly int channelSlices = TiledGemm.SlicesOf(p.InChannels);
+    private readonly TileGrid grid = TileGrid.Covering(ForwardTiledProgram.GemmSize(p), shape);
 
     public TileGrid Grid => grid;
 

@@ -12,33 +12,23 @@ namespace ILGpuDeconv.Programs.Tiled;
 /// A tap whose output position lies outside the output reads zero and forms its product with the weight:
 /// exact only when every weight is finite, which the backward pass checks before it runs this program.
 /// </remarks>
-internal readonly struct InputGradientTiledProgram : ITiledProgram
+/// <param name="p">The layer's parameters.</param>
+/// <param name="shape">The block tile.</param>
+/// <param name="dz">The output gradient.</param>
+/// <param name="w">The input-gradient layout of the weights, <c>[kh, kw, F, ChannelsPadded]</c>.</param>
+/// <param name="dx">The input gradient.</param>
+internal readonly struct InputGradientTiledProgram(in Conv2DTransposeParams p, TileShape shape, ArrayView<float> dz, ArrayView<float> w, ArrayView<float> dx)
+    : ITiledProgram
 {
-    private readonly Conv2DTransposeParams p;
-    private readonly ArrayView<float> dz;
-    private readonly ArrayView<Float4> w;
-    private readonly ArrayView<float> dx;
-    private readonly int filterSlices;
-    private readonly TileGrid grid;
+    private readonly Conv2DTransposeParams p = p;
+    private readonly ArrayView<float> dz = dz;
+    private readonly ArrayView<Float4> w = w.Cast<Float4>();
+    private readonly ArrayView<float> dx = dx;
+    private readonly int filterSlices = TiledGemm.SlicesOf(p.Filters);
+    private readonly TileGrid grid = TileGrid.Covering(GemmSize(p), shape);
 
-    /// <summary>Describes the launch; <paramref name="w"/> is the input-gradient layout <c>[kh, kw, F, ChannelsPadded]</c>.</summary>
-    public InputGradientTiledProgram(in Conv2DTransposeParams p, TileShape shape, ArrayView<float> dz, ArrayView<float> w, ArrayView<float> dx)
-    {
-        this.p = p;
-        this.dz = dz;
-        this.w = w.Cast<Float4>();
-        this.dx = dx;
-        filterSlices = (p.Filters + TiledGemm.SliceDepth - 1) / TiledGemm.SliceDepth;
-        var (rows, columns) = GemmSize(p);
-        grid = new TileGrid(
-            checked((int)((rows + TiledGemm.Rows(shape) - 1) / TiledGemm.Rows(shape))),
-            (columns + TiledGemm.Columns(shape) - 1) / TiledGemm.Columns(shape),
-            1,
-            shape);
-    }
-
-    /// <summary>Gets the GEMM's rows and columns, for choosing a tile.</summary>
-    public static (long Rows, int Columns) GemmSize(in Conv2DTransposeParams p) => ((long)p.Batch * p.InHeight * p.InWidth, p.InChannels);
+    /// <summary>Gets the GEMM's rows and columns, and its one problem, for choosing a tile.</summary>
+    public static (long Rows, int Columns, int Problems) GemmSize(in Conv2DTransposeParams p) => ((long)p.Batch * p.InHeight * p.InWidth, p.InChannels, 1);
 
     public TileGrid Grid => grid;
 

@@ -11,36 +11,27 @@ namespace ILGpuDeconv.Programs.Tiled;
 /// layers <c>split * taps + tap</c>) whose partial sums <see cref="GradientFinishProgram{TMem}"/> adds in a
 /// fixed order: deterministic, no atomics.
 /// </summary>
-internal readonly struct KernelGradientTiledProgram : ITiledProgram
+/// <param name="p">The layer's parameters.</param>
+/// <param name="shape">The block tile.</param>
+/// <param name="splits">The number of parts the reduction is split into.</param>
+/// <param name="x">The input.</param>
+/// <param name="dz">The output gradient.</param>
+/// <param name="partial">The partial sums, <c>[splits, kh, kw, F, C]</c>.</param>
+internal readonly struct KernelGradientTiledProgram(in Conv2DTransposeParams p, TileShape shape, int splits, ArrayView<float> x, ArrayView<float> dz, ArrayView<float> partial)
+    : ITiledProgram
 {
     /// <summary>At most this many slices (of 8 terms) per split: bounds the length of each float sum.</summary>
     public const int MaxSlicesPerSplit = 256;
 
-    private readonly Conv2DTransposeParams p;
-    private readonly ArrayView<float> x;
-    private readonly ArrayView<float> dz;
-    private readonly ArrayView<float> partial;
-    private readonly int slicesPerSplit;
-    private readonly TileGrid grid;
-
-    /// <summary>Describes the launch: partial sums <c>[splits, kh, kw, F, C]</c> into <paramref name="partial"/>.</summary>
-    public KernelGradientTiledProgram(in Conv2DTransposeParams p, TileShape shape, int splits, ArrayView<float> x, ArrayView<float> dz, ArrayView<float> partial)
-    {
-        this.p = p;
-        this.x = x;
-        this.dz = dz;
-        this.partial = partial;
-        Splits = splits;
-        slicesPerSplit = (MaxSlices(p) + splits - 1) / splits;
-        grid = new TileGrid(
-            (p.Filters + TiledGemm.Rows(shape) - 1) / TiledGemm.Rows(shape),
-            (p.InChannels + TiledGemm.Columns(shape) - 1) / TiledGemm.Columns(shape),
-            checked(splits * p.KernelTaps),
-            shape);
-    }
+    private readonly Conv2DTransposeParams p = p;
+    private readonly ArrayView<float> x = x;
+    private readonly ArrayView<float> dz = dz;
+    private readonly ArrayView<float> partial = partial;
+    private readonly int slicesPerSplit = (MaxSlices(p) + splits - 1) / splits;
+    private readonly TileGrid grid = TileGrid.Covering((p.Filters, p.InChannels, checked(splits * p.KernelTaps)), shape);
 
     /// <summary>Gets the number of parts the reduction is split into.</summary>
-    public int Splits { get; }
+    public int Splits { get; } = splits;
 
     /// <summary>Gets the slices of the longest tap's reduction (every input position).</summary>
     public static int MaxSlices(in Conv2DTransposeParams p) =>
@@ -53,7 +44,7 @@ internal readonly struct KernelGradientTiledProgram : ITiledProgram
     public int Slices(int problem)
     {
         var tap = new TapRange(p, problem % p.KernelTaps);
-        int total = (tap.Terms + TiledGemm.SliceDepth - 1) / TiledGemm.SliceDepth;
+        int total = TiledGemm.SlicesOf(tap.Terms);
         int left = total - ((problem / p.KernelTaps) * slicesPerSplit);
         return left <= 0 ? 0 : left < slicesPerSplit ? left : slicesPerSplit;
     }

@@ -13,6 +13,9 @@ internal static partial class TiledGemm
     /// <summary>The reduction depth of one staged slice.</summary>
     public const int SliceDepth = 8;
 
+    /// <summary>Gets the slices of a reduction of <paramref name="depth"/> terms.</summary>
+    public static int SlicesOf(int depth) => (depth + SliceDepth - 1) / SliceDepth;
+
     /// <summary>
     /// Launch bounds for ptxas: 256 threads, at least two groups per multiprocessor, so that it keeps the
     /// register tile within 128 registers per thread (without them it took 138 and fit one group).
@@ -213,4 +216,12 @@ internal struct TileCursor
 }
 
 /// <summary>The grid of a tiled launch: block tiles along the rows and columns, and problems.</summary>
-internal readonly record struct TileGrid(int RowTiles, int ColumnTiles, int Problems, TileShape Shape);
+internal readonly record struct TileGrid(int RowTiles, int ColumnTiles, int Problems, TileShape Shape)
+{
+    /// <summary>Gets the grid of <paramref name="shape"/>'s block tiles that covers a GEMM of the given rows and columns in each problem.</summary>
+    public static TileGrid Covering((long Rows, int Columns, int Problems) gemm, TileShape shape) => new(
+        checked((int)((gemm.Rows + TiledGemm.Rows(shape) - 1) / TiledGemm.Rows(shape))),
+        (gemm.Columns + TiledGemm.Columns(shape) - 1) / TiledGemm.Columns(shape),
+        gemm.Problems,
+        shape);
+}

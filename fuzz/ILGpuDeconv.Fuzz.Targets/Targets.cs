@@ -6,15 +6,18 @@ using System.Linq;
 
 namespace ILGpuDeconv.Fuzz;
 
-// Shared with the test suite (Reliability/FuzzCorpusTests), which replays the committed corpus and regressions
-// through these same targets.
-
 /// <summary>One reader under test: how an input reaches it.</summary>
-internal sealed record Target(string Name, string Extension, Action<string> Read)
+/// <param name="Name">The target's name: its folder under fuzz/corpus and the fuzz driver's argument.</param>
+/// <param name="Extension">The file extension the reader expects.</param>
+/// <param name="Read">Reads a file as a user's calls would.</param>
+public sealed record Target(string Name, string Extension, Action<string> Read)
 {
     /// <summary>Writes the input to a file of the reader's extension in <paramref name="work"/>, then reads it.</summary>
+    /// <param name="input">The input.</param>
+    /// <param name="work">A folder of the caller's for the input's file.</param>
     public void Run(Stream input, string work)
     {
+        ArgumentNullException.ThrowIfNull(input);
         string path = Path.Combine(work, "input" + Extension);
         using (var file = File.Create(path))
         {
@@ -26,7 +29,7 @@ internal sealed record Target(string Name, string Extension, Action<string> Read
 }
 
 /// <summary>Every reader a user's file reaches: listing and loading, each format's own entry points.</summary>
-internal static class Targets
+public static class Targets
 {
     private static readonly Lazy<DeconvDevice> Device = new(() => DeconvDevice.Create(AcceleratorKind.Cpu));
 
@@ -36,6 +39,7 @@ internal static class Targets
     /// <summary>The real .keras file whose weights the keras-config target's archive holds beside the input config (copied beside the driver).</summary>
     public static string KerasModel { get; set; } = Path.Combine(AppContext.BaseDirectory, "keras3.keras");
 
+    /// <summary>Gets every target by its name (the folder names under fuzz/corpus and fuzz/regressions).</summary>
     public static IReadOnlyDictionary<string, Target> All { get; } = new Target[]
     {
         new("npz", ".npz", path => Load(path, WeightLayout.Keras)),
