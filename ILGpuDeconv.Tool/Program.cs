@@ -13,7 +13,7 @@ internal static class Program
 
           info           every accelerator ILGPU finds and which one 'auto' picks
           inspect FILE   the tensors a weight file holds (.npz .npy .safetensors .pt .pth .h5 .keras .onnx, TF.js model.json)
-          verify --cases FILE [--accelerator auto|cpu|opencl|cuda] [--algorithm auto|direct|tiled|tuned] [--forward-only] [--details]
+          verify --cases FILE [--accelerator auto|cpu|opencl|cuda] [--algorithm auto|direct|tiled|tuned] [--tuning-file FILE] [--forward-only] [--details]
                  [--weights FILE [--layout keras|pytorch]]
                          run a conformance case file (docs/CONFORMANCE-FORMAT.md) through the layer; exit 0 only when every case passes
           ptx --out DIR [--arch 80] [--isa 7.8]

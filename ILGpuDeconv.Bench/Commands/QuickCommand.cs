@@ -54,8 +54,26 @@ internal static class QuickCommand
             }
         }
 
+        // --tuning-file FILE: the tuned device's measured routes, loaded before and saved after (one tuned device).
+        string? tuningFile = args.Value("tuning-file");
+        var tuned = devices.Where(d => d.Algorithm == ConvolutionAlgorithm.Tuned).ToList();
+        if (tuningFile is not null && tuned.Count != 1)
+        {
+            foreach (var device in devices)
+            {
+                device.Dispose();
+            }
+
+            throw new ArgumentException($"--tuning-file needs exactly one accelerator with --algorithms tuned, not {tuned.Count}");
+        }
+
         try
         {
+            if (tuningFile is not null)
+            {
+                TuningFile.Load(tuned[0], tuningFile, Console.Out);
+            }
+
             Console.WriteLine($"quick: shapes {string.Join(",", shapes.Select(s => s.Name))}; passes {string.Join(",", passes.Select(Choices.NameOf))}; " +
                 $"accelerators {string.Join(", ", devices.Select(d => $"{d.Kind} ({d.Info.Name})"))}; peers {string.Join(",", peers)}");
             Console.WriteLine("timing: the minimum over repeated runs after two warm-up runs; results checked against the plain loop where both ran");
@@ -75,6 +93,11 @@ internal static class QuickCommand
             }
 
             PrintTable(results);
+            if (tuningFile is not null)
+            {
+                TuningFile.Save(tuned[0], tuningFile, Console.Out);
+            }
+
             if (args.Value("json") is { } path)
             {
                 WriteJson(path, devices, results, args);

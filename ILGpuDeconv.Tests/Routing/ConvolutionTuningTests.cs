@@ -108,6 +108,8 @@ public sealed class ConvolutionTuningTests
     [TestCase("{\"format\":\"ilgpudeconv-tuning\",\"version\":1,\"device\":", "ignored")]
     [TestCase("{\"format\":\"something-else\",\"version\":1}", "not a tuning file")]
     [TestCase("{\"format\":\"ilgpudeconv-tuning\",\"version\":2}", "not version 1")]
+    [TestCase("{\"format\":\"ilgpudeconv-tuning\",\"version\":1.5}", "not version 1")]
+    [TestCase("{\"format\":\"ilgpudeconv-tuning\",\"version\":1e10}", "not version 1")]
     [TestCase("{\"format\":\"ilgpudeconv-tuning\",\"version\":1,\"device\":\"Cuda: NVIDIA H200\",\"entries\":[]}", "made for \"Cuda: NVIDIA H200\"")]
     [TestCase("[1, 2, 3]", "not a tuning file")]
     public void A_corrupt_or_foreign_tuning_file_is_ignored_with_a_warning(string text, string reason)
@@ -138,6 +140,9 @@ public sealed class ConvolutionTuningTests
     [TestCase("{\"key\":\"Sideways n1\",\"family\":\"Direct\",\"splits\":1}", "names no pass")]
     [TestCase("{\"key\":\"Forward n1\",\"family\":\"Magic\",\"splits\":1}", "program family")]
     [TestCase("7", "not an object")]
+    [TestCase("{\"key\":\"Forward n1\",\"family\":\"Direct\",\"splits\":1,\"microseconds\":1e999}", "no time in microseconds")]
+    [TestCase("{\"key\":\"Forward n1\",\"family\":\"Direct\",\"splits\":1,\"microseconds\":-3}", "no time in microseconds")]
+    [TestCase("{\"key\":\"Forward n1\",\"family\":\"Direct\",\"splits\":1,\"microseconds\":\"fast\"}", "no time in microseconds")]
     public void A_file_with_one_bad_entry_is_ignored_as_a_whole(string entry, string reason)
     {
         using var device = DeconvDevice.Create(AcceleratorKind.Cpu);

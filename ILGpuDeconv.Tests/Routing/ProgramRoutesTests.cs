@@ -187,6 +187,23 @@ public sealed class ProgramRoutesTests
         return rows;
     }
 
+    [Test]
+    public void A_route_whose_tensor_core_loops_failed_at_launch_reports_the_SIMT_loops_that_ran()
+    {
+        var h200 = Devices.Single(d => d.Name == "H200").Traits;
+        var route = Route(ConvolutionPass.Forward, new RouteContext(h200, ConvolutionAlgorithm.Auto, ConvolutionPrecision.TensorFloat32, null), Params(Layers[1]));
+        Assert.That(route.TensorCores, Is.True, "the rule's route on an H200 in TF32");
+
+        var ran = route.AsRun("CudaException: no kernel image");
+        Assert.Multiple(() =>
+        {
+            Assert.That(ran.TensorCores, Is.False);
+            Assert.That(ran.Tile, Is.EqualTo(route.Tile));
+            Assert.That(ran.Reason, Does.StartWith(route.Reason).And.Contain("no kernel image"));
+            Assert.That(route.AsRun(null), Is.SameAs(route), "no failure: the route as chosen");
+        });
+    }
+
     private static ProgramRoute Route(ConvolutionPass pass, RouteContext context, Conv2DTransposeParams p, bool finite = true) => pass switch
     {
         ConvolutionPass.Forward => ProgramRoutes.Forward(context, p, () => finite),

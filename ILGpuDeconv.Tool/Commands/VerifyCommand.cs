@@ -7,7 +7,10 @@ using ILGpuDeconv.Conformance.CommandLine;
 
 namespace ILGpuDeconv.Tool.Commands;
 
-/// <summary><c>verify --cases FILE [--algorithm NAME] [--weights FILE [--layout keras|pytorch]]</c>: runs a conformance file through the layer.</summary>
+/// <summary>
+/// <c>verify --cases FILE [--algorithm NAME] [--tuning-file FILE] [--weights FILE [--layout keras|pytorch]]</c>: runs a
+/// conformance file through the layer.
+/// </summary>
 internal static class VerifyCommand
 {
     public static int Run(Arguments args)
@@ -31,7 +34,9 @@ internal static class VerifyCommand
 
         using var device = args.CreateDevice();
         device.Algorithm = algorithms[0];
+        string? tuningFile = args.Value("tuning-file");
         Console.WriteLine($"verify: {cases.Count} case(s) from {path} on {device.Info.Kind}: {device.Info.Name}, algorithm {Choices.NameOf(device.Algorithm)}");
+        TuningFile.Load(device, tuningFile, Console.Out);
         Console.WriteLine($"checking: output shape and values{(forwardOnly ? " (forward only)" : ", grad_input, grad_kernel, grad_bias of sum(output * upstream)")}");
         Console.WriteLine($"tolerance: {ConformanceRunner.ToleranceRule}");
         if (weights is not null)
@@ -71,6 +76,7 @@ internal static class VerifyCommand
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"worst error over all checked values: {worstRatio:F3} of tolerance; {clock.Elapsed.TotalSeconds:F1} s"));
+        TuningFile.Save(device, tuningFile, Console.Out);
         Console.WriteLine($"{passed} passed, {failed} failed");
         return failed == 0 && passed > 0 ? 0 : 1;
     }

@@ -184,7 +184,7 @@ internal sealed class BackwardPass : IDisposable
                 () => finiteness.AllFinite<TMem>(weights, stream),
                 candidate => LaunchInputGradient<TMem>(launcher, stream, sizes, candidate, dzInterior, inputGradientLayout, dx));
             LaunchInputGradient<TMem>(launcher, stream, sizes, route, dzInterior, inputGradientLayout, dx);
-            LastInputGradientRoute = route;
+            LastInputGradientRoute = route.AsRun(launcher.TensorCoreFailure);
         }
 
         if (!options.Trainable)
@@ -207,7 +207,7 @@ internal sealed class BackwardPass : IDisposable
         var kernelSums = plan.Direct ? weights.KernelGradient.View : kernelPartials.Get(plan.KernelSumsLength);
         var biasSums = plan.Direct ? weights.BiasGradient.View : biasPartials.Get(plan.BiasSumsLength);
         LaunchWeightGradients<TMem>(launcher, stream, sizes, p, plan, inputOperand, dz, dzInterior, kernelSums, biasSums);
-        LastKernelGradientRoute = kernelRoute;
+        LastKernelGradientRoute = kernelRoute.AsRun(launcher.TensorCoreFailure);
 
         if (!plan.Direct)
         {

@@ -174,6 +174,6 @@ internal sealed class ForwardPass : IDisposable
             () => finiteness.AllFinite<TMem>(weights, stream),
             candidate => epilogue.Forward<TMem>(launcher, stream, sizes, rows, tensors, flags, candidate));
         epilogue.Forward<TMem>(launcher, stream, sizes, rows, tensors, flags, route);
-        LastRoute = route;
+        LastRoute = route.AsRun(launcher.TensorCoreFailure);
     }
 }

@@ -37,7 +37,7 @@ public sealed class ConvolutionTuning
     internal ConvolutionTuning(DeconvDevice device) => this.device = device;
 
     /// <summary>
-    /// Gets what a tuning file must name to be loaded on this device: the accelerator (with its driver on CUDA), the
+    /// Gets what a tuning file must name to be loaded on this device: the accelerator (with its driver on CUDA and OpenCL), the
     /// host's processors, ILGPU's and this library's versions.
     /// </summary>
     public string DeviceIdentity => IdentityOf(device);
@@ -267,7 +267,7 @@ public sealed class ConvolutionTuning
             throw new InvalidDataException($"not a tuning file (its format is not \"{FileFormat}\")");
         }
 
-        if (!root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number || version.GetInt32() != FileVersion)
+        if (!root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out int number) || number != FileVersion)
         {
             throw new InvalidDataException($"not version {FileVersion} of the tuning file");
         }
@@ -332,7 +332,14 @@ public sealed class ConvolutionTuning
         }
 
         bool tensorCores = item.TryGetProperty("tensorCores", out var cores) && cores.ValueKind == JsonValueKind.True;
-        double microseconds = item.TryGetProperty("microseconds", out var time) && time.ValueKind == JsonValueKind.Number ? time.GetDouble() : double.NaN;
+        // A number JSON allows but a double cannot hold (1e999) is refused like any other malformed entry.
+        double microseconds = double.NaN;
+        if (item.TryGetProperty("microseconds", out var time)
+            && (time.ValueKind != JsonValueKind.Number || !time.TryGetDouble(out microseconds) || !double.IsFinite(microseconds) || microseconds < 0))
+        {
+            throw new InvalidDataException($"entry \"{key}\" has no time in microseconds");
+        }
+
         string reason = string.Create(CultureInfo.InvariantCulture, $"measured earlier ({microseconds:F0} us), loaded from {Path.GetFileName(path)}");
         return new TuningEntry(key, new ProgramRoute(pass, family, tile, splits, tensorCores, RouteOrigin.Measurement, reason), microseconds);
     }

@@ -61,7 +61,7 @@ public sealed record ProgramRoute
     public int Splits { get; }
 
     /// <summary>Gets a value indicating whether the tiled programs run their TF32 tensor-core loops (<c>mma.sync</c>).</summary>
-    public bool TensorCores { get; }
+    public bool TensorCores { get; private init; }
 
     /// <summary>Gets how the route was chosen.</summary>
     public RouteOrigin Origin { get; private init; }
@@ -84,6 +84,15 @@ public sealed record ProgramRoute
 
     /// <summary>The same route, chosen another way or for another reason.</summary>
     internal ProgramRoute With(RouteOrigin origin, string reason) => this with { Origin = origin, Reason = reason };
+
+    /// <summary>
+    /// The route as it ran, given the launcher's <see cref="Launcher.TensorCoreFailure"/> after the launch: where the
+    /// tensor-core loops failed to compile or load during it, the launcher ran the SIMT loops with the same TF32
+    /// operands, and the route says so.
+    /// </summary>
+    internal ProgramRoute AsRun(string? tensorCoreFailure) => TensorCores && tensorCoreFailure is not null
+        ? this with { TensorCores = false, Reason = $"{Reason}; the tensor-core loops failed here, so the SIMT loops ran ({tensorCoreFailure})" }
+        : this;
 
     /// <summary>Gets the chunk plan of a direct kernel-gradient route (its <see cref="Splits"/> chunks).</summary>
     internal Programs.ChunkPlan Chunks { get; init; }

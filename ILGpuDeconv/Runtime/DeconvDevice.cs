@@ -339,6 +339,23 @@ public sealed class DeconvDevice : IDisposable
         _ => AcceleratorKind.Cpu,
     };
 
+    /// <summary>
+    /// The OpenCL driver's version (<c>CL_DRIVER_VERSION</c>; PoCL's own version there), which the device's speed and
+    /// therefore a tuning file depend on; "unknown" where the query fails.
+    /// </summary>
+    private static string DriverVersion(CLAccelerator cl)
+    {
+        const int DriverVersionQuery = 0x102D; // CL_DRIVER_VERSION, OpenCL 1.0
+        try
+        {
+            return CLAPI.CurrentAPI.GetDeviceInfo(cl.DeviceId, (CLDeviceInfoType)DriverVersionQuery).Trim();
+        }
+        catch (Exception e) when (e is CLException or InvalidOperationException or DllNotFoundException or EntryPointNotFoundException)
+        {
+            return "unknown";
+        }
+    }
+
     private static AcceleratorInfo Describe(Accelerator accelerator)
     {
         string name = accelerator switch
@@ -346,7 +363,7 @@ public sealed class DeconvDevice : IDisposable
             CudaAccelerator cuda => string.Create(
                 CultureInfo.InvariantCulture,
                 $"{cuda.Name} (architecture {cuda.Architecture}, PTX ISA {cuda.InstructionSet}, driver {cuda.DriverVersion})"),
-            CLAccelerator cl => $"{cl.Name} ({cl.VendorName}, {cl.CVersion})",
+            CLAccelerator cl => $"{cl.Name} ({cl.VendorName}, {cl.CVersion}, driver {DriverVersion(cl)})",
             _ => accelerator.Name,
         };
         return new AcceleratorInfo(
