@@ -54,7 +54,10 @@ public sealed class PadsTests
         Assert.That(() => Conv2DTransposeGeometry.Create(size with { OutputSize = (10, 8) }, new TensorShape(1, 4, 4, 1)), Throws.ArgumentException.With.Message.Contains("outside the valid lengths 8 to 9"));
     });
 
-    /// <summary>Random configurations with pads from -2 to 3 per edge (so asymmetric and negative), half with strides and dilations together, 1 to 3 groups.</summary>
+    /// <summary>
+    /// Random configurations with pads from -2 to 3 per edge (so asymmetric and negative), half with strides and dilations
+    /// together, 1 to 3 groups, a third of them with one input channel per group (depthwise, where groups are 2 or 3).
+    /// </summary>
     private static Gen<(LayerMatchesReferenceTests.RandomCase Case, Pads2D Pads)> PadsConfigurations { get; } =
         from c0 in LayerMatchesReferenceTests.Configurations
         from both in Gen.Select(Gen.Int[1, 3], Gen.Int[1, 3], Gen.Int[1, 2], Gen.Int[1, 2])
@@ -62,7 +65,9 @@ public sealed class PadsTests
         let c = combine ? c0 with { Strides = new Size2D(both.Item1, both.Item2), Dilation = new Size2D(both.Item3, both.Item4) } : c0
         from pads in Gen.Select(Gen.Int[-2, 3], Gen.Int[-2, 3], Gen.Int[-2, 3], Gen.Int[-2, 3])
         from groups in Gen.Int[1, 3]
-        select (c with { Padding = Padding.Valid, Channels = c.Channels * groups, Filters = c.Filters * groups, Groups = groups },
+        from depthwise in Gen.Int[0, 2]
+        let perGroup = depthwise == 0 ? 1 : c.Channels
+        select (c with { Padding = Padding.Valid, Channels = perGroup * groups, Filters = c.Filters * groups, Groups = groups },
             new Pads2D(pads.Item1, pads.Item2, pads.Item3, pads.Item4));
 
     [Test]
@@ -110,6 +115,7 @@ public sealed class PadsTests
         TestContext.Out.WriteLine($"{checkedCases} configurations, {negative} with a negative pad, {depthwise} depthwise");
         Assert.That(checkedCases, Is.GreaterThanOrEqualTo(12));
         Assert.That(negative, Is.GreaterThanOrEqualTo(5));
+        Assert.That(depthwise, Is.GreaterThanOrEqualTo(2), "the depthwise programs among them");
     }
 
     /// <summary>The TF32 reference of the tensor-core tests: operands rounded to TF32, sums in double.</summary>

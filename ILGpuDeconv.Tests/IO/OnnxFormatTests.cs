@@ -84,7 +84,10 @@ public sealed class OnnxFormatTests
 
         var input = node.LayerInputShape(x.Shape);
         var y = layer.Forward(x.Values, input);
-        Assert.That(layer.ComputeOutputShape(input).ElementCount, Is.EqualTo(expected.Shape.ElementCount), $"{node}: output {layer.ComputeOutputShape(input)} against ONNX's {expected.Shape}");
+        // A 1-D node runs as a layer of height 1: its [N, F, 1, W] is ONNX's [N, F, W].
+        int[] shape = layer.ComputeOutputShape(input).ToArray();
+        int[] onnxShape = node.SpatialRank == 1 ? [shape[0], shape[1], shape[3]] : shape;
+        Assert.That(onnxShape, Is.EqualTo(expected.Shape.ToArray()), $"{node}: output {layer.ComputeOutputShape(input)} against ONNX's {expected.Shape}");
         Tolerance.AssertClose(y, Array.ConvertAll(expected.Values, v => (double)v), $"{test}: {node}", 1e-5, 1e-5);
         TestContext.Out.WriteLine($"{test}: {node}, output {expected.Shape}: passed");
     }
@@ -132,6 +135,71 @@ public sealed class OnnxFormatTests
             // And back: the saved node, read by the library, is the same layer.
             using var again = Conv2DTranspose.FromOnnx(device, path, layer.Options.DataFormat == DataFormat.ChannelsFirst ? inputShape : ChannelsFirst(inputShape));
             Assert.That(again.GetWeights().Kernel, Is.EqualTo(layer.GetWeights().Kernel), "the kernel read back");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>
+    /// ONNX's own padding rules, with ONNX Runtime as the oracle: models written by hand with <c>auto_pad</c> (the odd row
+    /// at the start with SAME_LOWER, at the end with SAME_UPPER) and with <c>output_shape</c>, read by the library and run
+    /// by both. ONNX Runtime refuses an <c>output_shape</c> past the full result ("inconsistent with input spatial
+    /// dimensions"), so those negative totals are checked against PyTorch in float64 instead (Golden/cases/pads.json).
+    /// </summary>
+    [TestCase("SAME_LOWER", null, 3, 2, TestName = "ONNX Runtime agrees: auto_pad SAME_LOWER, k3 s2")]
+    [TestCase("SAME_UPPER", null, 3, 2, TestName = "ONNX Runtime agrees: auto_pad SAME_UPPER, k3 s2")]
+    [TestCase("SAME_LOWER", null, 4, 3, TestName = "ONNX Runtime agrees: auto_pad SAME_LOWER, k4 s3")]
+    [TestCase("VALID", null, 3, 2, TestName = "ONNX Runtime agrees: auto_pad VALID")]
+    [TestCase("NOTSET", new long[] { 6, 7 }, 3, 2, TestName = "ONNX Runtime agrees: output_shape inside the full result")]
+    [TestCase("SAME_LOWER", new long[] { 7, 5 }, 2, 2, TestName = "ONNX Runtime agrees: output_shape with SAME_LOWER")]
+    [TestCase("SAME_UPPER", new long[] { 7, 5 }, 2, 2, TestName = "ONNX Runtime agrees: output_shape with SAME_UPPER")]
+    public void ONNX_padding_rules_match_ONNX_Runtime(string autoPad, long[]? outputShape, int kernel, int stride)
+    {
+        var random = new Random(kernel * 31 + stride);
+        long[] xShape = [2, 3, 4, 3];
+        var weights = RandomTensors.Uniform(random, 3 * 2 * kernel * kernel);
+        var bias = RandomTensors.Uniform(random, 2);
+        var wTensor = new TensorProto { Name = "W", DataType = (int)TensorProto.Types.DataType.Float };
+        wTensor.FloatData.AddRange(weights);
+        wTensor.Dims.AddRange([3, 2, kernel, kernel]);
+        var bTensor = new TensorProto { Name = "B", DataType = (int)TensorProto.Types.DataType.Float };
+        bTensor.FloatData.AddRange(bias);
+        bTensor.Dims.Add(2);
+        var attributes = new List<AttributeProto> { OnnxModelWriter.Ints("strides", stride, stride), OnnxModelWriter.Ints("kernel_shape", kernel, kernel) };
+        if (autoPad != "NOTSET")
+        {
+            attributes.Add(new AttributeProto { Name = "auto_pad", Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(autoPad) });
+        }
+
+        if (outputShape is not null)
+        {
+            attributes.Add(OnnxModelWriter.Ints("output_shape", outputShape));
+        }
+
+        var graph = new GraphProto { Name = "g" };
+        graph.Node.Add(OnnxModelWriter.Node("ConvTranspose", "deconv", ["X", "W", "B"], ["Y"], [.. attributes]));
+        graph.Initializer.Add(wTensor);
+        graph.Initializer.Add(bTensor);
+        graph.Input.Add(new ValueInfoProto { Name = "X", Type = FloatTensor(xShape) });
+        graph.Output.Add(new ValueInfoProto { Name = "Y", Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } } });
+        var model = new ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
+        string path = Path.Combine(Path.GetTempPath(), $"pads-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        try
+        {
+            var x = RandomTensors.Uniform(random, 2 * 3 * 4 * 3);
+            using var session = new InferenceSession(path);
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("X", new DenseTensor<float>(x, [2, 3, 4, 3]))]);
+            var expected = results.Single().AsTensor<float>();
+
+            var shape = new TensorShape(2, 3, 4, 3);
+            using var layer = Conv2DTranspose.FromOnnx(TestAccelerators.Any(), path, shape);
+            var y = layer.Forward(x, shape);
+            Assert.That(layer.ComputeOutputShape(shape).ToArray(), Is.EqualTo(expected.Dimensions.ToArray()), $"{OnnxFormat.ConvTransposeNodes(path)[0]}: the output shape");
+            Tolerance.AssertClose(y, Array.ConvertAll(expected.ToArray(), v => (double)v), $"ONNX Runtime, {autoPad}", 1e-5, 1e-5);
         }
         finally
         {
@@ -264,6 +332,196 @@ public sealed class OnnxFormatTests
             m.Graph.Node[0].Attribute.Add(OnnxModelWriter.Ints("dilations", 0, 1));
             return m.ToByteArray();
         }), "attribute 'dilations' is [0, 1]").SetName("ONNX hostile: a zero dilation");
+        yield return new TestCaseData((Func<string, byte[]>)(folder =>
+        {
+            // A folder inside the model's folder that is a link to /etc: the path as written stays inside, its target not.
+            Directory.CreateSymbolicLink(Path.Combine(folder, "linked"), "/etc");
+            return External(Good(out var w), w, "linked/passwd").ToByteArray();
+        }), "leaves the model's folder").SetName("ONNX hostile: external data through a linked folder");
+        yield return new TestCaseData((Func<string, byte[]>)(folder =>
+        {
+            File.CreateSymbolicLink(Path.Combine(folder, "weights.bin"), "/etc/passwd");
+            return External(Good(out var w), w, "weights.bin").ToByteArray();
+        }), "leaves the model's folder").SetName("ONNX hostile: external data through a linked file");
+        yield return new TestCaseData((Func<string, byte[]>)(folder =>
+        {
+            File.WriteAllBytes(Path.Combine(folder, "weights.bin"), new byte[96]);
+            var m = External(Good(out var w), w, "weights.bin");
+            w.ExternalData.Add(new StringStringEntryProto { Key = "length", Value = "95" });
+            return m.ToByteArray();
+        }), "declares 95 bytes of external data but needs 96").SetName("ONNX hostile: external data of the wrong declared length");
+        yield return new TestCaseData((Func<string, byte[]>)(folder =>
+        {
+            File.WriteAllBytes(Path.Combine(folder, "weights.bin"), new byte[96]);
+            var m = External(Good(out var w), w, "weights.bin");
+            w.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = "4" });
+            return m.ToByteArray();
+        }), "needs bytes 4 to 100 of weights.bin, which has 96").SetName("ONNX hostile: external data past the end of its file");
+        yield return new TestCaseData((Func<string, byte[]>)(folder =>
+        {
+            var m = Good(out var w);
+            w.RawData = ByteString.Empty;
+            w.FloatData.AddRange(new float[23]);
+            return m.ToByteArray();
+        }), "declares 24 elements but holds 23").SetName("ONNX hostile: float_data shorter than its dims");
+    }
+
+    [Test]
+    public void A_node_the_layer_refuses_is_named_with_its_attribute()
+    {
+        var model = ModelWith(new float[24], out _);
+        var node = model.Graph.Node[0];
+        node.Attribute.Clear();
+        node.Attribute.Add(OnnxModelWriter.Ints("strides", 2, 2));
+        node.Attribute.Add(OnnxModelWriter.Ints("output_padding", 2, 0));
+        string path = Path.Combine(Path.GetTempPath(), $"refused-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        try
+        {
+            var read = OnnxFormat.ConvTransposeNodes(path).Single();
+            var ex = Assert.Throws<ArgumentException>(() => read.ToOptions(new TensorShape(1, 3, 2, 2)))!;
+            Assert.That(ex.Message, Does.Contain("ONNX node 'deconv' (output_padding)").And.Contain(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>2^28 elements (the most allowed) declared over 96 bytes: refused before anything of that size is allocated.</summary>
+    [Test]
+    public void A_huge_tensor_declared_over_little_data_is_refused_before_it_is_allocated()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"huge-{Guid.NewGuid():N}.pb");
+        var tensor = new TensorProto { Name = "W", DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(new byte[96]) };
+        tensor.Dims.AddRange([1 << 14, 1 << 12, 2, 2]);
+        File.WriteAllBytes(path, tensor.ToByteArray());
+        try
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var ex = Assert.Throws<InvalidDataException>(() => OnnxFormat.ReadTensor(path, 1L << 28))!;
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Multiple(() =>
+            {
+                Assert.That(ex.Message, Does.Contain(path).And.Contain("holds 96 bytes of raw_data"));
+                Assert.That(allocated, Is.LessThan(1L << 20), "nothing of the declared 1 GiB allocated");
+            });
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>A huge repeated field (a million empty nodes) costs memory in proportion to the file, and is read or refused within the contract.</summary>
+    [Test]
+    public void A_million_empty_nodes_cost_memory_in_proportion_to_the_file()
+    {
+        string dir = Directory.CreateTempSubdirectory("onnx-nodes").FullName;
+        try
+        {
+            var model = ModelWith(new float[24], out _);
+            for (int i = 0; i < 1_000_000; i++)
+            {
+                model.Graph.Node.Add(new NodeProto());
+            }
+
+            string path = Path.Combine(dir, "model.onnx");
+            File.WriteAllBytes(path, model.ToByteArray());
+            long size = new FileInfo(path).Length;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var nodes = OnnxFormat.ConvTransposeNodes(path);
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Multiple(() =>
+            {
+                Assert.That(nodes, Has.Count.EqualTo(1), "the one ConvTranspose among the empty nodes");
+                Assert.That(allocated, Is.LessThan((64L << 20) + (200 * size)), $"{allocated} bytes for a file of {size}: the mutation test's bound");
+            });
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Every encoding of the weights ONNX allows: raw and typed data in float32, float64, float16 and bfloat16.</summary>
+    [TestCase((int)TensorProto.Types.DataType.Float, false)]
+    [TestCase((int)TensorProto.Types.DataType.Float, true)]
+    [TestCase((int)TensorProto.Types.DataType.Double, false)]
+    [TestCase((int)TensorProto.Types.DataType.Double, true)]
+    [TestCase((int)TensorProto.Types.DataType.Float16, false)]
+    [TestCase((int)TensorProto.Types.DataType.Float16, true)]
+    [TestCase((int)TensorProto.Types.DataType.Bfloat16, false)]
+    [TestCase((int)TensorProto.Types.DataType.Bfloat16, true)]
+    public void Weights_in_every_encoding_are_read(int dataType, bool raw)
+    {
+        var type = (TensorProto.Types.DataType)dataType;
+        // Values exact in every encoding (multiples of 1/8 below 2), so each must come back as written.
+        var weights = Enumerable.Range(0, 24).Select(i => (i - 12) / 8f).ToArray();
+        var model = ModelWith(weights, out var w);
+        w.RawData = ByteString.Empty;
+        w.DataType = (int)type;
+        switch (type, raw)
+        {
+            case (TensorProto.Types.DataType.Float, true):
+                w.RawData = ByteString.CopyFrom(weights.SelectMany(BitConverter.GetBytes).ToArray());
+                break;
+            case (TensorProto.Types.DataType.Float, false):
+                w.FloatData.AddRange(weights);
+                break;
+            case (TensorProto.Types.DataType.Double, true):
+                w.RawData = ByteString.CopyFrom(weights.SelectMany(v => BitConverter.GetBytes((double)v)).ToArray());
+                break;
+            case (TensorProto.Types.DataType.Double, false):
+                w.DoubleData.AddRange(weights.Select(v => (double)v));
+                break;
+            case (TensorProto.Types.DataType.Float16, _):
+                var halves = weights.Select(v => BitConverter.HalfToUInt16Bits((Half)v)).ToArray();
+                if (raw)
+                {
+                    w.RawData = ByteString.CopyFrom(halves.SelectMany(BitConverter.GetBytes).ToArray());
+                }
+                else
+                {
+                    w.Int32Data.AddRange(halves.Select(h => (int)h));
+                }
+
+                break;
+            default:
+                var brains = weights.Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16)).ToArray();
+                if (raw)
+                {
+                    w.RawData = ByteString.CopyFrom(brains.SelectMany(BitConverter.GetBytes).ToArray());
+                }
+                else
+                {
+                    w.Int32Data.AddRange(brains.Select(b => (int)b));
+                }
+
+                break;
+        }
+
+        string dir = Directory.CreateTempSubdirectory("onnx-encodings").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "model.onnx");
+            File.WriteAllBytes(path, model.ToByteArray());
+            using var layer = Conv2DTranspose.FromOnnx(TestAccelerators.Any(), path, new TensorShape(1, 3, 2, 2));
+            Assert.That(layer.GetWeights().Kernel.Order(), Is.EqualTo(weights.Order()), $"{type} {(raw ? "raw_data" : "typed data")}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Makes <paramref name="w"/> external data at <paramref name="location"/> (no offset or length yet).</summary>
+    private static ModelProto External(ModelProto model, TensorProto w, string location)
+    {
+        w.RawData = ByteString.Empty;
+        w.DataLocation = TensorProto.Types.DataLocation.External;
+        w.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        return model;
     }
 
     [TestCaseSource(nameof(HostileModels))]
@@ -356,6 +614,13 @@ public sealed class OnnxFormatTests
         }
 
         return k;
+    }
+
+    private static TypeProto FloatTensor(long[] shape)
+    {
+        var dims = new TensorShapeProto();
+        dims.Dim.AddRange(shape.Select(d => new TensorShapeProto.Types.Dimension { DimValue = d }));
+        return new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = dims } };
     }
 
     private static TensorShape ChannelsFirst(TensorShape nhwc) => new(nhwc[0], nhwc[3], nhwc[1], nhwc[2]);

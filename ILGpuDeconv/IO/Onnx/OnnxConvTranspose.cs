@@ -135,7 +135,7 @@ public sealed record OnnxConvTranspose
         var (top, bottom) = AxisPads(0);
         var (left, right) = AxisPads(1);
         int group = (int)Group;
-        return new Conv2DTransposeOptions((int)(w[1] * group), (Axis(kernel, 0), Axis(kernel, 1)))
+        var options = new Conv2DTransposeOptions((int)(w[1] * group), (Axis(kernel, 0), Axis(kernel, 1)))
         {
             Strides = (Axis(Strides, 0), Axis(Strides, 1)),
             DilationRate = (Axis(Dilations, 0), Axis(Dilations, 1)),
@@ -146,6 +146,29 @@ public sealed record OnnxConvTranspose
             UseBias = Bias is not null,
             Name = Name,
         };
+
+        // The layer's own checks, here, so that a refusal names the node and the ONNX attribute behind it.
+        try
+        {
+            options.Validate();
+            _ = Conv2DTransposeGeometry.Create(options, input);
+        }
+        catch (ArgumentException e)
+        {
+            string attribute = e.ParamName switch
+            {
+                nameof(Conv2DTransposeOptions.KernelSize) => "kernel_shape",
+                nameof(Conv2DTransposeOptions.Strides) => "strides",
+                nameof(Conv2DTransposeOptions.DilationRate) => "dilations",
+                nameof(Conv2DTransposeOptions.OutputPadding) => "output_padding",
+                nameof(Conv2DTransposeOptions.Groups) => "group",
+                nameof(Conv2DTransposeOptions.Pads) => OutputShape is null ? "pads" : "output_shape",
+                _ => OutputShape is null ? "pads, strides, kernel_shape" : "output_shape",
+            };
+            throw new ArgumentException($"ONNX node '{Name}' ({attribute}): {e.Message} ({Source})", e.ParamName, e);
+        }
+
+        return options;
     }
 
     /// <summary>Formats the node with its attributes.</summary>

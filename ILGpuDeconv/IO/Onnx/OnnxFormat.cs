@@ -187,13 +187,13 @@ public static class OnnxFormat
             TensorProto.Types.DataType.Float16 or TensorProto.Types.DataType.Bfloat16 => 2,
             _ => throw new InvalidDataException($"{source}: tensor '{t.Name}' is {DtypeName(t.DataType)}; only float32, float16, bfloat16 and float64 weights are read."),
         };
-        var values = new float[count];
+        // The values are allocated only once the data are known to hold them: a small file declaring a large tensor
+        // costs nothing.
         var shape = new TensorShape(dims.Length == 0 ? [1] : dims);
         if (t.DataLocation == TensorProto.Types.DataLocation.External)
         {
             var bytes = ReadExternal(t, source, folder, count * size);
-            FromBytes(bytes, type, values);
-            return new NumPyArray(values, shape);
+            return new NumPyArray(FromBytes(bytes, type, count), shape);
         }
 
         if (!t.RawData.IsEmpty)
@@ -203,8 +203,7 @@ public static class OnnxFormat
                 throw new InvalidDataException($"{source}: tensor '{t.Name}' declares {count} elements of {size} bytes but holds {t.RawData.Length} bytes of raw_data.");
             }
 
-            FromBytes(t.RawData.Span, type, values);
-            return new NumPyArray(values, shape);
+            return new NumPyArray(FromBytes(t.RawData.Span, type, count), shape);
         }
 
         int held = type switch
@@ -218,6 +217,7 @@ public static class OnnxFormat
             throw new InvalidDataException($"{source}: tensor '{t.Name}' declares {count} elements but holds {held} in its typed data field.");
         }
 
+        var values = new float[count];
         for (int i = 0; i < values.Length; i++)
         {
             values[i] = type switch
@@ -232,8 +232,9 @@ public static class OnnxFormat
         return new NumPyArray(values, shape);
     }
 
-    private static void FromBytes(ReadOnlySpan<byte> bytes, TensorProto.Types.DataType type, float[] values)
+    private static float[] FromBytes(ReadOnlySpan<byte> bytes, TensorProto.Types.DataType type, long count)
     {
+        var values = new float[count];
         for (int i = 0; i < values.Length; i++)
         {
             values[i] = type switch
@@ -244,6 +245,59 @@ public static class OnnxFormat
                 _ => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(i * 2)..]) << 16),
             };
         }
+
+        return values;
+    }
+
+    /// <summary>
+    /// The absolute path with every symbolic link on it resolved, component by component (what <c>realpath</c> gives);
+    /// a component that does not exist is kept as written. At most 40 links are followed, as Linux does.
+    /// </summary>
+    internal static string RealPath(string fullPath)
+    {
+        string root = Path.GetPathRoot(fullPath) ?? string.Empty;
+        var pending = new Stack<string>(fullPath[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse());
+        string current = root;
+        int links = 0;
+        while (pending.Count > 0)
+        {
+            string part = pending.Pop();
+            if (part == ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? root;
+                continue;
+            }
+
+            string next = Path.Combine(current, part);
+            FileSystemInfo entry = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+            if (entry.LinkTarget is not { } target)
+            {
+                current = next;
+                continue;
+            }
+
+            if (++links > 40)
+            {
+                throw new InvalidDataException($"{fullPath}: more than 40 symbolic links on the path.");
+            }
+
+            // The target's components go back on the stack: a relative target continues from the link's folder.
+            string resolved = Path.IsPathRooted(target) ? target : Path.Combine(current, target);
+            string targetRoot = Path.GetPathRoot(resolved) ?? string.Empty;
+            foreach (string segment in resolved[targetRoot.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse())
+            {
+                pending.Push(segment);
+            }
+
+            current = targetRoot;
+        }
+
+        return current;
     }
 
     /// <summary>
@@ -277,11 +331,13 @@ public static class OnnxFormat
             throw new InvalidDataException($"{source}: tensor '{t.Name}' has external data at \"{location}\"; it must be a relative path inside the model's folder.");
         }
 
+        // Both the path as written and the path with every link resolved (a linked folder on the way as well as a
+        // linked file) must stay inside the model's folder, itself taken with its links resolved.
         string root = Path.GetFullPath(folder) + Path.DirectorySeparatorChar;
         string file = Path.GetFullPath(Path.Combine(root, location));
         var info = new FileInfo(file);
-        string real = info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file : file;
-        if (!file.StartsWith(root, StringComparison.Ordinal) || !Path.GetFullPath(real).StartsWith(root, StringComparison.Ordinal))
+        string realRoot = RealPath(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar;
+        if (!file.StartsWith(root, StringComparison.Ordinal) || !RealPath(file).StartsWith(realRoot, StringComparison.Ordinal))
         {
             throw new InvalidDataException($"{source}: tensor '{t.Name}' has external data at \"{location}\", which leaves the model's folder {folder}.");
         }
