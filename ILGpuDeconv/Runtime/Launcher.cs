@@ -77,9 +77,11 @@ internal sealed class Launcher : IDisposable
     public long TiledLaunches => Interlocked.Read(ref tiledLaunches);
 
     /// <summary>
-    /// Gets why the tensor-core loops could not be compiled or loaded, or null while they can. The first such
+    /// Gets why the tensor-core loops could not be compiled, loaded or launched, or null while they can. The first such
     /// failure turns them off for the launcher's lifetime: the tiled programs run their SIMT loops, with the same
-    /// TF32 operands. A failure of a launch itself (asynchronous on CUDA) is not caught here.
+    /// TF32 operands. A launch that the driver refuses (too many registers or too much shared memory for the device,
+    /// no code for its architecture) fails when it is issued and is caught; a fault while the loop runs is reported
+    /// by CUDA later, asynchronously, and leaves the context unusable, so no fallback could help there.
     /// </summary>
     public string? TensorCoreFailure => tensorCoreFailure;
 
@@ -146,7 +148,7 @@ internal sealed class Launcher : IDisposable
     /// <param name="program">The program with its tensors and grid.</param>
     /// <param name="tensorCores">
     /// Run the TF32 tensor-core loops (operands already rounded to TF32): <c>mma.sync</c> on CUDA, compiled at O2 by
-    /// <see cref="TensorCoreCompiler"/>; elsewhere their emulation. When they fail to compile or load, the SIMT
+    /// <see cref="TensorCoreCompiler"/>; elsewhere their emulation. When they fail to compile, load or launch, the SIMT
     /// loops run instead, from then on (<see cref="TensorCoreFailure"/> says why).
     /// </param>
     public void LaunchTiled<TProgram>(AcceleratorStream stream, in TProgram program, bool tensorCores = false)
@@ -169,7 +171,17 @@ internal sealed class Launcher : IDisposable
 
         lock (gate)
         {
-            run(stream, TiledGemm.Config(grid), program);
+            try
+            {
+                run(stream, TiledGemm.Config(grid), program);
+            }
+            catch (Exception e) when (tensorCores && e is not OutOfMemoryException)
+            {
+                // Refused at the launch (resources, architecture): the SIMT loops, as for a compile failure.
+                tensorCoreFailure = $"{e.GetType().Name} at launch: {e.Message}";
+                tensorCores = false;
+                CompiledTiled<TProgram>(grid.Shape, false)(stream, TiledGemm.Config(grid), program);
+            }
         }
 
         Interlocked.Increment(ref tiledLaunches);
