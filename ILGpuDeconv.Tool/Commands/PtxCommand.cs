@@ -36,8 +36,8 @@ internal static class PtxCommand
         return 0;
     }
 
-    /// <summary><c>ForwardProgram&lt;TanhFunction&gt;</c> becomes <c>ForwardProgram.TanhFunction.ptx</c>.</summary>
-    public static string FileName(string programName) => programName.Replace('<', '.').Replace(">", string.Empty, StringComparison.Ordinal) + ".ptx";
+    /// <summary><c>ForwardProgram&lt;TanhFunction&gt;</c> becomes <c>ForwardProgram.TanhFunction.ptx</c>, <c>A&lt;B,C&gt;</c> <c>A.B.C.ptx</c>.</summary>
+    public static string FileName(string programName) => programName.Replace('<', '.').Replace(',', '.').Replace(">", string.Empty, StringComparison.Ordinal) + ".ptx";
 
     private static CudaArchitecture ParseArchitecture(string text)
     {

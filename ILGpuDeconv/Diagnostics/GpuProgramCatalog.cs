@@ -46,29 +46,40 @@ internal static class GpuProgramCatalog
 
     /// <summary>
     /// The tiled programs (<see cref="ITiledProgram"/>), each in every block tile, with the float32 and the tensor-core
-    /// loop; the forward program in the largest tile for each activation, in the others linear.
+    /// loop, and with each kind of operand load (<see cref="IRunLoads"/>); the forward program with contiguous runs in the
+    /// largest tile for each activation, otherwise linear.
     /// </summary>
     private static IEnumerable<Entry> TiledEntries()
     {
         var tiled = typeof(ITiledProgram).Assembly.GetTypes()
-            .Where(t => t.IsValueType && typeof(ITiledProgram).IsAssignableFrom(t))
+            .Where(t => t.IsValueType && t.IsGenericTypeDefinition && typeof(ITiledProgram).IsAssignableFrom(t))
             .OrderBy(t => t.Name, StringComparer.Ordinal);
         foreach (var program in tiled)
         {
-            foreach (var shape in TiledGemm.Shapes.ToArray())
+            bool activated = program.GetGenericArguments().Length == 2; // <TAct, TRuns>, else <TRuns>
+            foreach (var runs in ImplementationsOf(typeof(IRunLoads)))
             {
-                IEnumerable<Type> activations = !program.IsGenericTypeDefinition ? [null!]
-                    : shape == TiledGemm.Shapes[0] ? ImplementationsOf(typeof(IActivationFunction)) : [typeof(LinearFunction)];
-
-                // Each also on tensor cores (compiled at O2, whose code for the activations is checked here too).
-                foreach (var activation in activations)
+                foreach (var shape in TiledGemm.Shapes.ToArray())
                 {
-                    foreach (bool tensorCores in (bool[])[false, true])
+                    var activations = new List<Type?> { activated ? typeof(LinearFunction) : null };
+                    if (activated && shape == TiledGemm.Shapes[0] && runs == typeof(ContiguousRuns))
                     {
-                        var closed = activation is null ? program : program.MakeGenericType(activation);
-                        string suffix = activation is null ? string.Empty : $"<{activation.Name}>";
-                        string tile = $"{TiledGemm.Rows(shape)}x{TiledGemm.Columns(shape)}";
-                        yield return new Entry($"{program.Name.Split('`')[0]}{suffix}@{(tensorCores ? "TC" : string.Empty)}{tile}", EntryPointOf(closed, shape, tensorCores), TiledGemm.Specialization, tensorCores);
+                        activations = [.. ImplementationsOf(typeof(IActivationFunction))];
+                    }
+
+                    // Each also on tensor cores (compiled at O2, whose code for the activations is checked here too).
+                    foreach (var activation in activations)
+                    {
+                        foreach (bool tensorCores in (bool[])[false, true])
+                        {
+                            Type[] arguments = activation is null ? [runs] : [activation, runs];
+                            string tile = $"{TiledGemm.Rows(shape)}x{TiledGemm.Columns(shape)}";
+                            yield return new Entry(
+                                $"{program.Name.Split('`')[0]}<{string.Join(",", arguments.Select(a => a.Name))}>@{(tensorCores ? "TC" : string.Empty)}{tile}",
+                                EntryPointOf(program.MakeGenericType(arguments), shape, tensorCores),
+                                TiledGemm.Specialization,
+                                tensorCores);
+                        }
                     }
                 }
             }

@@ -239,11 +239,15 @@ internal sealed class BackwardPass : IDisposable
             default:
                 for (int group = 0; group < p.Groups; group++)
                 {
-                    launcher.LaunchTiled(
-                        stream,
-                        new InputGradientTiledProgram(
-                            p, route.Tile!.Value, ForwardTensors.Tail(dz, p.OutputGroupOffset(group)), ForwardTensors.Tail(layout, group * p.InputGradientLayoutLength), ForwardTensors.Tail(dx, p.InputGroupOffset(group))),
-                        route.TensorCores);
+                    var (groupDz, groupLayout, groupDx) = (ForwardTensors.Tail(dz, p.OutputGroupOffset(group)), ForwardTensors.Tail(layout, group * p.InputGradientLayoutLength), ForwardTensors.Tail(dx, p.InputGroupOffset(group)));
+                    if (InputGradientTiledProgram.ContiguousRuns(p, groupDz))
+                    {
+                        launcher.LaunchTiled(stream, new InputGradientTiledProgram<ContiguousRuns>(p, route.Tile!.Value, groupDz, groupLayout, groupDx), route.TensorCores);
+                    }
+                    else
+                    {
+                        launcher.LaunchTiled(stream, new InputGradientTiledProgram<StridedRuns>(p, route.Tile!.Value, groupDz, groupLayout, groupDx), route.TensorCores);
+                    }
                 }
 
                 break;
@@ -277,11 +281,15 @@ internal sealed class BackwardPass : IDisposable
                 // Once per group, on its input channels and filters and its channels of the kernel sums (innermost).
                 for (int group = 0; group < p.Groups; group++)
                 {
-                    launcher.LaunchTiled(
-                        stream,
-                        new KernelGradientTiledProgram(
-                            p, route.Tile!.Value, route.Splits, ForwardTensors.Tail(input, p.InputGroupOffset(group)), ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), ForwardTensors.Tail(kernelSums, (long)group * p.InChannels)),
-                        route.TensorCores);
+                    var (groupX, groupDz, sums) = (ForwardTensors.Tail(input, p.InputGroupOffset(group)), ForwardTensors.Tail(dzOperand, p.OutputGroupOffset(group)), ForwardTensors.Tail(kernelSums, (long)group * p.InChannels));
+                    if (KernelGradientTiledProgram.ContiguousRuns(p, groupX, groupDz))
+                    {
+                        launcher.LaunchTiled(stream, new KernelGradientTiledProgram<ContiguousRuns>(p, route.Tile!.Value, route.Splits, groupX, groupDz, sums), route.TensorCores);
+                    }
+                    else
+                    {
+                        launcher.LaunchTiled(stream, new KernelGradientTiledProgram<StridedRuns>(p, route.Tile!.Value, route.Splits, groupX, groupDz, sums), route.TensorCores);
+                    }
                 }
 
                 break;

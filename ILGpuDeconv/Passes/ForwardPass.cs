@@ -123,7 +123,14 @@ internal sealed class ForwardPass : IDisposable
                 for (int group = 0; group < p.Groups; group++)
                 {
                     var g = t.ForGroup(p, group);
-                    launcher.LaunchTiled(stream, new ForwardTiledProgram<TAct>(p, route.Tile!.Value, g.Input, g.Layout, g.Bias, g.Output, g.PreActivation, function, flags), route.TensorCores);
+                    if (ForwardTiledProgram.ContiguousRuns(p, g.Input))
+                    {
+                        launcher.LaunchTiled(stream, new ForwardTiledProgram<TAct, ContiguousRuns>(p, route.Tile!.Value, g.Input, g.Layout, g.Bias, g.Output, g.PreActivation, function, flags), route.TensorCores);
+                    }
+                    else
+                    {
+                        launcher.LaunchTiled(stream, new ForwardTiledProgram<TAct, StridedRuns>(p, route.Tile!.Value, g.Input, g.Layout, g.Bias, g.Output, g.PreActivation, function, flags), route.TensorCores);
+                    }
                 }
 
                 break;

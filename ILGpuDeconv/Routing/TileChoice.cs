@@ -14,8 +14,8 @@ internal static class TileChoice
     /// <summary>Groups a launch aims for per multiprocessor: two resident groups, twice over for the tail.</summary>
     public const int GroupsPerMultiprocessor = 4;
 
-    /// <summary>The fewest slices a split of the kernel gradient's reduction sums.</summary>
-    public const int MinSlicesPerSplit = 4;
+    /// <summary>The fewest slices (of 16 terms) a split of the kernel gradient's reduction sums.</summary>
+    public const int MinSlicesPerSplit = 2;
 
     /// <summary>The most partial-sum elements the kernel gradient's splits may hold (256 MiB of floats).</summary>
     public const long MaxPartialElements = 1L << 26;
@@ -33,8 +33,15 @@ internal static class TileChoice
     public static (TileShape Shape, int Splits) ForKernelGradient(in Conv2DTransposeParams p, int multiprocessors)
     {
         // The outputs are only filters x channels per tap; the splits fill the machine, so the tile only
-        // follows the GEMM's size.
+        // follows the GEMM's size. With strided runs (NCHW, or channels or filters not a multiple of 4) the largest
+        // tile's float32 loop spills (88 bytes under ptxas 11.8 for sm_90: tools/gpu/ptx-report.sh), so such layers
+        // take the next one.
         var shape = Fitting(p.Filters, p.InChannels);
+        if (shape == TiledGemm.Shape(TiledGemm.LargeSide, TiledGemm.LargeSide) && !KernelGradientTiledProgram.ContiguousRunsFit(p))
+        {
+            shape = TiledGemm.Shape(TiledGemm.LargeSide, TiledGemm.SmallSide);
+        }
+
         return (shape, KernelGradientSplits(p, shape, multiprocessors));
     }
 

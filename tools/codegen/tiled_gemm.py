@@ -43,7 +43,10 @@ internal static partial class TiledGemm
 '''
 
 THREADS = 256  # 16 x 16 threads; each owns a (BM/16) x (BN/16) register tile
-DEPTH = 8      # reduction depth of one slice
+DEPTH = 16     # reduction depth of one slice: one barrier per slice
+HALF = 8       # a slice is loaded, staged and multiplied in two halves of 8 (HALF), so that only one half's
+               # global loads are in flight in registers at a time (the 128x128 tile has no registers for more)
+HALVES = DEPTH // HALF
 TILES = [(128, 128), (128, 64), (64, 128), (64, 64)]
 TILE_DOCS = {
     (128, 128): "an 8x8 register tile per thread: the most reuse, for large GEMMs",
@@ -61,15 +64,15 @@ SIMT_PAD = 4
 
 
 def staging(w, bm, bn, sa, sb):
-    """Which elements of a slice each thread stages, and where they go in shared memory (float offsets in a buffer).
+    """Which elements of a half slice each thread stages, and where they go in shared memory (float offsets in a buffer).
 
-    B: warp k stages slice row k, each lane a run of consecutive columns. A: as B (runs along the rows, the kernel
-    gradient, whose rows are contiguous in NHWC), or each thread a run of consecutive depths of one row (the forward
-    pass and the input gradient, whose reduction runs along NHWC's channels), chosen by the program's constant
-    StagesDepthRuns, so the other staging is dead code the compiler drops.
+    B: warp k stages row k of each half, each lane a run of consecutive columns. A: as B (runs along the rows, the
+    kernel gradient, whose rows are contiguous in NHWC), or each thread a run of consecutive depths of one row (the
+    forward pass and the input gradient, whose reduction runs along NHWC's channels), chosen by the program's constant
+    StagesDepthRuns, so the other staging is dead code the compiler drops. Half h goes HALF rows further down.
     """
-    a_per, b_per = bm * DEPTH // THREADS, bn * DEPTH // THREADS
-    runs_per_row = DEPTH // a_per  # depth runs: threads per tile row
+    a_per, b_per = bm * HALF // THREADS, bn * HALF // THREADS
+    runs_per_row = HALF // a_per  # depth runs: threads per tile row
     shift = runs_per_row.bit_length() - 1
     w("        // Staging (see ITiledProgram.StagesDepthRuns): B as runs of columns at depth `warp`; A likewise along the rows,")
     w("        // or as runs of depths of one row.")
@@ -87,41 +90,54 @@ def staging(w, bm, bn, sa, sb):
     return a_per, b_per
 
 
-def stage(w, indent, buffer_a, buffer_b, sa, a_per, b_per):
-    """The stores of the staged values into the buffers at float offsets buffer_a and buffer_b."""
-    w(f"{indent}StageA(floatsA, {buffer_a} + aStage, nextA, {a_per}, depthRuns, {sa});")
-    w(f"{indent}StageB(floatsB, {buffer_b} + bStage, nextB, {b_per});")
+def stage(w, indent, buffer_a, buffer_b, sa, sb, a_per, b_per, half):
+    """The stores of a half's staged values into the buffers at float offsets buffer_a and buffer_b."""
+    def offset(buffer, own, rows):
+        return " + ".join(term for term in (buffer, own, str(rows)) if term != "0")
+    w(f"{indent}StageA(floatsA, {offset(buffer_a, 'aStage', half * HALF * sa)}, next.A, {a_per}, depthRuns, {sa});")
+    w(f"{indent}StageB(floatsB, {offset(buffer_b, 'bStage', half * HALF * sb)}, next.B, {b_per});")
 
 
-def prologue(w, indent, sa, a_per, b_per):
-    w("        Float4 nextA = default;")
-    w("        Float4 nextB = default;")
+def load(w, indent, a_per, b_per, half):
+    """A half's global loads (from the cursor's slice) into registers."""
+    w(f"{indent}next = program.Load(cursor, {a_per}, {b_per}, {half});")
+
+
+def prologue(w, indent, sa, sb, a_per, b_per):
+    w("        TileRuns next = default;")
     w("        if (slices > 0)")
     w("        {")
-    w(f"            nextA = program.LoadA(cursor, {a_per});")
-    w(f"            nextB = program.LoadB(cursor, {b_per});")
-    stage(w, "            ", "0", "0", sa, a_per, b_per)
+    for half in range(HALVES):
+        load(w, "            ", a_per, b_per, half)
+        stage(w, "            ", "0", "0", sa, sb, a_per, b_per, half)
     w("        }")
     w("")
     w("        Group.Barrier();")
 
 
 def slice_loop_head(w, a_per, b_per, read_a, read_b, buf_a, buf_b):
-    """The slice loop's opening, shared by both loops: the buffers' offsets, the next slice's cursor and global loads (no division)."""
+    """The slice loop's opening, shared by both loops: the buffers' offsets, the next slice's cursor and its first half's global loads (no division)."""
     w(f"        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read ({read_a}), and the floats to stage into.")
     w(f"        int readA = 0, readB = 0, writeA = {buf_a}, writeB = {buf_b};")
     w("        for (int slice = 0; slice < slices; slice++)")
     w("        {")
     w("            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the")
-    w("            // other buffer they go to is not read again, so the loop has no branch but its own.")
+    w("            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded")
+    w("            // before the half of this slice it overlaps is multiplied, and staged after it.")
     w("            cursor = program.Next(cursor);")
-    w(f"            nextA = program.LoadA(cursor, {a_per});")
-    w(f"            nextB = program.LoadB(cursor, {b_per});")
+    load(w, "            ", a_per, b_per, 0)
     w("")
 
 
-def slice_loop_tail(w, buf_a, buf_b, sa, a_per, b_per, read_buf_a, read_buf_b):
-    stage(w, "            ", "writeA", "writeB", sa, a_per, b_per)
+def slice_loop_middle(w, sa, sb, a_per, b_per):
+    """Between the halves: the next slice's first half staged, its second half loaded."""
+    stage(w, "            ", "writeA", "writeB", sa, sb, a_per, b_per, 0)
+    load(w, "            ", a_per, b_per, 1)
+    w("")
+
+
+def slice_loop_tail(w, buf_a, buf_b, sa, sb, a_per, b_per, read_buf_a, read_buf_b):
+    stage(w, "            ", "writeA", "writeB", sa, sb, a_per, b_per, 1)
     w(f"            readA ^= {read_buf_a};")
     w(f"            readB ^= {read_buf_b};")
     w(f"            writeA ^= {buf_a};")
@@ -160,12 +176,14 @@ def tile_method(bm, bn):
     for i in range(tm):
         w("        " + " ".join(f"float c{i}_{j} = 0f;" for j in range(tn)))
     w("")
-    prologue(w, "        ", sa, a_per, b_per)
+    prologue(w, "        ", sa, sb, a_per, b_per)
     slice_loop_head(w, a_per, b_per, "in Float4", "", buf_a, buf_b)
     w("            // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.")
     w(f"            var a = sharedA.SubView(readA + ty, {buf_a // 4} - ty);")
     w(f"            var b = sharedB.SubView(readB + tx, {buf_b // 4} - tx);")
     for k in range(DEPTH):
+        if k == HALF:
+            slice_loop_middle(w, sa, sb, a_per, b_per)
         w(f"            {{ // k = {k}")
         a_regs = []
         for h in range(tm // 4):
@@ -179,7 +197,7 @@ def tile_method(bm, bn):
             w("                " + " ".join(f"c{i}_{j} += {a_regs[i]} * {b_regs[j]};" for j in range(tn)))
         w("            }")
         w("")
-    slice_loop_tail(w, buf_a, buf_b, sa, a_per, b_per, buf_a // 4, buf_b // 4)
+    slice_loop_tail(w, buf_a, buf_b, sa, sb, a_per, b_per, buf_a // 4, buf_b // 4)
     w("        // Thread (tx, ty) holds rows ty*4 + 64*h + i and columns tx*4 + 64*g + j of the block tile.")
     for i in range(tm):
         row = f"mBlock + (ty * 4) + {(i // 4) * 64 + i % 4}"
@@ -190,23 +208,33 @@ def tile_method(bm, bn):
     return "\n".join(L)
 
 # Tensor-core tiles: the 8 warps as (warps along M, warps along N); each warp a (BM/wm) x (BN/wn) warp tile of
-# m16n8k8 mma tiles. Shared rows are padded by 8 floats so that the fragment loads hit 32 distinct banks.
+# m16n8k8 mma tiles. Shared rows are padded by 8 floats (a row is 8 banks past the one above), so that the fragment
+# loads below hit distinct banks.
 WARPS = {(128, 128): (2, 4), (128, 64): (4, 2), (64, 128): (2, 4), (64, 64): (2, 4)}
 PAD = 8
+MMA_K = 8  # the depth of one mma.sync.m16n8k8 step: one per half slice
 
 
 def tensor_core_method(bm, bn, emulate):
+    """The tensor-core loop of one tile.
+
+    Which tile rows an mma's rows stand for is the loop's choice, as long as the store agrees: lane (g, t) takes A's rows
+    g and g + 8 of mma tile i from the adjacent tile rows 16i + 2g and 16i + 2g + 1, so that each pair (a0, a1) and
+    (a2, a3) of its fragment is one 64-bit shared load into the two registers the mma takes them in. B's fragment
+    (depths t and t + 4 of column g) lies in two staged rows: two 32-bit loads.
+    """
     wm, wn = WARPS[(bm, bn)]
     wtm, wtn = bm // wm, bn // wn
     mi_n, ni_n = wtm // 16, wtn // 8
     sa, sb = bm + PAD, bn + PAD  # floats per staged slice row
     buf_a, buf_b = DEPTH * sa, DEPTH * sb  # floats per buffer
-    scratch_warp = wtm * DEPTH + DEPTH * wtn
+    scratch_warp = wtm * MMA_K + MMA_K * wtn
     L = []
     w = L.append
     w(f"    /// <summary>")
     w(f"    /// The {bm}x{bn} block tile on tensor cores: {wm}x{wn} warps of {wtm}x{wtn}, each {mi_n}x{ni_n} TF32 <c>mma.sync.m16n8k8</c> tiles")
-    w(f"    /// per slice ({mi_n * ni_n * 4} accumulators per thread). The operands must already be TF32 values.")
+    w(f"    /// per half slice ({mi_n * ni_n * 4} accumulators per thread). The operands must already be TF32 values. An mma tile's")
+    w(f"    /// rows g and g + 8 stand for adjacent tile rows, so that A's fragments load in pairs.")
     if emulate:
         w("    /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so")
         w("    /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.")
@@ -221,77 +249,105 @@ def tensor_core_method(bm, bn, emulate):
     w(f"        var sharedB = SharedMemory.Allocate<Float4>({2 * buf_b // 4});")
     w("        var floatsA = sharedA.Cast<float>();")
     w("        var floatsB = sharedB.Cast<float>();")
+    w("        var pairsA = sharedA.Cast<Float2>();")
     if emulate:
         w("")
-        w("        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].")
+        w("        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column] of one mma step.")
         w(f"        var scratch = SharedMemory.Allocate<float>({8 * scratch_warp});")
     w("        int problem = Grid.IdxZ;")
     w(f"        int mBlock = Grid.IdxX * {bm};")
     w(f"        int nBlock = Grid.IdxY * {bn};")
     w("        int thread = Group.IdxX;")
     a_per, b_per = staging(w, bm, bn, sa, sb)
-    w("        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B")
-    w("        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B")
-    w(f"        int warpM = (warp % {wm}) * {wtm};")
-    w(f"        int warpN = (warp / {wm}) * {wtn};")
+    w("        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8 of A, column g of B")
+    w("        int t = lane & 3; // the lane in its group: depths t and t + 4")
+    # Bit operations, not % and /: ILGPU's O2 places such pure values inside the loop that uses them.
+    w(f"        int warpM = (warp & {wm - 1}) * {wtm};")
+    w(f"        int warpN = (warp >> {wm.bit_length() - 1}) * {wtn};")
     w("")
     for i in range(mi_n):
         for j in range(ni_n):
             w("        " + " ".join(f"float c{i}_{j}_{r} = 0f;" for r in range(4)))
     w("")
-    prologue(w, "        ", sa, a_per, b_per)
-    w("        int fragmentA = (t * " + str(sa) + ") + warpM + g;")
-    w("        int fragmentB = (t * " + str(sb) + ") + warpN + g;")
-    slice_loop_head(w, a_per, b_per, "in floats", "", buf_a, buf_b)
-    w("            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).")
-    w(f"            var a = floatsA.SubView(readA + fragmentA, {buf_a} - fragmentA);")
-    w(f"            var b = floatsB.SubView(readB + fragmentB, {buf_b} - fragmentB);")
-    for i in range(mi_n):
-        w(f"            uint a{i}_0 = Interop.FloatAsInt(a[{i * 16}]); uint a{i}_1 = Interop.FloatAsInt(a[{i * 16 + 8}]); "
-          f"uint a{i}_2 = Interop.FloatAsInt(a[{4 * sa + i * 16}]); uint a{i}_3 = Interop.FloatAsInt(a[{4 * sa + i * 16 + 8}]);")
-    for j in range(ni_n):
-        w(f"            uint b{j}_0 = Interop.FloatAsInt(b[{j * 8}]); uint b{j}_1 = Interop.FloatAsInt(b[{4 * sb + j * 8}]);")
-    if not emulate:
-        for i in range(mi_n):
-            for j in range(ni_n):
-                w(f"            {{ Ref<float> d0 = c{i}_{j}_0, d1 = c{i}_{j}_1, d2 = c{i}_{j}_2, d3 = c{i}_{j}_3; "
-                  f"Input<uint> x0 = a{i}_0, x1 = a{i}_1, x2 = a{i}_2, x3 = a{i}_3, y0 = b{j}_0, y1 = b{j}_1;")
-                w(f"              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);")
-                w(f"              c{i}_{j}_0 = d0.Value; c{i}_{j}_1 = d1.Value; c{i}_{j}_2 = d2.Value; c{i}_{j}_3 = d3.Value; }}")
-    else:
-        w("            {")
-        w("                // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout")
-        w("                // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).")
-        w(f"                var warpScratch = scratch.SubView(warp * {scratch_warp}, {scratch_warp});")
-        for i in range(mi_n):
-            base = i * 16 * DEPTH
-            w(f"                warpScratch[{base} + (g * 8) + t] = Interop.IntAsFloat(a{i}_0); warpScratch[{base + 64} + (g * 8) + t] = Interop.IntAsFloat(a{i}_1); "
-              f"warpScratch[{base + 4} + (g * 8) + t] = Interop.IntAsFloat(a{i}_2); warpScratch[{base + 68} + (g * 8) + t] = Interop.IntAsFloat(a{i}_3);")
-        bbase = wtm * DEPTH
-        for j in range(ni_n):
-            w(f"                warpScratch[{bbase + j * 8} + (t * {wtn}) + g] = Interop.IntAsFloat(b{j}_0); warpScratch[{bbase + 4 * wtn + j * 8} + (t * {wtn}) + g] = Interop.IntAsFloat(b{j}_1);")
-        w("                Group.Barrier();")
-        for i in range(mi_n):
-            for j in range(ni_n):
-                w(f"                for (int k = 0; k < 8; k++)")
-                w(f"                {{")
-                w(f"                    float top = warpScratch[{i * 16 * DEPTH} + (g * 8) + k]; float bottom = warpScratch[{i * 16 * DEPTH + 64} + (g * 8) + k];")
-                w(f"                    float left = warpScratch[{bbase + j * 8} + (k * {wtn}) + (2 * t)]; float right = warpScratch[{bbase + j * 8 + 1} + (k * {wtn}) + (2 * t)];")
-                w(f"                    c{i}_{j}_0 += top * left; c{i}_{j}_1 += top * right; c{i}_{j}_2 += bottom * left; c{i}_{j}_3 += bottom * right;")
-                w(f"                }}")
-                w("")
-        w("            }")
+    prologue(w, "        ", sa, sb, a_per, b_per)
+    w("        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).")
+    w(f"        int fragmentA = (t * {sa // 2}) + (warpM / 2) + g;")
+    w(f"        int fragmentB = (t * {sb}) + warpN + g;")
+    w(f"        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.")
+    w(f"        int readA = 0, readB = 0, writeA = {buf_a}, writeB = {buf_b};")
+    w("        for (int slice = 0; slice < slices; slice++)")
+    w("        {")
+    w("            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the")
+    w("            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded")
+    w("            // before the half of this slice it overlaps is multiplied, and staged after it.")
+    w("            cursor = program.Next(cursor);")
+    load(w, "            ", a_per, b_per, 0)
     w("")
-    slice_loop_tail(w, buf_a, buf_b, sa, a_per, b_per, buf_a, buf_b)
-    w("        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane")
-    w("        // stores row g and the odd lane row g + 8, four consecutive columns each.")
+    w("            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.")
+    w(f"            var a = pairsA.SubView(readA + fragmentA, {buf_a // 2} - fragmentA);")
+    w(f"            var b = floatsB.SubView(readB + fragmentB, {buf_b} - fragmentB);")
+    for half in range(HALVES):
+        if half:
+            slice_loop_middle(w, sa, sb, a_per, b_per)
+        da, db = half * HALF * sa // 2, half * HALF * sb
+        w(f"            {{ // half {half}: depths {half * HALF} to {half * HALF + HALF - 1}")
+        for i in range(mi_n):
+            w(f"                var near{i} = a[{da + 8 * i}]; var far{i} = a[{da + 8 * i + 2 * sa}]; // depths t, t + 4 of tile rows {16 * i} + 2g, + 1")
+            w(f"                uint a{i}_0 = Interop.FloatAsInt(near{i}.X); uint a{i}_1 = Interop.FloatAsInt(near{i}.Y); "
+              f"uint a{i}_2 = Interop.FloatAsInt(far{i}.X); uint a{i}_3 = Interop.FloatAsInt(far{i}.Y);")
+        for j in range(ni_n):
+            w(f"                uint b{j}_0 = Interop.FloatAsInt(b[{db + j * 8}]); uint b{j}_1 = Interop.FloatAsInt(b[{db + 4 * sb + j * 8}]);")
+        if not emulate:
+            for i in range(mi_n):
+                for j in range(ni_n):
+                    w(f"                {{ Ref<float> d0 = c{i}_{j}_0, d1 = c{i}_{j}_1, d2 = c{i}_{j}_2, d3 = c{i}_{j}_3; "
+                      f"Input<uint> x0 = a{i}_0, x1 = a{i}_1, x2 = a{i}_2, x3 = a{i}_3, y0 = b{j}_0, y1 = b{j}_1;")
+                    w(f"                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);")
+                    w(f"                  c{i}_{j}_0 = d0.Value; c{i}_{j}_1 = d1.Value; c{i}_{j}_2 = d2.Value; c{i}_{j}_3 = d3.Value; }}")
+        else:
+            w("                // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout")
+            w("                // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).")
+            w(f"                var warpScratch = scratch.SubView(warp * {scratch_warp}, {scratch_warp});")
+            if half:
+                w("                Group.Barrier(); // the first half's matrices are read by now")
+            for i in range(mi_n):
+                base = i * 16 * MMA_K
+                w(f"                warpScratch[{base} + (g * 8) + t] = Interop.IntAsFloat(a{i}_0); warpScratch[{base + 64} + (g * 8) + t] = Interop.IntAsFloat(a{i}_1); "
+                  f"warpScratch[{base + 4} + (g * 8) + t] = Interop.IntAsFloat(a{i}_2); warpScratch[{base + 68} + (g * 8) + t] = Interop.IntAsFloat(a{i}_3);")
+            bbase = wtm * MMA_K
+            for j in range(ni_n):
+                w(f"                warpScratch[{bbase + j * 8} + (t * {wtn}) + g] = Interop.IntAsFloat(b{j}_0); warpScratch[{bbase + 4 * wtn + j * 8} + (t * {wtn}) + g] = Interop.IntAsFloat(b{j}_1);")
+            w("                Group.Barrier();")
+            for i in range(mi_n):
+                for j in range(ni_n):
+                    w(f"                for (int k = 0; k < 8; k++)")
+                    w(f"                {{")
+                    w(f"                    float top = warpScratch[{i * 16 * MMA_K} + (g * 8) + k]; float bottom = warpScratch[{i * 16 * MMA_K + 64} + (g * 8) + k];")
+                    w(f"                    float left = warpScratch[{bbase + j * 8} + (k * {wtn}) + (2 * t)]; float right = warpScratch[{bbase + j * 8 + 1} + (k * {wtn}) + (2 * t)];")
+                    w(f"                    c{i}_{j}_0 += top * left; c{i}_{j}_1 += top * right; c{i}_{j}_2 += bottom * left; c{i}_{j}_3 += bottom * right;")
+                    w(f"                }}")
+                    w("")
+        w("            }")
+        w("")
+    stage(w, "            ", "writeA", "writeB", sa, sb, a_per, b_per, 1)
+    w(f"            readA ^= {buf_a // 2};")
+    w(f"            readB ^= {buf_b};")
+    w(f"            writeA ^= {buf_a};")
+    w(f"            writeB ^= {buf_b};")
+    w("")
+    w("            Group.Barrier();")
+    w("        }")
+    w("")
+    w("        // Lane (g, t) holds columns 2t, 2t + 1 of the mma rows g and g + 8, which are tile rows 16i + 2g and 16i + 2g + 1;")
+    w("        // lane pairs swap halves so that the even lane stores the first row and the odd lane the second, four")
+    w("        // consecutive columns each.")
     w("        bool oddLane = (t & 1) != 0;")
-    w("        int rowOffset = oddLane ? 8 : 0;")
+    w("        int rowOffset = oddLane ? 1 : 0;")
     w("        int columnOffset = 2 * (t & 2);")
     for i in range(mi_n):
         for j in range(ni_n):
             w(f"        {{ float r0 = Warp.ShuffleXor(oddLane ? c{i}_{j}_0 : c{i}_{j}_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c{i}_{j}_1 : c{i}_{j}_3, 1);")
-            w(f"          program.Store(problem, mBlock + warpM + {i * 16} + g + rowOffset, nBlock + warpN + {j * 8} + columnOffset, "
+            w(f"          program.Store(problem, mBlock + warpM + {i * 16} + (2 * g) + rowOffset, nBlock + warpN + {j * 8} + columnOffset, "
               f"oddLane ? new Float4(r0, r1, c{i}_{j}_2, c{i}_{j}_3) : new Float4(c{i}_{j}_0, c{i}_{j}_1, r0, r1)); }}")
     w("    }")
     return "\n".join(L)
@@ -306,7 +362,7 @@ def tensor_core_shared_floats(bm, bn, emulate):
     """Shared floats of a tensor-core tile: padded staging buffers, and in the emulation its fragment matrices."""
     wm, wn = WARPS[(bm, bn)]
     wtm, wtn = bm // wm, bn // wn
-    return 2 * DEPTH * ((bm + PAD) + (bn + PAD)) + (8 * (wtm * DEPTH + DEPTH * wtn) if emulate else 0)
+    return 2 * DEPTH * ((bm + PAD) + (bn + PAD)) + (8 * (wtm * MMA_K + MMA_K * wtn) if emulate else 0)
 
 
 def shape_file():
@@ -330,6 +386,12 @@ def tiles_file():
          "/// <summary>Each block tile's sizes, shared memory and entry points (the tiles' single source is tools/codegen/tiled_gemm.py).</summary>",
          "internal static partial class TiledGemm", "{"]
     w = L.append
+    w("    /// <summary>The reduction depth of one staged slice (one barrier per slice).</summary>")
+    w(f"    public const int SliceDepth = {DEPTH};")
+    w("")
+    w("    /// <summary>The depth of each half of a slice, loaded and staged apart (<see cref=\"ITiledProgram.Load\"/>'s <c>half</c>).</summary>")
+    w(f"    public const int HalfSliceDepth = {HALF};")
+    w("")
     w(f"    /// <summary>The shorter side of a block tile.</summary>")
     w(f"    public const int SmallSide = {SIDES[0]};")
     w("")
@@ -394,8 +456,8 @@ namespace ILGpuDeconv.Programs.Tiled;
 
 /// <summary>
 /// The main loops of the tiled programs: a block tile of outputs per group of 256 threads, the reduction in
-/// slices of 8 staged through double-buffered shared memory, a register tile per thread read from shared
-/// memory with 128-bit loads. One method per block tile; <see cref="TileShape"/> names them.
+/// slices of 16 staged through double-buffered shared memory (each slice loaded and staged in two halves of 8), a
+/// register tile per thread read from shared memory with 128-bit loads. One method per block tile; <see cref="TileShape"/> names them.
 /// </summary>
 internal static partial class TiledGemm
 {

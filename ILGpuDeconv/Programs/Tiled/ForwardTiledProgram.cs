@@ -16,6 +16,7 @@ namespace ILGpuDeconv.Programs.Tiled;
 /// product). The forward pass runs this program only after checking that (<see cref="ForwardLayoutProgram{TMem}"/>).
 /// </remarks>
 /// <typeparam name="TAct">The activation function fused into the store.</typeparam>
+/// <typeparam name="TRuns">How A's runs of channels are loaded (<see cref="IRunLoads"/>).</typeparam>
 /// <param name="p">The layer's parameters.</param>
 /// <param name="shape">The block tile.</param>
 /// <param name="x">The input.</param>
@@ -25,14 +26,15 @@ namespace ILGpuDeconv.Programs.Tiled;
 /// <param name="pre">The pre-activation output, where the flags ask for it.</param>
 /// <param name="act">The activation.</param>
 /// <param name="flags">What the store adds and keeps.</param>
-internal readonly struct ForwardTiledProgram<TAct>(
+internal readonly struct ForwardTiledProgram<TAct, TRuns>(
     in Conv2DTransposeParams p, TileShape shape, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, ArrayView<float> pre, TAct act, ForwardFlags flags)
     : ITiledProgram
     where TAct : unmanaged, IActivationFunction
+    where TRuns : struct, IRunLoads
 {
     private readonly Conv2DTransposeParams p = p;
     private readonly ArrayView<float> x = x;
-    private readonly ArrayView<Float4> w = w.Cast<Float4>();
+    private readonly ArrayView<float> w = w;
     private readonly ArrayView<float> bias = bias;
     private readonly ArrayView<float> y = y;
     private readonly ArrayView<float> pre = pre;
@@ -79,44 +81,34 @@ internal readonly struct ForwardTiledProgram<TAct>(
 
     public TileCursor Next(TileCursor c) => c.NextBlock(channelSlices, c.Extent0);
 
-    public Float4 LoadA(TileCursor c, int count)
+    public TileRuns Load(TileCursor c, int countA, int countB, int half) => new(LoadA(c, countA, half), LoadB(c, countB, half));
+
+    // Both loads compute the first half's place and add the second half's fixed distance to it (8 channels), so
+    // that the two halves of a slice share their arithmetic.
+    private Float4 LoadA(TileCursor c, int count, int half)
     {
         // Tap (t, u) of the phase meets input row Row - t*InputStepH (the dilation alone, 1 with a stride alone).
         int channel = (c.Block * TiledGemm.SliceDepth) + c.DepthA;
         int di = c.TapRow * p.InputStepH;
         int dj = c.TapColumn * p.InputStepW;
         bool inside = Inside(c.Row - di, c.Column - dj) && c.TapRow < c.Extent1;
-        int o = c.Offset + (channel * p.XC) - (di * p.XH) - (dj * p.XW);
-        Float4 v = default;
-        v.X = inside && channel < p.InChannels ? x[o] : 0f;
-        v.Y = inside && channel + 1 < p.InChannels ? x[o + p.XC] : 0f;
-        if (count > 2)
-        {
-            v.Z = inside && channel + 2 < p.InChannels ? x[o + (2 * p.XC)] : 0f;
-            v.W = inside && channel + 3 < p.InChannels ? x[o + (3 * p.XC)] : 0f;
-        }
-
-        return v;
+        int stride = RunLoads.Stride<TRuns>(p.XC);
+        int o = c.Offset + (channel * stride) - (di * p.XH) - (dj * p.XW);
+        int h = half * TiledGemm.HalfSliceDepth;
+        return RunLoads.Load<TRuns>(x, o + (h * stride), stride, count, inside, channel + h, p.InChannels);
     }
 
-    public Float4 LoadB(TileCursor c, int count)
+    private Float4 LoadB(TileCursor c, int count, int half)
     {
         int channel = (c.Block * TiledGemm.SliceDepth) + c.DepthB;
-        if (channel >= p.InChannels || c.ColumnB >= p.FiltersPadded || c.TapRow >= c.Extent1)
-        {
-            return default;
-        }
-
         int a = c.Step0 + (c.TapRow * p.TapStepH);
         int b = c.Step1 + (c.TapColumn * p.TapStepW);
         int index = ((((a * p.KernelWidth) + b) * p.InChannels) + channel) * p.FiltersPadded + c.ColumnB;
-        if (count > 2)
-        {
-            return w.AsAligned(16)[index >> 2]; // FiltersPadded and the column are multiples of 4: one 128-bit load
-        }
+        int h = half * TiledGemm.HalfSliceDepth;
+        bool valid = channel + h < p.InChannels && c.ColumnB < p.FiltersPadded && c.TapRow < c.Extent1;
 
-        var floats = w.Cast<float>();
-        return new Float4(floats[index], floats[index + 1], 0f, 0f);
+        // FiltersPadded and the column are multiples of 4 (of 2 for two columns): one 128-bit (64-bit) load.
+        return RunLoads.Load<ContiguousRuns>(w, index + (h * p.FiltersPadded), 1, count, valid, 0, 1);
     }
 
     public void Store(int problem, int m, int n0, Float4 values)
@@ -219,9 +211,12 @@ internal readonly struct ForwardTiledProgram<TAct>(
     }
 }
 
-/// <summary>The forward pass's GEMM, apart from the activation the program is closed over.</summary>
+/// <summary>The forward pass's GEMM, apart from the types the program is closed over.</summary>
 internal static class ForwardTiledProgram
 {
+    /// <summary>Gets whether the input's runs of channels are contiguous in <paramref name="x"/> (<see cref="ContiguousRuns"/>).</summary>
+    public static bool ContiguousRuns(in Conv2DTransposeParams p, ArrayView<float> x) => RunLoads.Hold(p.XC, p.InChannels, x);
+
     /// <summary>Gets the GEMM rows of the largest stride phase, its columns and the phases, for choosing a tile.</summary>
     public static (long Rows, int Columns, int Problems) GemmSize(in Conv2DTransposeParams p) =>
         ((long)p.Batch * ((p.OutHeight + p.StrideH - 1) / p.StrideH) * p.PhaseColumns, p.Filters, p.StrideH * p.StrideW);

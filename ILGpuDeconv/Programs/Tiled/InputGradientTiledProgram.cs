@@ -12,23 +12,22 @@ namespace ILGpuDeconv.Programs.Tiled;
 /// A tap whose output position lies outside the output reads zero and forms its product with the weight:
 /// exact only when every weight is finite, which the backward pass checks before it runs this program.
 /// </remarks>
+/// <typeparam name="TRuns">How A's runs of filters are loaded (<see cref="IRunLoads"/>).</typeparam>
 /// <param name="p">The layer's parameters.</param>
 /// <param name="shape">The block tile.</param>
 /// <param name="dz">The output gradient.</param>
 /// <param name="w">The input-gradient layout of the weights, <c>[kh, kw, F, ChannelsPadded]</c>.</param>
 /// <param name="dx">The input gradient.</param>
-internal readonly struct InputGradientTiledProgram(in Conv2DTransposeParams p, TileShape shape, ArrayView<float> dz, ArrayView<float> w, ArrayView<float> dx)
+internal readonly struct InputGradientTiledProgram<TRuns>(in Conv2DTransposeParams p, TileShape shape, ArrayView<float> dz, ArrayView<float> w, ArrayView<float> dx)
     : ITiledProgram
+    where TRuns : struct, IRunLoads
 {
     private readonly Conv2DTransposeParams p = p;
     private readonly ArrayView<float> dz = dz;
-    private readonly ArrayView<Float4> w = w.Cast<Float4>();
+    private readonly ArrayView<float> w = w;
     private readonly ArrayView<float> dx = dx;
     private readonly int filterSlices = TiledGemm.SlicesOf(p.Filters);
-    private readonly TileGrid grid = TileGrid.Covering(GemmSize(p), shape);
-
-    /// <summary>Gets the GEMM's rows and columns, and its one problem, for choosing a tile.</summary>
-    public static (long Rows, int Columns, int Problems) GemmSize(in Conv2DTransposeParams p) => ((long)p.Batch * p.InHeight * p.InWidth, p.InChannels, 1);
+    private readonly TileGrid grid = TileGrid.Covering(InputGradientTiledProgram.GemmSize(p), shape);
 
     public TileGrid Grid => grid;
 
@@ -54,41 +53,31 @@ internal readonly struct InputGradientTiledProgram(in Conv2DTransposeParams p, T
 
     public TileCursor Next(TileCursor c) => c.NextBlock(filterSlices, p.KernelWidth);
 
-    public Float4 LoadA(TileCursor c, int count)
+    public TileRuns Load(TileCursor c, int countA, int countB, int half) => new(LoadA(c, countA, half), LoadB(c, countB, half));
+
+    // Both loads compute the first half's place and add the second half's fixed distance to it (8 filters), so
+    // that the two halves of a slice share their arithmetic.
+    private Float4 LoadA(TileCursor c, int count, int half)
     {
         int f = (c.Block * TiledGemm.SliceDepth) + c.DepthA;
         int dh = c.TapRow * p.DilationH;
         int dw = c.TapColumn * p.DilationW;
         bool inside = Inside(c.Row + dh, c.Column + dw) && c.TapRow < p.KernelHeight;
-        int o = c.Offset + (f * p.YC) + (dh * p.YH) + (dw * p.YW);
-        Float4 v = default;
-        v.X = inside && f < p.Filters ? dz[o] : 0f;
-        v.Y = inside && f + 1 < p.Filters ? dz[o + p.YC] : 0f;
-        if (count > 2)
-        {
-            v.Z = inside && f + 2 < p.Filters ? dz[o + (2 * p.YC)] : 0f;
-            v.W = inside && f + 3 < p.Filters ? dz[o + (3 * p.YC)] : 0f;
-        }
-
-        return v;
+        int stride = RunLoads.Stride<TRuns>(p.YC);
+        int o = c.Offset + (f * stride) + (dh * p.YH) + (dw * p.YW);
+        int h = half * TiledGemm.HalfSliceDepth;
+        return RunLoads.Load<TRuns>(dz, o + (h * stride), stride, count, inside, f + h, p.Filters);
     }
 
-    public Float4 LoadB(TileCursor c, int count)
+    private Float4 LoadB(TileCursor c, int count, int half)
     {
         int f = (c.Block * TiledGemm.SliceDepth) + c.DepthB;
-        if (f >= p.Filters || c.ColumnB >= p.ChannelsPadded || c.TapRow >= p.KernelHeight)
-        {
-            return default;
-        }
-
         int index = (((((c.TapRow * p.KernelWidth) + c.TapColumn) * p.Filters) + f) * p.ChannelsPadded) + c.ColumnB;
-        if (count > 2)
-        {
-            return w.AsAligned(16)[index >> 2]; // ChannelsPadded and the column are multiples of 4: one 128-bit load
-        }
+        int h = half * TiledGemm.HalfSliceDepth;
+        bool valid = f + h < p.Filters && c.ColumnB < p.ChannelsPadded && c.TapRow < p.KernelHeight;
 
-        var floats = w.Cast<float>();
-        return new Float4(floats[index], floats[index + 1], 0f, 0f);
+        // ChannelsPadded and the column are multiples of 4 (of 2 for two columns): one 128-bit (64-bit) load.
+        return RunLoads.Load<ContiguousRuns>(w, index + (h * p.ChannelsPadded), 1, count, valid, 0, 1);
     }
 
     public void Store(int problem, int m, int n0, Float4 values)
@@ -140,4 +129,14 @@ internal readonly struct InputGradientTiledProgram(in Conv2DTransposeParams p, T
         column = (j * p.StrideW) - p.CropLeft;
         offset = (n * p.YN) + (row * p.YH) + (column * p.YW);
     }
+}
+
+/// <summary>The input gradient's GEMM, apart from the types the program is closed over.</summary>
+internal static class InputGradientTiledProgram
+{
+    /// <summary>Gets the GEMM's rows and columns, and its one problem, for choosing a tile.</summary>
+    public static (long Rows, int Columns, int Problems) GemmSize(in Conv2DTransposeParams p) => ((long)p.Batch * p.InHeight * p.InWidth, p.InChannels, 1);
+
+    /// <summary>Gets whether the output gradient's runs of filters are contiguous in <paramref name="dz"/> (<see cref="ContiguousRuns"/>).</summary>
+    public static bool ContiguousRuns(in Conv2DTransposeParams p, ArrayView<float> dz) => RunLoads.Hold(p.YC, p.Filters, dz);
 }

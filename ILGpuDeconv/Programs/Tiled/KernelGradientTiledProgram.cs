@@ -11,31 +11,26 @@ namespace ILGpuDeconv.Programs.Tiled;
 /// layers <c>split * taps + tap</c>) whose partial sums <see cref="GradientFinishProgram{TMem}"/> adds in a
 /// fixed order: deterministic, no atomics.
 /// </summary>
+/// <typeparam name="TRuns">How the runs of filters of A and of channels of B are loaded (<see cref="IRunLoads"/>).</typeparam>
 /// <param name="p">The layer's parameters.</param>
 /// <param name="shape">The block tile.</param>
 /// <param name="splits">The number of parts the reduction is split into.</param>
 /// <param name="x">The input.</param>
 /// <param name="dz">The output gradient.</param>
 /// <param name="partial">The partial sums, <c>[splits, kh, kw, F, C]</c>.</param>
-internal readonly struct KernelGradientTiledProgram(in Conv2DTransposeParams p, TileShape shape, int splits, ArrayView<float> x, ArrayView<float> dz, ArrayView<float> partial)
+internal readonly struct KernelGradientTiledProgram<TRuns>(in Conv2DTransposeParams p, TileShape shape, int splits, ArrayView<float> x, ArrayView<float> dz, ArrayView<float> partial)
     : ITiledProgram
+    where TRuns : struct, IRunLoads
 {
-    /// <summary>At most this many slices (of 8 terms) per split: bounds the length of each float sum.</summary>
-    public const int MaxSlicesPerSplit = 256;
-
     private readonly Conv2DTransposeParams p = p;
     private readonly ArrayView<float> x = x;
     private readonly ArrayView<float> dz = dz;
     private readonly ArrayView<float> partial = partial;
-    private readonly int slicesPerSplit = (MaxSlices(p) + splits - 1) / splits;
+    private readonly int slicesPerSplit = (KernelGradientTiledProgram.MaxSlices(p) + splits - 1) / splits;
     private readonly TileGrid grid = TileGrid.Covering((p.Filters, p.InChannels, checked(splits * p.KernelTaps)), shape);
 
     /// <summary>Gets the number of parts the reduction is split into.</summary>
     public int Splits { get; } = splits;
-
-    /// <summary>Gets the slices of the longest tap's reduction (every input position).</summary>
-    public static int MaxSlices(in Conv2DTransposeParams p) =>
-        checked((int)(((long)p.Batch * p.InHeight * p.InWidth + TiledGemm.SliceDepth - 1) / TiledGemm.SliceDepth));
 
     public TileGrid Grid => grid;
 
@@ -52,8 +47,9 @@ internal readonly struct KernelGradientTiledProgram(in Conv2DTransposeParams p, 
     /// <summary>Gets false: a thread stages a run of filters at one input position (contiguous in NHWC), as B's channels.</summary>
     public bool StagesDepthRuns => false;
 
-    // The cursor walks the tap's input positions k = (n, i, j) in its rectangle, both operands at the same depth:
-    // Block = k; Image, Row, Column = n and the row and column within the rectangle; TapRow, TapColumn = the
+    // The cursor walks the tap's input positions k = (n, i, j) in its rectangle, both operands at the same depth d
+    // (the thread's warp): staged rows d and 8 + d of a slice hold its positions 2d and 2d + 1, so that the second half
+    // is the next position, one carry away (At). Block = k; Image, Row, Column = n and the row and column within the rectangle; TapRow, TapColumn = the
     // rectangle's first row and column; Offset, OffsetB = the tap's row and column shifts; Extent0, Extent1, Extent2
     // = the rectangle's rows, columns and positions; Step0, Step1, Step2 = the slice depth as columns, rows and
     // images of the rectangle, so that a slice advances k by additions with carries. RowA, ColumnB = the first
@@ -61,7 +57,7 @@ internal readonly struct KernelGradientTiledProgram(in Conv2DTransposeParams p, 
     public TileCursor Start(int problem, int aRow, int aDepth, int bColumn, int bDepth)
     {
         var tap = new TapRange(p, problem % p.KernelTaps);
-        int k = ((problem / p.KernelTaps) * slicesPerSplit * TiledGemm.SliceDepth) + aDepth;
+        int k = ((problem / p.KernelTaps) * slicesPerSplit * TiledGemm.SliceDepth) + (2 * aDepth);
         int columns = tap.ColumnCount > 0 ? tap.ColumnCount : 1;
         int perImage = (tap.RowCount > 0 ? tap.RowCount : 1) * columns;
         TileCursor c = default;
@@ -102,7 +98,7 @@ internal readonly struct KernelGradientTiledProgram(in Conv2DTransposeParams p, 
 
     public TileCursor Next(TileCursor c)
     {
-        // k + 8 in the mixed radix (images, rows, columns): each digit carries at most one.
+        // k + 16 in the mixed radix (images, rows, columns): each digit carries at most one.
         c.Block += TiledGemm.SliceDepth;
         int column = c.Column + c.Step0;
         bool carry = column >= c.Extent1;
@@ -114,40 +110,20 @@ internal readonly struct KernelGradientTiledProgram(in Conv2DTransposeParams p, 
         return c;
     }
 
-    public Float4 LoadA(TileCursor c, int count)
+    public TileRuns Load(TileCursor cursor, int countA, int countB, int half)
     {
+        // Both operands at the same input position: decoded once.
+        var c = At(cursor, half);
         bool term = c.Block < c.Extent2;
-        int oh = ((c.TapRow + c.Row) * p.StrideH) + c.Offset;
-        int ow = ((c.TapColumn + c.Column) * p.StrideW) + c.OffsetB;
+        int i = c.TapRow + c.Row;
+        int j = c.TapColumn + c.Column;
         int f0 = c.RowA;
-        int o = (c.Image * p.YN) + (oh * p.YH) + (ow * p.YW) + (f0 * p.YC);
-        Float4 v = default;
-        v.X = term && f0 < p.Filters ? dz[o] : 0f;
-        v.Y = term && f0 + 1 < p.Filters ? dz[o + p.YC] : 0f;
-        if (count > 2)
-        {
-            v.Z = term && f0 + 2 < p.Filters ? dz[o + (2 * p.YC)] : 0f;
-            v.W = term && f0 + 3 < p.Filters ? dz[o + (3 * p.YC)] : 0f;
-        }
-
-        return v;
-    }
-
-    public Float4 LoadB(TileCursor c, int count)
-    {
-        bool term = c.Block < c.Extent2;
+        int strideA = RunLoads.Stride<TRuns>(p.YC);
+        int oA = (c.Image * p.YN) + (((i * p.StrideH) + c.Offset) * p.YH) + (((j * p.StrideW) + c.OffsetB) * p.YW) + (f0 * strideA);
         int c0 = c.ColumnB;
-        int o = (c.Image * p.XN) + ((c.TapRow + c.Row) * p.XH) + ((c.TapColumn + c.Column) * p.XW) + (c0 * p.XC);
-        Float4 v = default;
-        v.X = term && c0 < p.InChannels ? x[o] : 0f;
-        v.Y = term && c0 + 1 < p.InChannels ? x[o + p.XC] : 0f;
-        if (count > 2)
-        {
-            v.Z = term && c0 + 2 < p.InChannels ? x[o + (2 * p.XC)] : 0f;
-            v.W = term && c0 + 3 < p.InChannels ? x[o + (3 * p.XC)] : 0f;
-        }
-
-        return v;
+        int strideB = RunLoads.Stride<TRuns>(p.XC);
+        int oB = (c.Image * p.XN) + (i * p.XH) + (j * p.XW) + (c0 * strideB);
+        return new(RunLoads.Load<TRuns>(dz, oA, strideA, countA, term, f0, p.Filters), RunLoads.Load<TRuns>(x, oB, strideB, countB, term, c0, p.InChannels));
     }
 
     public void Store(int problem, int m, int n0, Float4 values)
@@ -163,6 +139,20 @@ internal readonly struct KernelGradientTiledProgram(in Conv2DTransposeParams p, 
         StoreOne(o + 1, n0 + 1, values.Y);
         StoreOne(o + 2, n0 + 2, values.Z);
         StoreOne(o + 3, n0 + 3, values.W);
+    }
+
+    /// <summary>The cursor at the thread's position of half <paramref name="half"/>: its own (0) or the next one (1), one carry away.</summary>
+    private static TileCursor At(TileCursor c, int half)
+    {
+        int column = c.Column + half;
+        bool carry = column >= c.Extent1;
+        int row = c.Row + (carry ? 1 : 0);
+        bool carryRow = row >= c.Extent0;
+        c.Block += half;
+        c.Column = carry ? 0 : column;
+        c.Row = carryRow ? 0 : row;
+        c.Image += carryRow ? 1 : 0;
+        return c;
     }
 
     private void StoreOne(int offset, int channel, float value)
@@ -201,4 +191,23 @@ internal readonly struct KernelGradientTiledProgram(in Conv2DTransposeParams p, 
 
         private static int Min(int a, int b) => a < b ? a : b;
     }
+}
+
+/// <summary>The kernel gradient's GEMM, apart from the type the program is closed over.</summary>
+internal static class KernelGradientTiledProgram
+{
+    /// <summary>At most this many slices (of 16 terms) per split: bounds the length of each float sum (2048 terms).</summary>
+    public const int MaxSlicesPerSplit = 128;
+
+    /// <summary>Gets the slices of the longest tap's reduction (every input position).</summary>
+    public static int MaxSlices(in Conv2DTransposeParams p) =>
+        checked((int)(((long)p.Batch * p.InHeight * p.InWidth + TiledGemm.SliceDepth - 1) / TiledGemm.SliceDepth));
+
+    /// <summary>Gets whether both operands' runs (filters of the output gradient, channels of the input) are contiguous (<see cref="ContiguousRuns"/>).</summary>
+    public static bool ContiguousRuns(in Conv2DTransposeParams p, ArrayView<float> x, ArrayView<float> dz) =>
+        RunLoads.Hold(p.XC, p.InChannels, x) && RunLoads.Hold(p.YC, p.Filters, dz);
+
+    /// <summary>Gets whether the layer's sizes let both operands' runs be contiguous (their views, checked at the launch, aside).</summary>
+    public static bool ContiguousRunsFit(in Conv2DTransposeParams p) =>
+        p.XC == 1 && p.YC == 1 && p.InChannels % 4 == 0 && p.Filters % 4 == 0;
 }

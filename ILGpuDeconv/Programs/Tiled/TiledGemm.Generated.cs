@@ -7,8 +7,8 @@ namespace ILGpuDeconv.Programs.Tiled;
 
 /// <summary>
 /// The main loops of the tiled programs: a block tile of outputs per group of 256 threads, the reduction in
-/// slices of 8 staged through double-buffered shared memory, a register tile per thread read from shared
-/// memory with 128-bit loads. One method per block tile; <see cref="TileShape"/> names them.
+/// slices of 16 staged through double-buffered shared memory (each slice loaded and staged in two halves of 8), a
+/// register tile per thread read from shared memory with 128-bit loads. One method per block tile; <see cref="TileShape"/> names them.
 /// </summary>
 internal static partial class TiledGemm
 {
@@ -19,8 +19,8 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, A's rows padded to 132]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(528);
-        var sharedB = SharedMemory.Allocate<Float4>(512);
+        var sharedA = SharedMemory.Allocate<Float4>(1056);
+        var sharedB = SharedMemory.Allocate<Float4>(1024);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
         int problem = Grid.IdxZ;
@@ -52,30 +52,31 @@ internal static partial class TiledGemm
         float c6_0 = 0f; float c6_1 = 0f; float c6_2 = 0f; float c6_3 = 0f; float c6_4 = 0f; float c6_5 = 0f; float c6_6 = 0f; float c6_7 = 0f;
         float c7_0 = 0f; float c7_1 = 0f; float c7_2 = 0f; float c7_3 = 0f; float c7_4 = 0f; float c7_5 = 0f; float c7_6 = 0f; float c7_7 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 4);
-            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 132);
-            StageB(floatsB, 0 + bStage, nextB, 4);
+            next = program.Load(cursor, 4, 4, 0);
+            StageA(floatsA, aStage, next.A, 4, depthRuns, 132);
+            StageB(floatsB, bStage, next.B, 4);
+            next = program.Load(cursor, 4, 4, 1);
+            StageA(floatsA, aStage + 1056, next.A, 4, depthRuns, 132);
+            StageB(floatsB, bStage + 1024, next.B, 4);
         }
 
         Group.Barrier();
         // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float4), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 1056, writeB = 1024;
+        int readA = 0, readB = 0, writeA = 2112, writeB = 2048;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 4);
+            next = program.Load(cursor, 4, 4, 0);
 
             // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.
-            var a = sharedA.SubView(readA + ty, 264 - ty);
-            var b = sharedB.SubView(readB + tx, 256 - tx);
+            var a = sharedA.SubView(readA + ty, 528 - ty);
+            var b = sharedB.SubView(readB + tx, 512 - tx);
             { // k = 0
                 var a0 = a[0];
                 var a1 = a[16];
@@ -196,12 +197,136 @@ internal static partial class TiledGemm
                 c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
             }
 
-            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 132);
-            StageB(floatsB, writeB + bStage, nextB, 4);
-            readA ^= 264;
-            readB ^= 256;
-            writeA ^= 1056;
-            writeB ^= 1024;
+            StageA(floatsA, writeA + aStage, next.A, 4, depthRuns, 132);
+            StageB(floatsB, writeB + bStage, next.B, 4);
+            next = program.Load(cursor, 4, 4, 1);
+
+            { // k = 8
+                var a0 = a[264];
+                var a1 = a[280];
+                var b0 = b[256];
+                var b1 = b[272];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W; c4_4 += a1.X * b1.X; c4_5 += a1.X * b1.Y; c4_6 += a1.X * b1.Z; c4_7 += a1.X * b1.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W; c5_4 += a1.Y * b1.X; c5_5 += a1.Y * b1.Y; c5_6 += a1.Y * b1.Z; c5_7 += a1.Y * b1.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W; c6_4 += a1.Z * b1.X; c6_5 += a1.Z * b1.Y; c6_6 += a1.Z * b1.Z; c6_7 += a1.Z * b1.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
+            }
+
+            { // k = 9
+                var a0 = a[297];
+                var a1 = a[313];
+                var b0 = b[288];
+                var b1 = b[304];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W; c4_4 += a1.X * b1.X; c4_5 += a1.X * b1.Y; c4_6 += a1.X * b1.Z; c4_7 += a1.X * b1.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W; c5_4 += a1.Y * b1.X; c5_5 += a1.Y * b1.Y; c5_6 += a1.Y * b1.Z; c5_7 += a1.Y * b1.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W; c6_4 += a1.Z * b1.X; c6_5 += a1.Z * b1.Y; c6_6 += a1.Z * b1.Z; c6_7 += a1.Z * b1.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
+            }
+
+            { // k = 10
+                var a0 = a[330];
+                var a1 = a[346];
+                var b0 = b[320];
+                var b1 = b[336];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W; c4_4 += a1.X * b1.X; c4_5 += a1.X * b1.Y; c4_6 += a1.X * b1.Z; c4_7 += a1.X * b1.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W; c5_4 += a1.Y * b1.X; c5_5 += a1.Y * b1.Y; c5_6 += a1.Y * b1.Z; c5_7 += a1.Y * b1.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W; c6_4 += a1.Z * b1.X; c6_5 += a1.Z * b1.Y; c6_6 += a1.Z * b1.Z; c6_7 += a1.Z * b1.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
+            }
+
+            { // k = 11
+                var a0 = a[363];
+                var a1 = a[379];
+                var b0 = b[352];
+                var b1 = b[368];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W; c4_4 += a1.X * b1.X; c4_5 += a1.X * b1.Y; c4_6 += a1.X * b1.Z; c4_7 += a1.X * b1.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W; c5_4 += a1.Y * b1.X; c5_5 += a1.Y * b1.Y; c5_6 += a1.Y * b1.Z; c5_7 += a1.Y * b1.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W; c6_4 += a1.Z * b1.X; c6_5 += a1.Z * b1.Y; c6_6 += a1.Z * b1.Z; c6_7 += a1.Z * b1.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
+            }
+
+            { // k = 12
+                var a0 = a[396];
+                var a1 = a[412];
+                var b0 = b[384];
+                var b1 = b[400];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W; c4_4 += a1.X * b1.X; c4_5 += a1.X * b1.Y; c4_6 += a1.X * b1.Z; c4_7 += a1.X * b1.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W; c5_4 += a1.Y * b1.X; c5_5 += a1.Y * b1.Y; c5_6 += a1.Y * b1.Z; c5_7 += a1.Y * b1.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W; c6_4 += a1.Z * b1.X; c6_5 += a1.Z * b1.Y; c6_6 += a1.Z * b1.Z; c6_7 += a1.Z * b1.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
+            }
+
+            { // k = 13
+                var a0 = a[429];
+                var a1 = a[445];
+                var b0 = b[416];
+                var b1 = b[432];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W; c4_4 += a1.X * b1.X; c4_5 += a1.X * b1.Y; c4_6 += a1.X * b1.Z; c4_7 += a1.X * b1.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W; c5_4 += a1.Y * b1.X; c5_5 += a1.Y * b1.Y; c5_6 += a1.Y * b1.Z; c5_7 += a1.Y * b1.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W; c6_4 += a1.Z * b1.X; c6_5 += a1.Z * b1.Y; c6_6 += a1.Z * b1.Z; c6_7 += a1.Z * b1.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
+            }
+
+            { // k = 14
+                var a0 = a[462];
+                var a1 = a[478];
+                var b0 = b[448];
+                var b1 = b[464];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W; c4_4 += a1.X * b1.X; c4_5 += a1.X * b1.Y; c4_6 += a1.X * b1.Z; c4_7 += a1.X * b1.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W; c5_4 += a1.Y * b1.X; c5_5 += a1.Y * b1.Y; c5_6 += a1.Y * b1.Z; c5_7 += a1.Y * b1.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W; c6_4 += a1.Z * b1.X; c6_5 += a1.Z * b1.Y; c6_6 += a1.Z * b1.Z; c6_7 += a1.Z * b1.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
+            }
+
+            { // k = 15
+                var a0 = a[495];
+                var a1 = a[511];
+                var b0 = b[480];
+                var b1 = b[496];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W; c4_4 += a1.X * b1.X; c4_5 += a1.X * b1.Y; c4_6 += a1.X * b1.Z; c4_7 += a1.X * b1.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W; c5_4 += a1.Y * b1.X; c5_5 += a1.Y * b1.Y; c5_6 += a1.Y * b1.Z; c5_7 += a1.Y * b1.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W; c6_4 += a1.Z * b1.X; c6_5 += a1.Z * b1.Y; c6_6 += a1.Z * b1.Z; c6_7 += a1.Z * b1.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W; c7_4 += a1.W * b1.X; c7_5 += a1.W * b1.Y; c7_6 += a1.W * b1.Z; c7_7 += a1.W * b1.W;
+            }
+
+            StageA(floatsA, writeA + aStage + 1056, next.A, 4, depthRuns, 132);
+            StageB(floatsB, writeB + bStage + 1024, next.B, 4);
+            readA ^= 528;
+            readB ^= 512;
+            writeA ^= 2112;
+            writeB ^= 2048;
 
             Group.Barrier();
         }
@@ -232,8 +357,8 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, A's rows padded to 132]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(528);
-        var sharedB = SharedMemory.Allocate<Float4>(256);
+        var sharedA = SharedMemory.Allocate<Float4>(1056);
+        var sharedB = SharedMemory.Allocate<Float4>(512);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
         int problem = Grid.IdxZ;
@@ -265,30 +390,31 @@ internal static partial class TiledGemm
         float c6_0 = 0f; float c6_1 = 0f; float c6_2 = 0f; float c6_3 = 0f;
         float c7_0 = 0f; float c7_1 = 0f; float c7_2 = 0f; float c7_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 2);
-            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 132);
-            StageB(floatsB, 0 + bStage, nextB, 2);
+            next = program.Load(cursor, 4, 2, 0);
+            StageA(floatsA, aStage, next.A, 4, depthRuns, 132);
+            StageB(floatsB, bStage, next.B, 2);
+            next = program.Load(cursor, 4, 2, 1);
+            StageA(floatsA, aStage + 1056, next.A, 4, depthRuns, 132);
+            StageB(floatsB, bStage + 512, next.B, 2);
         }
 
         Group.Barrier();
         // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float4), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 1056, writeB = 512;
+        int readA = 0, readB = 0, writeA = 2112, writeB = 1024;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 2);
+            next = program.Load(cursor, 4, 2, 0);
 
             // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.
-            var a = sharedA.SubView(readA + ty, 264 - ty);
-            var b = sharedB.SubView(readB + tx, 128 - tx);
+            var a = sharedA.SubView(readA + ty, 528 - ty);
+            var b = sharedB.SubView(readB + tx, 256 - tx);
             { // k = 0
                 var a0 = a[0];
                 var a1 = a[16];
@@ -401,12 +527,128 @@ internal static partial class TiledGemm
                 c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
             }
 
-            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 132);
-            StageB(floatsB, writeB + bStage, nextB, 2);
-            readA ^= 264;
-            readB ^= 128;
-            writeA ^= 1056;
-            writeB ^= 512;
+            StageA(floatsA, writeA + aStage, next.A, 4, depthRuns, 132);
+            StageB(floatsB, writeB + bStage, next.B, 2);
+            next = program.Load(cursor, 4, 2, 1);
+
+            { // k = 8
+                var a0 = a[264];
+                var a1 = a[280];
+                var b0 = b[128];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
+            }
+
+            { // k = 9
+                var a0 = a[297];
+                var a1 = a[313];
+                var b0 = b[144];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
+            }
+
+            { // k = 10
+                var a0 = a[330];
+                var a1 = a[346];
+                var b0 = b[160];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
+            }
+
+            { // k = 11
+                var a0 = a[363];
+                var a1 = a[379];
+                var b0 = b[176];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
+            }
+
+            { // k = 12
+                var a0 = a[396];
+                var a1 = a[412];
+                var b0 = b[192];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
+            }
+
+            { // k = 13
+                var a0 = a[429];
+                var a1 = a[445];
+                var b0 = b[208];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
+            }
+
+            { // k = 14
+                var a0 = a[462];
+                var a1 = a[478];
+                var b0 = b[224];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
+            }
+
+            { // k = 15
+                var a0 = a[495];
+                var a1 = a[511];
+                var b0 = b[240];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+                c4_0 += a1.X * b0.X; c4_1 += a1.X * b0.Y; c4_2 += a1.X * b0.Z; c4_3 += a1.X * b0.W;
+                c5_0 += a1.Y * b0.X; c5_1 += a1.Y * b0.Y; c5_2 += a1.Y * b0.Z; c5_3 += a1.Y * b0.W;
+                c6_0 += a1.Z * b0.X; c6_1 += a1.Z * b0.Y; c6_2 += a1.Z * b0.Z; c6_3 += a1.Z * b0.W;
+                c7_0 += a1.W * b0.X; c7_1 += a1.W * b0.Y; c7_2 += a1.W * b0.Z; c7_3 += a1.W * b0.W;
+            }
+
+            StageA(floatsA, writeA + aStage + 1056, next.A, 4, depthRuns, 132);
+            StageB(floatsB, writeB + bStage + 512, next.B, 2);
+            readA ^= 528;
+            readB ^= 256;
+            writeA ^= 2112;
+            writeB ^= 1024;
 
             Group.Barrier();
         }
@@ -429,8 +671,8 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, A's rows padded to 68]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(272);
-        var sharedB = SharedMemory.Allocate<Float4>(512);
+        var sharedA = SharedMemory.Allocate<Float4>(544);
+        var sharedB = SharedMemory.Allocate<Float4>(1024);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
         int problem = Grid.IdxZ;
@@ -458,30 +700,31 @@ internal static partial class TiledGemm
         float c2_0 = 0f; float c2_1 = 0f; float c2_2 = 0f; float c2_3 = 0f; float c2_4 = 0f; float c2_5 = 0f; float c2_6 = 0f; float c2_7 = 0f;
         float c3_0 = 0f; float c3_1 = 0f; float c3_2 = 0f; float c3_3 = 0f; float c3_4 = 0f; float c3_5 = 0f; float c3_6 = 0f; float c3_7 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 4);
-            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 68);
-            StageB(floatsB, 0 + bStage, nextB, 4);
+            next = program.Load(cursor, 2, 4, 0);
+            StageA(floatsA, aStage, next.A, 2, depthRuns, 68);
+            StageB(floatsB, bStage, next.B, 4);
+            next = program.Load(cursor, 2, 4, 1);
+            StageA(floatsA, aStage + 544, next.A, 2, depthRuns, 68);
+            StageB(floatsB, bStage + 1024, next.B, 4);
         }
 
         Group.Barrier();
         // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float4), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 544, writeB = 1024;
+        int readA = 0, readB = 0, writeA = 1088, writeB = 2048;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 4);
+            next = program.Load(cursor, 2, 4, 0);
 
             // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.
-            var a = sharedA.SubView(readA + ty, 136 - ty);
-            var b = sharedB.SubView(readB + tx, 256 - tx);
+            var a = sharedA.SubView(readA + ty, 272 - ty);
+            var b = sharedB.SubView(readB + tx, 512 - tx);
             { // k = 0
                 var a0 = a[0];
                 var b0 = b[0];
@@ -562,12 +805,96 @@ internal static partial class TiledGemm
                 c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
             }
 
-            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 68);
-            StageB(floatsB, writeB + bStage, nextB, 4);
-            readA ^= 136;
-            readB ^= 256;
-            writeA ^= 544;
-            writeB ^= 1024;
+            StageA(floatsA, writeA + aStage, next.A, 2, depthRuns, 68);
+            StageB(floatsB, writeB + bStage, next.B, 4);
+            next = program.Load(cursor, 2, 4, 1);
+
+            { // k = 8
+                var a0 = a[136];
+                var b0 = b[256];
+                var b1 = b[272];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+            }
+
+            { // k = 9
+                var a0 = a[153];
+                var b0 = b[288];
+                var b1 = b[304];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+            }
+
+            { // k = 10
+                var a0 = a[170];
+                var b0 = b[320];
+                var b1 = b[336];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+            }
+
+            { // k = 11
+                var a0 = a[187];
+                var b0 = b[352];
+                var b1 = b[368];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+            }
+
+            { // k = 12
+                var a0 = a[204];
+                var b0 = b[384];
+                var b1 = b[400];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+            }
+
+            { // k = 13
+                var a0 = a[221];
+                var b0 = b[416];
+                var b1 = b[432];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+            }
+
+            { // k = 14
+                var a0 = a[238];
+                var b0 = b[448];
+                var b1 = b[464];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+            }
+
+            { // k = 15
+                var a0 = a[255];
+                var b0 = b[480];
+                var b1 = b[496];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W; c0_4 += a0.X * b1.X; c0_5 += a0.X * b1.Y; c0_6 += a0.X * b1.Z; c0_7 += a0.X * b1.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W; c1_4 += a0.Y * b1.X; c1_5 += a0.Y * b1.Y; c1_6 += a0.Y * b1.Z; c1_7 += a0.Y * b1.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W; c2_4 += a0.Z * b1.X; c2_5 += a0.Z * b1.Y; c2_6 += a0.Z * b1.Z; c2_7 += a0.Z * b1.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W; c3_4 += a0.W * b1.X; c3_5 += a0.W * b1.Y; c3_6 += a0.W * b1.Z; c3_7 += a0.W * b1.W;
+            }
+
+            StageA(floatsA, writeA + aStage + 544, next.A, 2, depthRuns, 68);
+            StageB(floatsB, writeB + bStage + 1024, next.B, 4);
+            readA ^= 272;
+            readB ^= 512;
+            writeA ^= 1088;
+            writeB ^= 2048;
 
             Group.Barrier();
         }
@@ -590,8 +917,8 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, A's rows padded to 68]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(272);
-        var sharedB = SharedMemory.Allocate<Float4>(256);
+        var sharedA = SharedMemory.Allocate<Float4>(544);
+        var sharedB = SharedMemory.Allocate<Float4>(512);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
         int problem = Grid.IdxZ;
@@ -619,30 +946,31 @@ internal static partial class TiledGemm
         float c2_0 = 0f; float c2_1 = 0f; float c2_2 = 0f; float c2_3 = 0f;
         float c3_0 = 0f; float c3_1 = 0f; float c3_2 = 0f; float c3_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 2);
-            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 68);
-            StageB(floatsB, 0 + bStage, nextB, 2);
+            next = program.Load(cursor, 2, 2, 0);
+            StageA(floatsA, aStage, next.A, 2, depthRuns, 68);
+            StageB(floatsB, bStage, next.B, 2);
+            next = program.Load(cursor, 2, 2, 1);
+            StageA(floatsA, aStage + 544, next.A, 2, depthRuns, 68);
+            StageB(floatsB, bStage + 512, next.B, 2);
         }
 
         Group.Barrier();
         // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float4), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 544, writeB = 512;
+        int readA = 0, readB = 0, writeA = 1088, writeB = 1024;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 2);
+            next = program.Load(cursor, 2, 2, 0);
 
             // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.
-            var a = sharedA.SubView(readA + ty, 136 - ty);
-            var b = sharedB.SubView(readB + tx, 128 - tx);
+            var a = sharedA.SubView(readA + ty, 272 - ty);
+            var b = sharedB.SubView(readB + tx, 256 - tx);
             { // k = 0
                 var a0 = a[0];
                 var b0 = b[0];
@@ -715,12 +1043,88 @@ internal static partial class TiledGemm
                 c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
             }
 
-            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 68);
-            StageB(floatsB, writeB + bStage, nextB, 2);
-            readA ^= 136;
-            readB ^= 128;
-            writeA ^= 544;
-            writeB ^= 512;
+            StageA(floatsA, writeA + aStage, next.A, 2, depthRuns, 68);
+            StageB(floatsB, writeB + bStage, next.B, 2);
+            next = program.Load(cursor, 2, 2, 1);
+
+            { // k = 8
+                var a0 = a[136];
+                var b0 = b[128];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+            }
+
+            { // k = 9
+                var a0 = a[153];
+                var b0 = b[144];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+            }
+
+            { // k = 10
+                var a0 = a[170];
+                var b0 = b[160];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+            }
+
+            { // k = 11
+                var a0 = a[187];
+                var b0 = b[176];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+            }
+
+            { // k = 12
+                var a0 = a[204];
+                var b0 = b[192];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+            }
+
+            { // k = 13
+                var a0 = a[221];
+                var b0 = b[208];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+            }
+
+            { // k = 14
+                var a0 = a[238];
+                var b0 = b[224];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+            }
+
+            { // k = 15
+                var a0 = a[255];
+                var b0 = b[240];
+                c0_0 += a0.X * b0.X; c0_1 += a0.X * b0.Y; c0_2 += a0.X * b0.Z; c0_3 += a0.X * b0.W;
+                c1_0 += a0.Y * b0.X; c1_1 += a0.Y * b0.Y; c1_2 += a0.Y * b0.Z; c1_3 += a0.Y * b0.W;
+                c2_0 += a0.Z * b0.X; c2_1 += a0.Z * b0.Y; c2_2 += a0.Z * b0.Z; c2_3 += a0.Z * b0.W;
+                c3_0 += a0.W * b0.X; c3_1 += a0.W * b0.Y; c3_2 += a0.W * b0.Z; c3_3 += a0.W * b0.W;
+            }
+
+            StageA(floatsA, writeA + aStage + 544, next.A, 2, depthRuns, 68);
+            StageB(floatsB, writeB + bStage + 512, next.B, 2);
+            readA ^= 272;
+            readB ^= 256;
+            writeA ^= 1088;
+            writeB ^= 1024;
 
             Group.Barrier();
         }

@@ -16,7 +16,8 @@ internal static partial class TiledGemm
 {
     /// <summary>
     /// The 128x128 block tile on tensor cores: 2x4 warps of 64x32, each 4x4 TF32 <c>mma.sync.m16n8k8</c> tiles
-    /// per slice (64 accumulators per thread). The operands must already be TF32 values.
+    /// per half slice (64 accumulators per thread). The operands must already be TF32 values. An mma tile's
+    /// rows g and g + 8 stand for adjacent tile rows, so that A's fragments load in pairs.
     /// </summary>
     /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
     /// <param name="program">The program, by value.</param>
@@ -24,10 +25,11 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 136 / 136]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(544);
-        var sharedB = SharedMemory.Allocate<Float4>(544);
+        var sharedA = SharedMemory.Allocate<Float4>(1088);
+        var sharedB = SharedMemory.Allocate<Float4>(1088);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
+        var pairsA = sharedA.Cast<Float2>();
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
         int nBlock = Grid.IdxY * 128;
@@ -45,10 +47,10 @@ internal static partial class TiledGemm
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
-        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
-        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
-        int warpM = (warp % 2) * 64;
-        int warpN = (warp / 2) * 32;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8 of A, column g of B
+        int t = lane & 3; // the lane in its group: depths t and t + 4
+        int warpM = (warp & 1) * 64;
+        int warpN = (warp >> 1) * 32;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -67,141 +69,218 @@ internal static partial class TiledGemm
         float c3_2_0 = 0f; float c3_2_1 = 0f; float c3_2_2 = 0f; float c3_2_3 = 0f;
         float c3_3_0 = 0f; float c3_3_1 = 0f; float c3_3_2 = 0f; float c3_3_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 4);
-            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 136);
-            StageB(floatsB, 0 + bStage, nextB, 4);
+            next = program.Load(cursor, 4, 4, 0);
+            StageA(floatsA, aStage, next.A, 4, depthRuns, 136);
+            StageB(floatsB, bStage, next.B, 4);
+            next = program.Load(cursor, 4, 4, 1);
+            StageA(floatsA, aStage + 1088, next.A, 4, depthRuns, 136);
+            StageB(floatsB, bStage + 1088, next.B, 4);
         }
 
         Group.Barrier();
-        int fragmentA = (t * 136) + warpM + g;
+        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).
+        int fragmentA = (t * 68) + (warpM / 2) + g;
         int fragmentB = (t * 136) + warpN + g;
-        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 1088, writeB = 1088;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 2176, writeB = 2176;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 4);
+            next = program.Load(cursor, 4, 4, 0);
 
-            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(readA + fragmentA, 1088 - fragmentA);
-            var b = floatsB.SubView(readB + fragmentB, 1088 - fragmentB);
-            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[544]); uint a0_3 = Interop.FloatAsInt(a[552]);
-            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[560]); uint a1_3 = Interop.FloatAsInt(a[568]);
-            uint a2_0 = Interop.FloatAsInt(a[32]); uint a2_1 = Interop.FloatAsInt(a[40]); uint a2_2 = Interop.FloatAsInt(a[576]); uint a2_3 = Interop.FloatAsInt(a[584]);
-            uint a3_0 = Interop.FloatAsInt(a[48]); uint a3_1 = Interop.FloatAsInt(a[56]); uint a3_2 = Interop.FloatAsInt(a[592]); uint a3_3 = Interop.FloatAsInt(a[600]);
-            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
-            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
-            uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
-            uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
-            { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
-            { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
-            { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
-            { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
-            { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
-            { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
-            { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
-            { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
-            { Ref<float> d0 = c2_0_0, d1 = c2_0_1, d2 = c2_0_2, d3 = c2_0_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c2_0_0 = d0.Value; c2_0_1 = d1.Value; c2_0_2 = d2.Value; c2_0_3 = d3.Value; }
-            { Ref<float> d0 = c2_1_0, d1 = c2_1_1, d2 = c2_1_2, d3 = c2_1_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c2_1_0 = d0.Value; c2_1_1 = d1.Value; c2_1_2 = d2.Value; c2_1_3 = d3.Value; }
-            { Ref<float> d0 = c2_2_0, d1 = c2_2_1, d2 = c2_2_2, d3 = c2_2_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b2_0, y1 = b2_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c2_2_0 = d0.Value; c2_2_1 = d1.Value; c2_2_2 = d2.Value; c2_2_3 = d3.Value; }
-            { Ref<float> d0 = c2_3_0, d1 = c2_3_1, d2 = c2_3_2, d3 = c2_3_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b3_0, y1 = b3_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c2_3_0 = d0.Value; c2_3_1 = d1.Value; c2_3_2 = d2.Value; c2_3_3 = d3.Value; }
-            { Ref<float> d0 = c3_0_0, d1 = c3_0_1, d2 = c3_0_2, d3 = c3_0_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c3_0_0 = d0.Value; c3_0_1 = d1.Value; c3_0_2 = d2.Value; c3_0_3 = d3.Value; }
-            { Ref<float> d0 = c3_1_0, d1 = c3_1_1, d2 = c3_1_2, d3 = c3_1_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c3_1_0 = d0.Value; c3_1_1 = d1.Value; c3_1_2 = d2.Value; c3_1_3 = d3.Value; }
-            { Ref<float> d0 = c3_2_0, d1 = c3_2_1, d2 = c3_2_2, d3 = c3_2_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b2_0, y1 = b2_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c3_2_0 = d0.Value; c3_2_1 = d1.Value; c3_2_2 = d2.Value; c3_2_3 = d3.Value; }
-            { Ref<float> d0 = c3_3_0, d1 = c3_3_1, d2 = c3_3_2, d3 = c3_3_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b3_0, y1 = b3_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c3_3_0 = d0.Value; c3_3_1 = d1.Value; c3_3_2 = d2.Value; c3_3_3 = d3.Value; }
+            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.
+            var a = pairsA.SubView(readA + fragmentA, 1088 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 2176 - fragmentB);
+            { // half 0: depths 0 to 7
+                var near0 = a[0]; var far0 = a[272]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[8]; var far1 = a[280]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                var near2 = a[16]; var far2 = a[288]; // depths t, t + 4 of tile rows 32 + 2g, + 1
+                uint a2_0 = Interop.FloatAsInt(near2.X); uint a2_1 = Interop.FloatAsInt(near2.Y); uint a2_2 = Interop.FloatAsInt(far2.X); uint a2_3 = Interop.FloatAsInt(far2.Y);
+                var near3 = a[24]; var far3 = a[296]; // depths t, t + 4 of tile rows 48 + 2g, + 1
+                uint a3_0 = Interop.FloatAsInt(near3.X); uint a3_1 = Interop.FloatAsInt(near3.Y); uint a3_2 = Interop.FloatAsInt(far3.X); uint a3_3 = Interop.FloatAsInt(far3.Y);
+                uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
+                uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
+                uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
+                uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
+                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+                { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
+                { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
+                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+                { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
+                { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+                { Ref<float> d0 = c2_0_0, d1 = c2_0_1, d2 = c2_0_2, d3 = c2_0_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c2_0_0 = d0.Value; c2_0_1 = d1.Value; c2_0_2 = d2.Value; c2_0_3 = d3.Value; }
+                { Ref<float> d0 = c2_1_0, d1 = c2_1_1, d2 = c2_1_2, d3 = c2_1_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c2_1_0 = d0.Value; c2_1_1 = d1.Value; c2_1_2 = d2.Value; c2_1_3 = d3.Value; }
+                { Ref<float> d0 = c2_2_0, d1 = c2_2_1, d2 = c2_2_2, d3 = c2_2_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c2_2_0 = d0.Value; c2_2_1 = d1.Value; c2_2_2 = d2.Value; c2_2_3 = d3.Value; }
+                { Ref<float> d0 = c2_3_0, d1 = c2_3_1, d2 = c2_3_2, d3 = c2_3_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c2_3_0 = d0.Value; c2_3_1 = d1.Value; c2_3_2 = d2.Value; c2_3_3 = d3.Value; }
+                { Ref<float> d0 = c3_0_0, d1 = c3_0_1, d2 = c3_0_2, d3 = c3_0_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c3_0_0 = d0.Value; c3_0_1 = d1.Value; c3_0_2 = d2.Value; c3_0_3 = d3.Value; }
+                { Ref<float> d0 = c3_1_0, d1 = c3_1_1, d2 = c3_1_2, d3 = c3_1_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c3_1_0 = d0.Value; c3_1_1 = d1.Value; c3_1_2 = d2.Value; c3_1_3 = d3.Value; }
+                { Ref<float> d0 = c3_2_0, d1 = c3_2_1, d2 = c3_2_2, d3 = c3_2_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c3_2_0 = d0.Value; c3_2_1 = d1.Value; c3_2_2 = d2.Value; c3_2_3 = d3.Value; }
+                { Ref<float> d0 = c3_3_0, d1 = c3_3_1, d2 = c3_3_2, d3 = c3_3_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c3_3_0 = d0.Value; c3_3_1 = d1.Value; c3_3_2 = d2.Value; c3_3_3 = d3.Value; }
+            }
 
-            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 136);
-            StageB(floatsB, writeB + bStage, nextB, 4);
+            StageA(floatsA, writeA + aStage, next.A, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage, next.B, 4);
+            next = program.Load(cursor, 4, 4, 1);
+
+            { // half 1: depths 8 to 15
+                var near0 = a[544]; var far0 = a[816]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[552]; var far1 = a[824]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                var near2 = a[560]; var far2 = a[832]; // depths t, t + 4 of tile rows 32 + 2g, + 1
+                uint a2_0 = Interop.FloatAsInt(near2.X); uint a2_1 = Interop.FloatAsInt(near2.Y); uint a2_2 = Interop.FloatAsInt(far2.X); uint a2_3 = Interop.FloatAsInt(far2.Y);
+                var near3 = a[568]; var far3 = a[840]; // depths t, t + 4 of tile rows 48 + 2g, + 1
+                uint a3_0 = Interop.FloatAsInt(near3.X); uint a3_1 = Interop.FloatAsInt(near3.Y); uint a3_2 = Interop.FloatAsInt(far3.X); uint a3_3 = Interop.FloatAsInt(far3.Y);
+                uint b0_0 = Interop.FloatAsInt(b[1088]); uint b0_1 = Interop.FloatAsInt(b[1632]);
+                uint b1_0 = Interop.FloatAsInt(b[1096]); uint b1_1 = Interop.FloatAsInt(b[1640]);
+                uint b2_0 = Interop.FloatAsInt(b[1104]); uint b2_1 = Interop.FloatAsInt(b[1648]);
+                uint b3_0 = Interop.FloatAsInt(b[1112]); uint b3_1 = Interop.FloatAsInt(b[1656]);
+                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+                { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
+                { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
+                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+                { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
+                { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+                { Ref<float> d0 = c2_0_0, d1 = c2_0_1, d2 = c2_0_2, d3 = c2_0_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c2_0_0 = d0.Value; c2_0_1 = d1.Value; c2_0_2 = d2.Value; c2_0_3 = d3.Value; }
+                { Ref<float> d0 = c2_1_0, d1 = c2_1_1, d2 = c2_1_2, d3 = c2_1_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c2_1_0 = d0.Value; c2_1_1 = d1.Value; c2_1_2 = d2.Value; c2_1_3 = d3.Value; }
+                { Ref<float> d0 = c2_2_0, d1 = c2_2_1, d2 = c2_2_2, d3 = c2_2_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c2_2_0 = d0.Value; c2_2_1 = d1.Value; c2_2_2 = d2.Value; c2_2_3 = d3.Value; }
+                { Ref<float> d0 = c2_3_0, d1 = c2_3_1, d2 = c2_3_2, d3 = c2_3_3; Input<uint> x0 = a2_0, x1 = a2_1, x2 = a2_2, x3 = a2_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c2_3_0 = d0.Value; c2_3_1 = d1.Value; c2_3_2 = d2.Value; c2_3_3 = d3.Value; }
+                { Ref<float> d0 = c3_0_0, d1 = c3_0_1, d2 = c3_0_2, d3 = c3_0_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c3_0_0 = d0.Value; c3_0_1 = d1.Value; c3_0_2 = d2.Value; c3_0_3 = d3.Value; }
+                { Ref<float> d0 = c3_1_0, d1 = c3_1_1, d2 = c3_1_2, d3 = c3_1_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c3_1_0 = d0.Value; c3_1_1 = d1.Value; c3_1_2 = d2.Value; c3_1_3 = d3.Value; }
+                { Ref<float> d0 = c3_2_0, d1 = c3_2_1, d2 = c3_2_2, d3 = c3_2_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c3_2_0 = d0.Value; c3_2_1 = d1.Value; c3_2_2 = d2.Value; c3_2_3 = d3.Value; }
+                { Ref<float> d0 = c3_3_0, d1 = c3_3_1, d2 = c3_3_2, d3 = c3_3_3; Input<uint> x0 = a3_0, x1 = a3_1, x2 = a3_2, x3 = a3_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c3_3_0 = d0.Value; c3_3_1 = d1.Value; c3_3_2 = d2.Value; c3_3_3 = d3.Value; }
+            }
+
+            StageA(floatsA, writeA + aStage + 1088, next.A, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage + 1088, next.B, 4);
             readA ^= 1088;
-            readB ^= 1088;
-            writeA ^= 1088;
-            writeB ^= 1088;
+            readB ^= 2176;
+            writeA ^= 2176;
+            writeB ^= 2176;
 
             Group.Barrier();
         }
 
-        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
-        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        // Lane (g, t) holds columns 2t, 2t + 1 of the mma rows g and g + 8, which are tile rows 16i + 2g and 16i + 2g + 1;
+        // lane pairs swap halves so that the even lane stores the first row and the odd lane the second, four
+        // consecutive columns each.
         bool oddLane = (t & 1) != 0;
-        int rowOffset = oddLane ? 8 : 0;
+        int rowOffset = oddLane ? 1 : 0;
         int columnOffset = 2 * (t & 2);
         { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c2_0_0 : c2_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_0_1 : c2_0_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c2_0_2, c2_0_3) : new Float4(c2_0_0, c2_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 32 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c2_0_2, c2_0_3) : new Float4(c2_0_0, c2_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c2_1_0 : c2_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_1_1 : c2_1_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c2_1_2, c2_1_3) : new Float4(c2_1_0, c2_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 32 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c2_1_2, c2_1_3) : new Float4(c2_1_0, c2_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c2_2_0 : c2_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_2_1 : c2_2_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c2_2_2, c2_2_3) : new Float4(c2_2_0, c2_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 32 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c2_2_2, c2_2_3) : new Float4(c2_2_0, c2_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c2_3_0 : c2_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_3_1 : c2_3_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c2_3_2, c2_3_3) : new Float4(c2_3_0, c2_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 32 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c2_3_2, c2_3_3) : new Float4(c2_3_0, c2_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c3_0_0 : c3_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_0_1 : c3_0_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c3_0_2, c3_0_3) : new Float4(c3_0_0, c3_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 48 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c3_0_2, c3_0_3) : new Float4(c3_0_0, c3_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c3_1_0 : c3_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_1_1 : c3_1_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c3_1_2, c3_1_3) : new Float4(c3_1_0, c3_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 48 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c3_1_2, c3_1_3) : new Float4(c3_1_0, c3_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c3_2_0 : c3_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_2_1 : c3_2_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c3_2_2, c3_2_3) : new Float4(c3_2_0, c3_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 48 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c3_2_2, c3_2_3) : new Float4(c3_2_0, c3_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c3_3_0 : c3_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_3_1 : c3_3_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c3_3_2, c3_3_3) : new Float4(c3_3_0, c3_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 48 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c3_3_2, c3_3_3) : new Float4(c3_3_0, c3_3_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 128x64 block tile on tensor cores: 4x2 warps of 32x32, each 2x4 TF32 <c>mma.sync.m16n8k8</c> tiles
-    /// per slice (32 accumulators per thread). The operands must already be TF32 values.
+    /// per half slice (32 accumulators per thread). The operands must already be TF32 values. An mma tile's
+    /// rows g and g + 8 stand for adjacent tile rows, so that A's fragments load in pairs.
     /// </summary>
     /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
     /// <param name="program">The program, by value.</param>
@@ -209,10 +288,11 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 136 / 72]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(544);
-        var sharedB = SharedMemory.Allocate<Float4>(288);
+        var sharedA = SharedMemory.Allocate<Float4>(1088);
+        var sharedB = SharedMemory.Allocate<Float4>(576);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
+        var pairsA = sharedA.Cast<Float2>();
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
         int nBlock = Grid.IdxY * 64;
@@ -230,10 +310,10 @@ internal static partial class TiledGemm
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
-        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
-        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
-        int warpM = (warp % 4) * 32;
-        int warpN = (warp / 4) * 32;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8 of A, column g of B
+        int t = lane & 3; // the lane in its group: depths t and t + 4
+        int warpM = (warp & 3) * 32;
+        int warpN = (warp >> 2) * 32;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -244,99 +324,146 @@ internal static partial class TiledGemm
         float c1_2_0 = 0f; float c1_2_1 = 0f; float c1_2_2 = 0f; float c1_2_3 = 0f;
         float c1_3_0 = 0f; float c1_3_1 = 0f; float c1_3_2 = 0f; float c1_3_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 2);
-            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 136);
-            StageB(floatsB, 0 + bStage, nextB, 2);
+            next = program.Load(cursor, 4, 2, 0);
+            StageA(floatsA, aStage, next.A, 4, depthRuns, 136);
+            StageB(floatsB, bStage, next.B, 2);
+            next = program.Load(cursor, 4, 2, 1);
+            StageA(floatsA, aStage + 1088, next.A, 4, depthRuns, 136);
+            StageB(floatsB, bStage + 576, next.B, 2);
         }
 
         Group.Barrier();
-        int fragmentA = (t * 136) + warpM + g;
+        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).
+        int fragmentA = (t * 68) + (warpM / 2) + g;
         int fragmentB = (t * 72) + warpN + g;
-        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 1088, writeB = 576;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 2176, writeB = 1152;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 2);
+            next = program.Load(cursor, 4, 2, 0);
 
-            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(readA + fragmentA, 1088 - fragmentA);
-            var b = floatsB.SubView(readB + fragmentB, 576 - fragmentB);
-            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[544]); uint a0_3 = Interop.FloatAsInt(a[552]);
-            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[560]); uint a1_3 = Interop.FloatAsInt(a[568]);
-            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
-            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
-            uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[304]);
-            uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[312]);
-            { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
-            { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
-            { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
-            { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
-            { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
-            { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
-            { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
-            { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.
+            var a = pairsA.SubView(readA + fragmentA, 1088 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 1152 - fragmentB);
+            { // half 0: depths 0 to 7
+                var near0 = a[0]; var far0 = a[272]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[8]; var far1 = a[280]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
+                uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
+                uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[304]);
+                uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[312]);
+                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+                { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
+                { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
+                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+                { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
+                { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+            }
 
-            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 136);
-            StageB(floatsB, writeB + bStage, nextB, 2);
+            StageA(floatsA, writeA + aStage, next.A, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage, next.B, 2);
+            next = program.Load(cursor, 4, 2, 1);
+
+            { // half 1: depths 8 to 15
+                var near0 = a[544]; var far0 = a[816]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[552]; var far1 = a[824]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[576]); uint b0_1 = Interop.FloatAsInt(b[864]);
+                uint b1_0 = Interop.FloatAsInt(b[584]); uint b1_1 = Interop.FloatAsInt(b[872]);
+                uint b2_0 = Interop.FloatAsInt(b[592]); uint b2_1 = Interop.FloatAsInt(b[880]);
+                uint b3_0 = Interop.FloatAsInt(b[600]); uint b3_1 = Interop.FloatAsInt(b[888]);
+                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+                { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
+                { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
+                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+                { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
+                { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+            }
+
+            StageA(floatsA, writeA + aStage + 1088, next.A, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage + 576, next.B, 2);
             readA ^= 1088;
-            readB ^= 576;
-            writeA ^= 1088;
-            writeB ^= 576;
+            readB ^= 1152;
+            writeA ^= 2176;
+            writeB ^= 1152;
 
             Group.Barrier();
         }
 
-        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
-        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        // Lane (g, t) holds columns 2t, 2t + 1 of the mma rows g and g + 8, which are tile rows 16i + 2g and 16i + 2g + 1;
+        // lane pairs swap halves so that the even lane stores the first row and the odd lane the second, four
+        // consecutive columns each.
         bool oddLane = (t & 1) != 0;
-        int rowOffset = oddLane ? 8 : 0;
+        int rowOffset = oddLane ? 1 : 0;
         int columnOffset = 2 * (t & 2);
         { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 64x128 block tile on tensor cores: 2x4 warps of 32x32, each 2x4 TF32 <c>mma.sync.m16n8k8</c> tiles
-    /// per slice (32 accumulators per thread). The operands must already be TF32 values.
+    /// per half slice (32 accumulators per thread). The operands must already be TF32 values. An mma tile's
+    /// rows g and g + 8 stand for adjacent tile rows, so that A's fragments load in pairs.
     /// </summary>
     /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
     /// <param name="program">The program, by value.</param>
@@ -344,10 +471,11 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 72 / 136]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(288);
-        var sharedB = SharedMemory.Allocate<Float4>(544);
+        var sharedA = SharedMemory.Allocate<Float4>(576);
+        var sharedB = SharedMemory.Allocate<Float4>(1088);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
+        var pairsA = sharedA.Cast<Float2>();
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
         int nBlock = Grid.IdxY * 128;
@@ -365,10 +493,10 @@ internal static partial class TiledGemm
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
-        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
-        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
-        int warpM = (warp % 2) * 32;
-        int warpN = (warp / 2) * 32;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8 of A, column g of B
+        int t = lane & 3; // the lane in its group: depths t and t + 4
+        int warpM = (warp & 1) * 32;
+        int warpN = (warp >> 1) * 32;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -379,99 +507,146 @@ internal static partial class TiledGemm
         float c1_2_0 = 0f; float c1_2_1 = 0f; float c1_2_2 = 0f; float c1_2_3 = 0f;
         float c1_3_0 = 0f; float c1_3_1 = 0f; float c1_3_2 = 0f; float c1_3_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 4);
-            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 72);
-            StageB(floatsB, 0 + bStage, nextB, 4);
+            next = program.Load(cursor, 2, 4, 0);
+            StageA(floatsA, aStage, next.A, 2, depthRuns, 72);
+            StageB(floatsB, bStage, next.B, 4);
+            next = program.Load(cursor, 2, 4, 1);
+            StageA(floatsA, aStage + 576, next.A, 2, depthRuns, 72);
+            StageB(floatsB, bStage + 1088, next.B, 4);
         }
 
         Group.Barrier();
-        int fragmentA = (t * 72) + warpM + g;
+        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).
+        int fragmentA = (t * 36) + (warpM / 2) + g;
         int fragmentB = (t * 136) + warpN + g;
-        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 576, writeB = 1088;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1152, writeB = 2176;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 4);
+            next = program.Load(cursor, 2, 4, 0);
 
-            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(readA + fragmentA, 576 - fragmentA);
-            var b = floatsB.SubView(readB + fragmentB, 1088 - fragmentB);
-            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[288]); uint a0_3 = Interop.FloatAsInt(a[296]);
-            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[304]); uint a1_3 = Interop.FloatAsInt(a[312]);
-            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
-            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
-            uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
-            uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
-            { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
-            { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
-            { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
-            { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
-            { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
-            { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
-            { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
-            { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.
+            var a = pairsA.SubView(readA + fragmentA, 576 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 2176 - fragmentB);
+            { // half 0: depths 0 to 7
+                var near0 = a[0]; var far0 = a[144]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[8]; var far1 = a[152]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
+                uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
+                uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
+                uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
+                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+                { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
+                { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
+                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+                { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
+                { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+            }
 
-            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 72);
-            StageB(floatsB, writeB + bStage, nextB, 4);
+            StageA(floatsA, writeA + aStage, next.A, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage, next.B, 4);
+            next = program.Load(cursor, 2, 4, 1);
+
+            { // half 1: depths 8 to 15
+                var near0 = a[288]; var far0 = a[432]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[296]; var far1 = a[440]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[1088]); uint b0_1 = Interop.FloatAsInt(b[1632]);
+                uint b1_0 = Interop.FloatAsInt(b[1096]); uint b1_1 = Interop.FloatAsInt(b[1640]);
+                uint b2_0 = Interop.FloatAsInt(b[1104]); uint b2_1 = Interop.FloatAsInt(b[1648]);
+                uint b3_0 = Interop.FloatAsInt(b[1112]); uint b3_1 = Interop.FloatAsInt(b[1656]);
+                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+                { Ref<float> d0 = c0_2_0, d1 = c0_2_1, d2 = c0_2_2, d3 = c0_2_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_2_0 = d0.Value; c0_2_1 = d1.Value; c0_2_2 = d2.Value; c0_2_3 = d3.Value; }
+                { Ref<float> d0 = c0_3_0, d1 = c0_3_1, d2 = c0_3_2, d3 = c0_3_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_3_0 = d0.Value; c0_3_1 = d1.Value; c0_3_2 = d2.Value; c0_3_3 = d3.Value; }
+                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+                { Ref<float> d0 = c1_2_0, d1 = c1_2_1, d2 = c1_2_2, d3 = c1_2_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b2_0, y1 = b2_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_2_0 = d0.Value; c1_2_1 = d1.Value; c1_2_2 = d2.Value; c1_2_3 = d3.Value; }
+                { Ref<float> d0 = c1_3_0, d1 = c1_3_1, d2 = c1_3_2, d3 = c1_3_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b3_0, y1 = b3_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_3_0 = d0.Value; c1_3_1 = d1.Value; c1_3_2 = d2.Value; c1_3_3 = d3.Value; }
+            }
+
+            StageA(floatsA, writeA + aStage + 576, next.A, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage + 1088, next.B, 4);
             readA ^= 576;
-            readB ^= 1088;
-            writeA ^= 576;
-            writeB ^= 1088;
+            readB ^= 2176;
+            writeA ^= 1152;
+            writeB ^= 2176;
 
             Group.Barrier();
         }
 
-        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
-        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        // Lane (g, t) holds columns 2t, 2t + 1 of the mma rows g and g + 8, which are tile rows 16i + 2g and 16i + 2g + 1;
+        // lane pairs swap halves so that the even lane stores the first row and the odd lane the second, four
+        // consecutive columns each.
         bool oddLane = (t & 1) != 0;
-        int rowOffset = oddLane ? 8 : 0;
+        int rowOffset = oddLane ? 1 : 0;
         int columnOffset = 2 * (t & 2);
         { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 64x64 block tile on tensor cores: 2x4 warps of 32x16, each 2x2 TF32 <c>mma.sync.m16n8k8</c> tiles
-    /// per slice (16 accumulators per thread). The operands must already be TF32 values.
+    /// per half slice (16 accumulators per thread). The operands must already be TF32 values. An mma tile's
+    /// rows g and g + 8 stand for adjacent tile rows, so that A's fragments load in pairs.
     /// </summary>
     /// <typeparam name="TProgram">The operands and the store of the GEMM.</typeparam>
     /// <param name="program">The program, by value.</param>
@@ -479,10 +654,11 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 72 / 72]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(288);
-        var sharedB = SharedMemory.Allocate<Float4>(288);
+        var sharedA = SharedMemory.Allocate<Float4>(576);
+        var sharedB = SharedMemory.Allocate<Float4>(576);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
+        var pairsA = sharedA.Cast<Float2>();
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
         int nBlock = Grid.IdxY * 64;
@@ -500,87 +676,120 @@ internal static partial class TiledGemm
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
-        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
-        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
-        int warpM = (warp % 2) * 32;
-        int warpN = (warp / 2) * 16;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8 of A, column g of B
+        int t = lane & 3; // the lane in its group: depths t and t + 4
+        int warpM = (warp & 1) * 32;
+        int warpN = (warp >> 1) * 16;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
         float c1_0_0 = 0f; float c1_0_1 = 0f; float c1_0_2 = 0f; float c1_0_3 = 0f;
         float c1_1_0 = 0f; float c1_1_1 = 0f; float c1_1_2 = 0f; float c1_1_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 2);
-            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 72);
-            StageB(floatsB, 0 + bStage, nextB, 2);
+            next = program.Load(cursor, 2, 2, 0);
+            StageA(floatsA, aStage, next.A, 2, depthRuns, 72);
+            StageB(floatsB, bStage, next.B, 2);
+            next = program.Load(cursor, 2, 2, 1);
+            StageA(floatsA, aStage + 576, next.A, 2, depthRuns, 72);
+            StageB(floatsB, bStage + 576, next.B, 2);
         }
 
         Group.Barrier();
-        int fragmentA = (t * 72) + warpM + g;
+        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).
+        int fragmentA = (t * 36) + (warpM / 2) + g;
         int fragmentB = (t * 72) + warpN + g;
-        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 576, writeB = 576;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1152, writeB = 1152;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 2);
+            next = program.Load(cursor, 2, 2, 0);
 
-            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(readA + fragmentA, 576 - fragmentA);
-            var b = floatsB.SubView(readB + fragmentB, 576 - fragmentB);
-            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[288]); uint a0_3 = Interop.FloatAsInt(a[296]);
-            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[304]); uint a1_3 = Interop.FloatAsInt(a[312]);
-            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
-            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
-            { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
-            { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
-            { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
-            { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
-              CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
-              c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.
+            var a = pairsA.SubView(readA + fragmentA, 576 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 1152 - fragmentB);
+            { // half 0: depths 0 to 7
+                var near0 = a[0]; var far0 = a[144]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[8]; var far1 = a[152]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
+                uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
+                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+            }
 
-            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 72);
-            StageB(floatsB, writeB + bStage, nextB, 2);
+            StageA(floatsA, writeA + aStage, next.A, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage, next.B, 2);
+            next = program.Load(cursor, 2, 2, 1);
+
+            { // half 1: depths 8 to 15
+                var near0 = a[288]; var far0 = a[432]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[296]; var far1 = a[440]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[576]); uint b0_1 = Interop.FloatAsInt(b[864]);
+                uint b1_0 = Interop.FloatAsInt(b[584]); uint b1_1 = Interop.FloatAsInt(b[872]);
+                { Ref<float> d0 = c0_0_0, d1 = c0_0_1, d2 = c0_0_2, d3 = c0_0_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_0_0 = d0.Value; c0_0_1 = d1.Value; c0_0_2 = d2.Value; c0_0_3 = d3.Value; }
+                { Ref<float> d0 = c0_1_0, d1 = c0_1_1, d2 = c0_1_2, d3 = c0_1_3; Input<uint> x0 = a0_0, x1 = a0_1, x2 = a0_2, x3 = a0_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c0_1_0 = d0.Value; c0_1_1 = d1.Value; c0_1_2 = d2.Value; c0_1_3 = d3.Value; }
+                { Ref<float> d0 = c1_0_0, d1 = c1_0_1, d2 = c1_0_2, d3 = c1_0_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b0_0, y1 = b0_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_0_0 = d0.Value; c1_0_1 = d1.Value; c1_0_2 = d2.Value; c1_0_3 = d3.Value; }
+                { Ref<float> d0 = c1_1_0, d1 = c1_1_1, d2 = c1_1_2, d3 = c1_1_3; Input<uint> x0 = a1_0, x1 = a1_1, x2 = a1_2, x3 = a1_3, y0 = b1_0, y1 = b1_1;
+                  CudaAsm.EmitRef(Mma, ref d0, ref d1, ref d2, ref d3, ref x0, ref x1, ref x2, ref x3, ref y0, ref y1);
+                  c1_1_0 = d0.Value; c1_1_1 = d1.Value; c1_1_2 = d2.Value; c1_1_3 = d3.Value; }
+            }
+
+            StageA(floatsA, writeA + aStage + 576, next.A, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage + 576, next.B, 2);
             readA ^= 576;
-            readB ^= 576;
-            writeA ^= 576;
-            writeB ^= 576;
+            readB ^= 1152;
+            writeA ^= 1152;
+            writeB ^= 1152;
 
             Group.Barrier();
         }
 
-        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
-        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        // Lane (g, t) holds columns 2t, 2t + 1 of the mma rows g and g + 8, which are tile rows 16i + 2g and 16i + 2g + 1;
+        // lane pairs swap halves so that the even lane stores the first row and the odd lane the second, four
+        // consecutive columns each.
         bool oddLane = (t & 1) != 0;
-        int rowOffset = oddLane ? 8 : 0;
+        int rowOffset = oddLane ? 1 : 0;
         int columnOffset = 2 * (t & 2);
         { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 128x128 block tile on tensor cores: 2x4 warps of 64x32, each 4x4 TF32 <c>mma.sync.m16n8k8</c> tiles
-    /// per slice (64 accumulators per thread). The operands must already be TF32 values.
+    /// per half slice (64 accumulators per thread). The operands must already be TF32 values. An mma tile's
+    /// rows g and g + 8 stand for adjacent tile rows, so that A's fragments load in pairs.
     /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so
     /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.
     /// </summary>
@@ -590,12 +799,13 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 136 / 136]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(544);
-        var sharedB = SharedMemory.Allocate<Float4>(544);
+        var sharedA = SharedMemory.Allocate<Float4>(1088);
+        var sharedB = SharedMemory.Allocate<Float4>(1088);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
+        var pairsA = sharedA.Cast<Float2>();
 
-        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].
+        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column] of one mma step.
         var scratch = SharedMemory.Allocate<float>(6144);
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
@@ -614,10 +824,10 @@ internal static partial class TiledGemm
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
-        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
-        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
-        int warpM = (warp % 2) * 64;
-        int warpN = (warp / 2) * 32;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8 of A, column g of B
+        int t = lane & 3; // the lane in its group: depths t and t + 4
+        int warpM = (warp & 1) * 64;
+        int warpN = (warp >> 1) * 32;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -636,41 +846,47 @@ internal static partial class TiledGemm
         float c3_2_0 = 0f; float c3_2_1 = 0f; float c3_2_2 = 0f; float c3_2_3 = 0f;
         float c3_3_0 = 0f; float c3_3_1 = 0f; float c3_3_2 = 0f; float c3_3_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 4);
-            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 136);
-            StageB(floatsB, 0 + bStage, nextB, 4);
+            next = program.Load(cursor, 4, 4, 0);
+            StageA(floatsA, aStage, next.A, 4, depthRuns, 136);
+            StageB(floatsB, bStage, next.B, 4);
+            next = program.Load(cursor, 4, 4, 1);
+            StageA(floatsA, aStage + 1088, next.A, 4, depthRuns, 136);
+            StageB(floatsB, bStage + 1088, next.B, 4);
         }
 
         Group.Barrier();
-        int fragmentA = (t * 136) + warpM + g;
+        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).
+        int fragmentA = (t * 68) + (warpM / 2) + g;
         int fragmentB = (t * 136) + warpN + g;
-        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 1088, writeB = 1088;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 2176, writeB = 2176;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 4);
+            next = program.Load(cursor, 4, 4, 0);
 
-            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(readA + fragmentA, 1088 - fragmentA);
-            var b = floatsB.SubView(readB + fragmentB, 1088 - fragmentB);
-            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[544]); uint a0_3 = Interop.FloatAsInt(a[552]);
-            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[560]); uint a1_3 = Interop.FloatAsInt(a[568]);
-            uint a2_0 = Interop.FloatAsInt(a[32]); uint a2_1 = Interop.FloatAsInt(a[40]); uint a2_2 = Interop.FloatAsInt(a[576]); uint a2_3 = Interop.FloatAsInt(a[584]);
-            uint a3_0 = Interop.FloatAsInt(a[48]); uint a3_1 = Interop.FloatAsInt(a[56]); uint a3_2 = Interop.FloatAsInt(a[592]); uint a3_3 = Interop.FloatAsInt(a[600]);
-            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
-            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
-            uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
-            uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
-            {
+            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.
+            var a = pairsA.SubView(readA + fragmentA, 1088 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 2176 - fragmentB);
+            { // half 0: depths 0 to 7
+                var near0 = a[0]; var far0 = a[272]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[8]; var far1 = a[280]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                var near2 = a[16]; var far2 = a[288]; // depths t, t + 4 of tile rows 32 + 2g, + 1
+                uint a2_0 = Interop.FloatAsInt(near2.X); uint a2_1 = Interop.FloatAsInt(near2.Y); uint a2_2 = Interop.FloatAsInt(far2.X); uint a2_3 = Interop.FloatAsInt(far2.Y);
+                var near3 = a[24]; var far3 = a[296]; // depths t, t + 4 of tile rows 48 + 2g, + 1
+                uint a3_0 = Interop.FloatAsInt(near3.X); uint a3_1 = Interop.FloatAsInt(near3.Y); uint a3_2 = Interop.FloatAsInt(far3.X); uint a3_3 = Interop.FloatAsInt(far3.Y);
+                uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
+                uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
+                uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
+                uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
                 // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
                 // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
                 var warpScratch = scratch.SubView(warp * 768, 768);
@@ -797,58 +1013,204 @@ internal static partial class TiledGemm
 
             }
 
-            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 136);
-            StageB(floatsB, writeB + bStage, nextB, 4);
+            StageA(floatsA, writeA + aStage, next.A, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage, next.B, 4);
+            next = program.Load(cursor, 4, 4, 1);
+
+            { // half 1: depths 8 to 15
+                var near0 = a[544]; var far0 = a[816]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[552]; var far1 = a[824]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                var near2 = a[560]; var far2 = a[832]; // depths t, t + 4 of tile rows 32 + 2g, + 1
+                uint a2_0 = Interop.FloatAsInt(near2.X); uint a2_1 = Interop.FloatAsInt(near2.Y); uint a2_2 = Interop.FloatAsInt(far2.X); uint a2_3 = Interop.FloatAsInt(far2.Y);
+                var near3 = a[568]; var far3 = a[840]; // depths t, t + 4 of tile rows 48 + 2g, + 1
+                uint a3_0 = Interop.FloatAsInt(near3.X); uint a3_1 = Interop.FloatAsInt(near3.Y); uint a3_2 = Interop.FloatAsInt(far3.X); uint a3_3 = Interop.FloatAsInt(far3.Y);
+                uint b0_0 = Interop.FloatAsInt(b[1088]); uint b0_1 = Interop.FloatAsInt(b[1632]);
+                uint b1_0 = Interop.FloatAsInt(b[1096]); uint b1_1 = Interop.FloatAsInt(b[1640]);
+                uint b2_0 = Interop.FloatAsInt(b[1104]); uint b2_1 = Interop.FloatAsInt(b[1648]);
+                uint b3_0 = Interop.FloatAsInt(b[1112]); uint b3_1 = Interop.FloatAsInt(b[1656]);
+                // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
+                // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
+                var warpScratch = scratch.SubView(warp * 768, 768);
+                Group.Barrier(); // the first half's matrices are read by now
+                warpScratch[0 + (g * 8) + t] = Interop.IntAsFloat(a0_0); warpScratch[64 + (g * 8) + t] = Interop.IntAsFloat(a0_1); warpScratch[4 + (g * 8) + t] = Interop.IntAsFloat(a0_2); warpScratch[68 + (g * 8) + t] = Interop.IntAsFloat(a0_3);
+                warpScratch[128 + (g * 8) + t] = Interop.IntAsFloat(a1_0); warpScratch[192 + (g * 8) + t] = Interop.IntAsFloat(a1_1); warpScratch[132 + (g * 8) + t] = Interop.IntAsFloat(a1_2); warpScratch[196 + (g * 8) + t] = Interop.IntAsFloat(a1_3);
+                warpScratch[256 + (g * 8) + t] = Interop.IntAsFloat(a2_0); warpScratch[320 + (g * 8) + t] = Interop.IntAsFloat(a2_1); warpScratch[260 + (g * 8) + t] = Interop.IntAsFloat(a2_2); warpScratch[324 + (g * 8) + t] = Interop.IntAsFloat(a2_3);
+                warpScratch[384 + (g * 8) + t] = Interop.IntAsFloat(a3_0); warpScratch[448 + (g * 8) + t] = Interop.IntAsFloat(a3_1); warpScratch[388 + (g * 8) + t] = Interop.IntAsFloat(a3_2); warpScratch[452 + (g * 8) + t] = Interop.IntAsFloat(a3_3);
+                warpScratch[512 + (t * 32) + g] = Interop.IntAsFloat(b0_0); warpScratch[640 + (t * 32) + g] = Interop.IntAsFloat(b0_1);
+                warpScratch[520 + (t * 32) + g] = Interop.IntAsFloat(b1_0); warpScratch[648 + (t * 32) + g] = Interop.IntAsFloat(b1_1);
+                warpScratch[528 + (t * 32) + g] = Interop.IntAsFloat(b2_0); warpScratch[656 + (t * 32) + g] = Interop.IntAsFloat(b2_1);
+                warpScratch[536 + (t * 32) + g] = Interop.IntAsFloat(b3_0); warpScratch[664 + (t * 32) + g] = Interop.IntAsFloat(b3_1);
+                Group.Barrier();
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[512 + (k * 32) + (2 * t)]; float right = warpScratch[513 + (k * 32) + (2 * t)];
+                    c0_0_0 += top * left; c0_0_1 += top * right; c0_0_2 += bottom * left; c0_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[520 + (k * 32) + (2 * t)]; float right = warpScratch[521 + (k * 32) + (2 * t)];
+                    c0_1_0 += top * left; c0_1_1 += top * right; c0_1_2 += bottom * left; c0_1_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[528 + (k * 32) + (2 * t)]; float right = warpScratch[529 + (k * 32) + (2 * t)];
+                    c0_2_0 += top * left; c0_2_1 += top * right; c0_2_2 += bottom * left; c0_2_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[536 + (k * 32) + (2 * t)]; float right = warpScratch[537 + (k * 32) + (2 * t)];
+                    c0_3_0 += top * left; c0_3_1 += top * right; c0_3_2 += bottom * left; c0_3_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[512 + (k * 32) + (2 * t)]; float right = warpScratch[513 + (k * 32) + (2 * t)];
+                    c1_0_0 += top * left; c1_0_1 += top * right; c1_0_2 += bottom * left; c1_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[520 + (k * 32) + (2 * t)]; float right = warpScratch[521 + (k * 32) + (2 * t)];
+                    c1_1_0 += top * left; c1_1_1 += top * right; c1_1_2 += bottom * left; c1_1_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[528 + (k * 32) + (2 * t)]; float right = warpScratch[529 + (k * 32) + (2 * t)];
+                    c1_2_0 += top * left; c1_2_1 += top * right; c1_2_2 += bottom * left; c1_2_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[536 + (k * 32) + (2 * t)]; float right = warpScratch[537 + (k * 32) + (2 * t)];
+                    c1_3_0 += top * left; c1_3_1 += top * right; c1_3_2 += bottom * left; c1_3_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[256 + (g * 8) + k]; float bottom = warpScratch[320 + (g * 8) + k];
+                    float left = warpScratch[512 + (k * 32) + (2 * t)]; float right = warpScratch[513 + (k * 32) + (2 * t)];
+                    c2_0_0 += top * left; c2_0_1 += top * right; c2_0_2 += bottom * left; c2_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[256 + (g * 8) + k]; float bottom = warpScratch[320 + (g * 8) + k];
+                    float left = warpScratch[520 + (k * 32) + (2 * t)]; float right = warpScratch[521 + (k * 32) + (2 * t)];
+                    c2_1_0 += top * left; c2_1_1 += top * right; c2_1_2 += bottom * left; c2_1_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[256 + (g * 8) + k]; float bottom = warpScratch[320 + (g * 8) + k];
+                    float left = warpScratch[528 + (k * 32) + (2 * t)]; float right = warpScratch[529 + (k * 32) + (2 * t)];
+                    c2_2_0 += top * left; c2_2_1 += top * right; c2_2_2 += bottom * left; c2_2_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[256 + (g * 8) + k]; float bottom = warpScratch[320 + (g * 8) + k];
+                    float left = warpScratch[536 + (k * 32) + (2 * t)]; float right = warpScratch[537 + (k * 32) + (2 * t)];
+                    c2_3_0 += top * left; c2_3_1 += top * right; c2_3_2 += bottom * left; c2_3_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[384 + (g * 8) + k]; float bottom = warpScratch[448 + (g * 8) + k];
+                    float left = warpScratch[512 + (k * 32) + (2 * t)]; float right = warpScratch[513 + (k * 32) + (2 * t)];
+                    c3_0_0 += top * left; c3_0_1 += top * right; c3_0_2 += bottom * left; c3_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[384 + (g * 8) + k]; float bottom = warpScratch[448 + (g * 8) + k];
+                    float left = warpScratch[520 + (k * 32) + (2 * t)]; float right = warpScratch[521 + (k * 32) + (2 * t)];
+                    c3_1_0 += top * left; c3_1_1 += top * right; c3_1_2 += bottom * left; c3_1_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[384 + (g * 8) + k]; float bottom = warpScratch[448 + (g * 8) + k];
+                    float left = warpScratch[528 + (k * 32) + (2 * t)]; float right = warpScratch[529 + (k * 32) + (2 * t)];
+                    c3_2_0 += top * left; c3_2_1 += top * right; c3_2_2 += bottom * left; c3_2_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[384 + (g * 8) + k]; float bottom = warpScratch[448 + (g * 8) + k];
+                    float left = warpScratch[536 + (k * 32) + (2 * t)]; float right = warpScratch[537 + (k * 32) + (2 * t)];
+                    c3_3_0 += top * left; c3_3_1 += top * right; c3_3_2 += bottom * left; c3_3_3 += bottom * right;
+                }
+
+            }
+
+            StageA(floatsA, writeA + aStage + 1088, next.A, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage + 1088, next.B, 4);
             readA ^= 1088;
-            readB ^= 1088;
-            writeA ^= 1088;
-            writeB ^= 1088;
+            readB ^= 2176;
+            writeA ^= 2176;
+            writeB ^= 2176;
 
             Group.Barrier();
         }
 
-        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
-        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        // Lane (g, t) holds columns 2t, 2t + 1 of the mma rows g and g + 8, which are tile rows 16i + 2g and 16i + 2g + 1;
+        // lane pairs swap halves so that the even lane stores the first row and the odd lane the second, four
+        // consecutive columns each.
         bool oddLane = (t & 1) != 0;
-        int rowOffset = oddLane ? 8 : 0;
+        int rowOffset = oddLane ? 1 : 0;
         int columnOffset = 2 * (t & 2);
         { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c2_0_0 : c2_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_0_1 : c2_0_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c2_0_2, c2_0_3) : new Float4(c2_0_0, c2_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 32 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c2_0_2, c2_0_3) : new Float4(c2_0_0, c2_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c2_1_0 : c2_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_1_1 : c2_1_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c2_1_2, c2_1_3) : new Float4(c2_1_0, c2_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 32 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c2_1_2, c2_1_3) : new Float4(c2_1_0, c2_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c2_2_0 : c2_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_2_1 : c2_2_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c2_2_2, c2_2_3) : new Float4(c2_2_0, c2_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 32 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c2_2_2, c2_2_3) : new Float4(c2_2_0, c2_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c2_3_0 : c2_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c2_3_1 : c2_3_3, 1);
-          program.Store(problem, mBlock + warpM + 32 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c2_3_2, c2_3_3) : new Float4(c2_3_0, c2_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 32 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c2_3_2, c2_3_3) : new Float4(c2_3_0, c2_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c3_0_0 : c3_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_0_1 : c3_0_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c3_0_2, c3_0_3) : new Float4(c3_0_0, c3_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 48 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c3_0_2, c3_0_3) : new Float4(c3_0_0, c3_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c3_1_0 : c3_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_1_1 : c3_1_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c3_1_2, c3_1_3) : new Float4(c3_1_0, c3_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 48 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c3_1_2, c3_1_3) : new Float4(c3_1_0, c3_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c3_2_0 : c3_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_2_1 : c3_2_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c3_2_2, c3_2_3) : new Float4(c3_2_0, c3_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 48 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c3_2_2, c3_2_3) : new Float4(c3_2_0, c3_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c3_3_0 : c3_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c3_3_1 : c3_3_3, 1);
-          program.Store(problem, mBlock + warpM + 48 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c3_3_2, c3_3_3) : new Float4(c3_3_0, c3_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 48 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c3_3_2, c3_3_3) : new Float4(c3_3_0, c3_3_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 128x64 block tile on tensor cores: 4x2 warps of 32x32, each 2x4 TF32 <c>mma.sync.m16n8k8</c> tiles
-    /// per slice (32 accumulators per thread). The operands must already be TF32 values.
+    /// per half slice (32 accumulators per thread). The operands must already be TF32 values. An mma tile's
+    /// rows g and g + 8 stand for adjacent tile rows, so that A's fragments load in pairs.
     /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so
     /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.
     /// </summary>
@@ -858,12 +1220,13 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 136 / 72]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(544);
-        var sharedB = SharedMemory.Allocate<Float4>(288);
+        var sharedA = SharedMemory.Allocate<Float4>(1088);
+        var sharedB = SharedMemory.Allocate<Float4>(576);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
+        var pairsA = sharedA.Cast<Float2>();
 
-        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].
+        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column] of one mma step.
         var scratch = SharedMemory.Allocate<float>(4096);
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 128;
@@ -882,10 +1245,10 @@ internal static partial class TiledGemm
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
-        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
-        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
-        int warpM = (warp % 4) * 32;
-        int warpN = (warp / 4) * 32;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8 of A, column g of B
+        int t = lane & 3; // the lane in its group: depths t and t + 4
+        int warpM = (warp & 3) * 32;
+        int warpN = (warp >> 2) * 32;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -896,39 +1259,43 @@ internal static partial class TiledGemm
         float c1_2_0 = 0f; float c1_2_1 = 0f; float c1_2_2 = 0f; float c1_2_3 = 0f;
         float c1_3_0 = 0f; float c1_3_1 = 0f; float c1_3_2 = 0f; float c1_3_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 2);
-            StageA(floatsA, 0 + aStage, nextA, 4, depthRuns, 136);
-            StageB(floatsB, 0 + bStage, nextB, 2);
+            next = program.Load(cursor, 4, 2, 0);
+            StageA(floatsA, aStage, next.A, 4, depthRuns, 136);
+            StageB(floatsB, bStage, next.B, 2);
+            next = program.Load(cursor, 4, 2, 1);
+            StageA(floatsA, aStage + 1088, next.A, 4, depthRuns, 136);
+            StageB(floatsB, bStage + 576, next.B, 2);
         }
 
         Group.Barrier();
-        int fragmentA = (t * 136) + warpM + g;
+        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).
+        int fragmentA = (t * 68) + (warpM / 2) + g;
         int fragmentB = (t * 72) + warpN + g;
-        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 1088, writeB = 576;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 2176, writeB = 1152;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 4);
-            nextB = program.LoadB(cursor, 2);
+            next = program.Load(cursor, 4, 2, 0);
 
-            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(readA + fragmentA, 1088 - fragmentA);
-            var b = floatsB.SubView(readB + fragmentB, 576 - fragmentB);
-            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[544]); uint a0_3 = Interop.FloatAsInt(a[552]);
-            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[560]); uint a1_3 = Interop.FloatAsInt(a[568]);
-            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
-            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
-            uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[304]);
-            uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[312]);
-            {
+            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.
+            var a = pairsA.SubView(readA + fragmentA, 1088 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 1152 - fragmentB);
+            { // half 0: depths 0 to 7
+                var near0 = a[0]; var far0 = a[272]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[8]; var far1 = a[280]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
+                uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
+                uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[304]);
+                uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[312]);
                 // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
                 // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
                 var warpScratch = scratch.SubView(warp * 512, 512);
@@ -997,42 +1364,126 @@ internal static partial class TiledGemm
 
             }
 
-            StageA(floatsA, writeA + aStage, nextA, 4, depthRuns, 136);
-            StageB(floatsB, writeB + bStage, nextB, 2);
+            StageA(floatsA, writeA + aStage, next.A, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage, next.B, 2);
+            next = program.Load(cursor, 4, 2, 1);
+
+            { // half 1: depths 8 to 15
+                var near0 = a[544]; var far0 = a[816]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[552]; var far1 = a[824]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[576]); uint b0_1 = Interop.FloatAsInt(b[864]);
+                uint b1_0 = Interop.FloatAsInt(b[584]); uint b1_1 = Interop.FloatAsInt(b[872]);
+                uint b2_0 = Interop.FloatAsInt(b[592]); uint b2_1 = Interop.FloatAsInt(b[880]);
+                uint b3_0 = Interop.FloatAsInt(b[600]); uint b3_1 = Interop.FloatAsInt(b[888]);
+                // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
+                // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
+                var warpScratch = scratch.SubView(warp * 512, 512);
+                Group.Barrier(); // the first half's matrices are read by now
+                warpScratch[0 + (g * 8) + t] = Interop.IntAsFloat(a0_0); warpScratch[64 + (g * 8) + t] = Interop.IntAsFloat(a0_1); warpScratch[4 + (g * 8) + t] = Interop.IntAsFloat(a0_2); warpScratch[68 + (g * 8) + t] = Interop.IntAsFloat(a0_3);
+                warpScratch[128 + (g * 8) + t] = Interop.IntAsFloat(a1_0); warpScratch[192 + (g * 8) + t] = Interop.IntAsFloat(a1_1); warpScratch[132 + (g * 8) + t] = Interop.IntAsFloat(a1_2); warpScratch[196 + (g * 8) + t] = Interop.IntAsFloat(a1_3);
+                warpScratch[256 + (t * 32) + g] = Interop.IntAsFloat(b0_0); warpScratch[384 + (t * 32) + g] = Interop.IntAsFloat(b0_1);
+                warpScratch[264 + (t * 32) + g] = Interop.IntAsFloat(b1_0); warpScratch[392 + (t * 32) + g] = Interop.IntAsFloat(b1_1);
+                warpScratch[272 + (t * 32) + g] = Interop.IntAsFloat(b2_0); warpScratch[400 + (t * 32) + g] = Interop.IntAsFloat(b2_1);
+                warpScratch[280 + (t * 32) + g] = Interop.IntAsFloat(b3_0); warpScratch[408 + (t * 32) + g] = Interop.IntAsFloat(b3_1);
+                Group.Barrier();
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[256 + (k * 32) + (2 * t)]; float right = warpScratch[257 + (k * 32) + (2 * t)];
+                    c0_0_0 += top * left; c0_0_1 += top * right; c0_0_2 += bottom * left; c0_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[264 + (k * 32) + (2 * t)]; float right = warpScratch[265 + (k * 32) + (2 * t)];
+                    c0_1_0 += top * left; c0_1_1 += top * right; c0_1_2 += bottom * left; c0_1_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[272 + (k * 32) + (2 * t)]; float right = warpScratch[273 + (k * 32) + (2 * t)];
+                    c0_2_0 += top * left; c0_2_1 += top * right; c0_2_2 += bottom * left; c0_2_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[280 + (k * 32) + (2 * t)]; float right = warpScratch[281 + (k * 32) + (2 * t)];
+                    c0_3_0 += top * left; c0_3_1 += top * right; c0_3_2 += bottom * left; c0_3_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[256 + (k * 32) + (2 * t)]; float right = warpScratch[257 + (k * 32) + (2 * t)];
+                    c1_0_0 += top * left; c1_0_1 += top * right; c1_0_2 += bottom * left; c1_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[264 + (k * 32) + (2 * t)]; float right = warpScratch[265 + (k * 32) + (2 * t)];
+                    c1_1_0 += top * left; c1_1_1 += top * right; c1_1_2 += bottom * left; c1_1_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[272 + (k * 32) + (2 * t)]; float right = warpScratch[273 + (k * 32) + (2 * t)];
+                    c1_2_0 += top * left; c1_2_1 += top * right; c1_2_2 += bottom * left; c1_2_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[280 + (k * 32) + (2 * t)]; float right = warpScratch[281 + (k * 32) + (2 * t)];
+                    c1_3_0 += top * left; c1_3_1 += top * right; c1_3_2 += bottom * left; c1_3_3 += bottom * right;
+                }
+
+            }
+
+            StageA(floatsA, writeA + aStage + 1088, next.A, 4, depthRuns, 136);
+            StageB(floatsB, writeB + bStage + 576, next.B, 2);
             readA ^= 1088;
-            readB ^= 576;
-            writeA ^= 1088;
-            writeB ^= 576;
+            readB ^= 1152;
+            writeA ^= 2176;
+            writeB ^= 1152;
 
             Group.Barrier();
         }
 
-        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
-        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        // Lane (g, t) holds columns 2t, 2t + 1 of the mma rows g and g + 8, which are tile rows 16i + 2g and 16i + 2g + 1;
+        // lane pairs swap halves so that the even lane stores the first row and the odd lane the second, four
+        // consecutive columns each.
         bool oddLane = (t & 1) != 0;
-        int rowOffset = oddLane ? 8 : 0;
+        int rowOffset = oddLane ? 1 : 0;
         int columnOffset = 2 * (t & 2);
         { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 64x128 block tile on tensor cores: 2x4 warps of 32x32, each 2x4 TF32 <c>mma.sync.m16n8k8</c> tiles
-    /// per slice (32 accumulators per thread). The operands must already be TF32 values.
+    /// per half slice (32 accumulators per thread). The operands must already be TF32 values. An mma tile's
+    /// rows g and g + 8 stand for adjacent tile rows, so that A's fragments load in pairs.
     /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so
     /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.
     /// </summary>
@@ -1042,12 +1493,13 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 72 / 136]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(288);
-        var sharedB = SharedMemory.Allocate<Float4>(544);
+        var sharedA = SharedMemory.Allocate<Float4>(576);
+        var sharedB = SharedMemory.Allocate<Float4>(1088);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
+        var pairsA = sharedA.Cast<Float2>();
 
-        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].
+        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column] of one mma step.
         var scratch = SharedMemory.Allocate<float>(4096);
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
@@ -1066,10 +1518,10 @@ internal static partial class TiledGemm
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
-        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
-        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
-        int warpM = (warp % 2) * 32;
-        int warpN = (warp / 2) * 32;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8 of A, column g of B
+        int t = lane & 3; // the lane in its group: depths t and t + 4
+        int warpM = (warp & 1) * 32;
+        int warpN = (warp >> 1) * 32;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
@@ -1080,39 +1532,43 @@ internal static partial class TiledGemm
         float c1_2_0 = 0f; float c1_2_1 = 0f; float c1_2_2 = 0f; float c1_2_3 = 0f;
         float c1_3_0 = 0f; float c1_3_1 = 0f; float c1_3_2 = 0f; float c1_3_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 4);
-            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 72);
-            StageB(floatsB, 0 + bStage, nextB, 4);
+            next = program.Load(cursor, 2, 4, 0);
+            StageA(floatsA, aStage, next.A, 2, depthRuns, 72);
+            StageB(floatsB, bStage, next.B, 4);
+            next = program.Load(cursor, 2, 4, 1);
+            StageA(floatsA, aStage + 576, next.A, 2, depthRuns, 72);
+            StageB(floatsB, bStage + 1088, next.B, 4);
         }
 
         Group.Barrier();
-        int fragmentA = (t * 72) + warpM + g;
+        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).
+        int fragmentA = (t * 36) + (warpM / 2) + g;
         int fragmentB = (t * 136) + warpN + g;
-        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 576, writeB = 1088;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1152, writeB = 2176;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 4);
+            next = program.Load(cursor, 2, 4, 0);
 
-            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(readA + fragmentA, 576 - fragmentA);
-            var b = floatsB.SubView(readB + fragmentB, 1088 - fragmentB);
-            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[288]); uint a0_3 = Interop.FloatAsInt(a[296]);
-            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[304]); uint a1_3 = Interop.FloatAsInt(a[312]);
-            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
-            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
-            uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
-            uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
-            {
+            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.
+            var a = pairsA.SubView(readA + fragmentA, 576 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 2176 - fragmentB);
+            { // half 0: depths 0 to 7
+                var near0 = a[0]; var far0 = a[144]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[8]; var far1 = a[152]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[544]);
+                uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[552]);
+                uint b2_0 = Interop.FloatAsInt(b[16]); uint b2_1 = Interop.FloatAsInt(b[560]);
+                uint b3_0 = Interop.FloatAsInt(b[24]); uint b3_1 = Interop.FloatAsInt(b[568]);
                 // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
                 // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
                 var warpScratch = scratch.SubView(warp * 512, 512);
@@ -1181,42 +1637,126 @@ internal static partial class TiledGemm
 
             }
 
-            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 72);
-            StageB(floatsB, writeB + bStage, nextB, 4);
+            StageA(floatsA, writeA + aStage, next.A, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage, next.B, 4);
+            next = program.Load(cursor, 2, 4, 1);
+
+            { // half 1: depths 8 to 15
+                var near0 = a[288]; var far0 = a[432]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[296]; var far1 = a[440]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[1088]); uint b0_1 = Interop.FloatAsInt(b[1632]);
+                uint b1_0 = Interop.FloatAsInt(b[1096]); uint b1_1 = Interop.FloatAsInt(b[1640]);
+                uint b2_0 = Interop.FloatAsInt(b[1104]); uint b2_1 = Interop.FloatAsInt(b[1648]);
+                uint b3_0 = Interop.FloatAsInt(b[1112]); uint b3_1 = Interop.FloatAsInt(b[1656]);
+                // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
+                // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
+                var warpScratch = scratch.SubView(warp * 512, 512);
+                Group.Barrier(); // the first half's matrices are read by now
+                warpScratch[0 + (g * 8) + t] = Interop.IntAsFloat(a0_0); warpScratch[64 + (g * 8) + t] = Interop.IntAsFloat(a0_1); warpScratch[4 + (g * 8) + t] = Interop.IntAsFloat(a0_2); warpScratch[68 + (g * 8) + t] = Interop.IntAsFloat(a0_3);
+                warpScratch[128 + (g * 8) + t] = Interop.IntAsFloat(a1_0); warpScratch[192 + (g * 8) + t] = Interop.IntAsFloat(a1_1); warpScratch[132 + (g * 8) + t] = Interop.IntAsFloat(a1_2); warpScratch[196 + (g * 8) + t] = Interop.IntAsFloat(a1_3);
+                warpScratch[256 + (t * 32) + g] = Interop.IntAsFloat(b0_0); warpScratch[384 + (t * 32) + g] = Interop.IntAsFloat(b0_1);
+                warpScratch[264 + (t * 32) + g] = Interop.IntAsFloat(b1_0); warpScratch[392 + (t * 32) + g] = Interop.IntAsFloat(b1_1);
+                warpScratch[272 + (t * 32) + g] = Interop.IntAsFloat(b2_0); warpScratch[400 + (t * 32) + g] = Interop.IntAsFloat(b2_1);
+                warpScratch[280 + (t * 32) + g] = Interop.IntAsFloat(b3_0); warpScratch[408 + (t * 32) + g] = Interop.IntAsFloat(b3_1);
+                Group.Barrier();
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[256 + (k * 32) + (2 * t)]; float right = warpScratch[257 + (k * 32) + (2 * t)];
+                    c0_0_0 += top * left; c0_0_1 += top * right; c0_0_2 += bottom * left; c0_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[264 + (k * 32) + (2 * t)]; float right = warpScratch[265 + (k * 32) + (2 * t)];
+                    c0_1_0 += top * left; c0_1_1 += top * right; c0_1_2 += bottom * left; c0_1_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[272 + (k * 32) + (2 * t)]; float right = warpScratch[273 + (k * 32) + (2 * t)];
+                    c0_2_0 += top * left; c0_2_1 += top * right; c0_2_2 += bottom * left; c0_2_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[280 + (k * 32) + (2 * t)]; float right = warpScratch[281 + (k * 32) + (2 * t)];
+                    c0_3_0 += top * left; c0_3_1 += top * right; c0_3_2 += bottom * left; c0_3_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[256 + (k * 32) + (2 * t)]; float right = warpScratch[257 + (k * 32) + (2 * t)];
+                    c1_0_0 += top * left; c1_0_1 += top * right; c1_0_2 += bottom * left; c1_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[264 + (k * 32) + (2 * t)]; float right = warpScratch[265 + (k * 32) + (2 * t)];
+                    c1_1_0 += top * left; c1_1_1 += top * right; c1_1_2 += bottom * left; c1_1_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[272 + (k * 32) + (2 * t)]; float right = warpScratch[273 + (k * 32) + (2 * t)];
+                    c1_2_0 += top * left; c1_2_1 += top * right; c1_2_2 += bottom * left; c1_2_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[280 + (k * 32) + (2 * t)]; float right = warpScratch[281 + (k * 32) + (2 * t)];
+                    c1_3_0 += top * left; c1_3_1 += top * right; c1_3_2 += bottom * left; c1_3_3 += bottom * right;
+                }
+
+            }
+
+            StageA(floatsA, writeA + aStage + 576, next.A, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage + 1088, next.B, 4);
             readA ^= 576;
-            readB ^= 1088;
-            writeA ^= 576;
-            writeB ^= 1088;
+            readB ^= 2176;
+            writeA ^= 1152;
+            writeB ^= 2176;
 
             Group.Barrier();
         }
 
-        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
-        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        // Lane (g, t) holds columns 2t, 2t + 1 of the mma rows g and g + 8, which are tile rows 16i + 2g and 16i + 2g + 1;
+        // lane pairs swap halves so that the even lane stores the first row and the odd lane the second, four
+        // consecutive columns each.
         bool oddLane = (t & 1) != 0;
-        int rowOffset = oddLane ? 8 : 0;
+        int rowOffset = oddLane ? 1 : 0;
         int columnOffset = 2 * (t & 2);
         { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_2_0 : c0_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_2_1 : c0_2_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c0_2_2, c0_2_3) : new Float4(c0_2_0, c0_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_3_0 : c0_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_3_1 : c0_3_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c0_3_2, c0_3_3) : new Float4(c0_3_0, c0_3_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_2_0 : c1_2_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_2_1 : c1_2_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 16 + columnOffset, oddLane ? new Float4(r0, r1, c1_2_2, c1_2_3) : new Float4(c1_2_0, c1_2_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_3_0 : c1_3_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_3_1 : c1_3_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 24 + columnOffset, oddLane ? new Float4(r0, r1, c1_3_2, c1_3_3) : new Float4(c1_3_0, c1_3_1, r0, r1)); }
     }
 
     /// <summary>
     /// The 64x64 block tile on tensor cores: 2x4 warps of 32x16, each 2x2 TF32 <c>mma.sync.m16n8k8</c> tiles
-    /// per slice (16 accumulators per thread). The operands must already be TF32 values.
+    /// per half slice (16 accumulators per thread). The operands must already be TF32 values. An mma tile's
+    /// rows g and g + 8 stand for adjacent tile rows, so that A's fragments load in pairs.
     /// Without tensor cores: each mma step goes through an emulation of the instruction, with the same fragments, so
     /// the fragment indexing is tested on ILGPU's CPU accelerator; CUDA runs the method without the emulation.
     /// </summary>
@@ -1226,12 +1766,13 @@ internal static partial class TiledGemm
         where TProgram : struct, ITiledProgram
     {
         // Two buffers of [slice row k][tile column, padded to 72 / 72]: the next slice is staged while this one is used.
-        var sharedA = SharedMemory.Allocate<Float4>(288);
-        var sharedB = SharedMemory.Allocate<Float4>(288);
+        var sharedA = SharedMemory.Allocate<Float4>(576);
+        var sharedB = SharedMemory.Allocate<Float4>(576);
         var floatsA = sharedA.Cast<float>();
         var floatsB = sharedB.Cast<float>();
+        var pairsA = sharedA.Cast<Float2>();
 
-        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column].
+        // The emulation's matrices: each warp's A fragments [row][k] then B fragments [k][column] of one mma step.
         var scratch = SharedMemory.Allocate<float>(3072);
         int problem = Grid.IdxZ;
         int mBlock = Grid.IdxX * 64;
@@ -1250,47 +1791,51 @@ internal static partial class TiledGemm
         // A group past the problem's rows (problems differ in size) runs no slice and stores nothing; it does
         // not return early, since a return beside barriers hung PoCL.
         int slices = mBlock < program.Rows(problem) ? program.Slices(problem) : 0;
-        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8, column g of B
-        int t = lane & 3; // the lane in its group: columns t and t + 4 of A, rows of B
-        int warpM = (warp % 2) * 32;
-        int warpN = (warp / 2) * 16;
+        int g = lane >> 2; // the mma's group of four lanes: rows g and g + 8 of A, column g of B
+        int t = lane & 3; // the lane in its group: depths t and t + 4
+        int warpM = (warp & 1) * 32;
+        int warpN = (warp >> 1) * 16;
 
         float c0_0_0 = 0f; float c0_0_1 = 0f; float c0_0_2 = 0f; float c0_0_3 = 0f;
         float c0_1_0 = 0f; float c0_1_1 = 0f; float c0_1_2 = 0f; float c0_1_3 = 0f;
         float c1_0_0 = 0f; float c1_0_1 = 0f; float c1_0_2 = 0f; float c1_0_3 = 0f;
         float c1_1_0 = 0f; float c1_1_1 = 0f; float c1_1_2 = 0f; float c1_1_3 = 0f;
 
-        Float4 nextA = default;
-        Float4 nextB = default;
+        TileRuns next = default;
         if (slices > 0)
         {
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 2);
-            StageA(floatsA, 0 + aStage, nextA, 2, depthRuns, 72);
-            StageB(floatsB, 0 + bStage, nextB, 2);
+            next = program.Load(cursor, 2, 2, 0);
+            StageA(floatsA, aStage, next.A, 2, depthRuns, 72);
+            StageB(floatsB, bStage, next.B, 2);
+            next = program.Load(cursor, 2, 2, 1);
+            StageA(floatsA, aStage + 576, next.A, 2, depthRuns, 72);
+            StageB(floatsB, bStage + 576, next.B, 2);
         }
 
         Group.Barrier();
-        int fragmentA = (t * 72) + warpM + g;
+        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).
+        int fragmentA = (t * 36) + (warpM / 2) + g;
         int fragmentB = (t * 72) + warpN + g;
-        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in floats), and the floats to stage into.
-        int readA = 0, readB = 0, writeA = 576, writeB = 576;
+        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.
+        int readA = 0, readB = 0, writeA = 1152, writeB = 1152;
         for (int slice = 0; slice < slices; slice++)
         {
             // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the
-            // other buffer they go to is not read again, so the loop has no branch but its own.
+            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded
+            // before the half of this slice it overlaps is multiplied, and staged after it.
             cursor = program.Next(cursor);
-            nextA = program.LoadA(cursor, 2);
-            nextB = program.LoadB(cursor, 2);
+            next = program.Load(cursor, 2, 2, 0);
 
-            // The fragments, by constant offsets from one sub-view each: A (row g [+8], k t [+4]), B (k t [+4], column g).
-            var a = floatsA.SubView(readA + fragmentA, 576 - fragmentA);
-            var b = floatsB.SubView(readB + fragmentB, 576 - fragmentB);
-            uint a0_0 = Interop.FloatAsInt(a[0]); uint a0_1 = Interop.FloatAsInt(a[8]); uint a0_2 = Interop.FloatAsInt(a[288]); uint a0_3 = Interop.FloatAsInt(a[296]);
-            uint a1_0 = Interop.FloatAsInt(a[16]); uint a1_1 = Interop.FloatAsInt(a[24]); uint a1_2 = Interop.FloatAsInt(a[304]); uint a1_3 = Interop.FloatAsInt(a[312]);
-            uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
-            uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
-            {
+            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.
+            var a = pairsA.SubView(readA + fragmentA, 576 - fragmentA);
+            var b = floatsB.SubView(readB + fragmentB, 1152 - fragmentB);
+            { // half 0: depths 0 to 7
+                var near0 = a[0]; var far0 = a[144]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[8]; var far1 = a[152]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[0]); uint b0_1 = Interop.FloatAsInt(b[288]);
+                uint b1_0 = Interop.FloatAsInt(b[8]); uint b1_1 = Interop.FloatAsInt(b[296]);
                 // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
                 // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
                 var warpScratch = scratch.SubView(warp * 384, 384);
@@ -1329,28 +1874,79 @@ internal static partial class TiledGemm
 
             }
 
-            StageA(floatsA, writeA + aStage, nextA, 2, depthRuns, 72);
-            StageB(floatsB, writeB + bStage, nextB, 2);
+            StageA(floatsA, writeA + aStage, next.A, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage, next.B, 2);
+            next = program.Load(cursor, 2, 2, 1);
+
+            { // half 1: depths 8 to 15
+                var near0 = a[288]; var far0 = a[432]; // depths t, t + 4 of tile rows 0 + 2g, + 1
+                uint a0_0 = Interop.FloatAsInt(near0.X); uint a0_1 = Interop.FloatAsInt(near0.Y); uint a0_2 = Interop.FloatAsInt(far0.X); uint a0_3 = Interop.FloatAsInt(far0.Y);
+                var near1 = a[296]; var far1 = a[440]; // depths t, t + 4 of tile rows 16 + 2g, + 1
+                uint a1_0 = Interop.FloatAsInt(near1.X); uint a1_1 = Interop.FloatAsInt(near1.Y); uint a1_2 = Interop.FloatAsInt(far1.X); uint a1_3 = Interop.FloatAsInt(far1.Y);
+                uint b0_0 = Interop.FloatAsInt(b[576]); uint b0_1 = Interop.FloatAsInt(b[864]);
+                uint b1_0 = Interop.FloatAsInt(b[584]); uint b1_1 = Interop.FloatAsInt(b[872]);
+                // The mma's arithmetic without tensor cores: each lane puts its fragments where the PTX fragment layout
+                // says they belong, then computes its accumulators from the warp's matrices (a wrong fragment index fails here).
+                var warpScratch = scratch.SubView(warp * 384, 384);
+                Group.Barrier(); // the first half's matrices are read by now
+                warpScratch[0 + (g * 8) + t] = Interop.IntAsFloat(a0_0); warpScratch[64 + (g * 8) + t] = Interop.IntAsFloat(a0_1); warpScratch[4 + (g * 8) + t] = Interop.IntAsFloat(a0_2); warpScratch[68 + (g * 8) + t] = Interop.IntAsFloat(a0_3);
+                warpScratch[128 + (g * 8) + t] = Interop.IntAsFloat(a1_0); warpScratch[192 + (g * 8) + t] = Interop.IntAsFloat(a1_1); warpScratch[132 + (g * 8) + t] = Interop.IntAsFloat(a1_2); warpScratch[196 + (g * 8) + t] = Interop.IntAsFloat(a1_3);
+                warpScratch[256 + (t * 16) + g] = Interop.IntAsFloat(b0_0); warpScratch[320 + (t * 16) + g] = Interop.IntAsFloat(b0_1);
+                warpScratch[264 + (t * 16) + g] = Interop.IntAsFloat(b1_0); warpScratch[328 + (t * 16) + g] = Interop.IntAsFloat(b1_1);
+                Group.Barrier();
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[256 + (k * 16) + (2 * t)]; float right = warpScratch[257 + (k * 16) + (2 * t)];
+                    c0_0_0 += top * left; c0_0_1 += top * right; c0_0_2 += bottom * left; c0_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[0 + (g * 8) + k]; float bottom = warpScratch[64 + (g * 8) + k];
+                    float left = warpScratch[264 + (k * 16) + (2 * t)]; float right = warpScratch[265 + (k * 16) + (2 * t)];
+                    c0_1_0 += top * left; c0_1_1 += top * right; c0_1_2 += bottom * left; c0_1_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[256 + (k * 16) + (2 * t)]; float right = warpScratch[257 + (k * 16) + (2 * t)];
+                    c1_0_0 += top * left; c1_0_1 += top * right; c1_0_2 += bottom * left; c1_0_3 += bottom * right;
+                }
+
+                for (int k = 0; k < 8; k++)
+                {
+                    float top = warpScratch[128 + (g * 8) + k]; float bottom = warpScratch[192 + (g * 8) + k];
+                    float left = warpScratch[264 + (k * 16) + (2 * t)]; float right = warpScratch[265 + (k * 16) + (2 * t)];
+                    c1_1_0 += top * left; c1_1_1 += top * right; c1_1_2 += bottom * left; c1_1_3 += bottom * right;
+                }
+
+            }
+
+            StageA(floatsA, writeA + aStage + 576, next.A, 2, depthRuns, 72);
+            StageB(floatsB, writeB + bStage + 576, next.B, 2);
             readA ^= 576;
-            readB ^= 576;
-            writeA ^= 576;
-            writeB ^= 576;
+            readB ^= 1152;
+            writeA ^= 1152;
+            writeB ^= 1152;
 
             Group.Barrier();
         }
 
-        // Lane (g, t) holds columns 2t, 2t + 1 of rows g and g + 8; lane pairs swap halves so that the even lane
-        // stores row g and the odd lane row g + 8, four consecutive columns each.
+        // Lane (g, t) holds columns 2t, 2t + 1 of the mma rows g and g + 8, which are tile rows 16i + 2g and 16i + 2g + 1;
+        // lane pairs swap halves so that the even lane stores the first row and the odd lane the second, four
+        // consecutive columns each.
         bool oddLane = (t & 1) != 0;
-        int rowOffset = oddLane ? 8 : 0;
+        int rowOffset = oddLane ? 1 : 0;
         int columnOffset = 2 * (t & 2);
         { float r0 = Warp.ShuffleXor(oddLane ? c0_0_0 : c0_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_0_1 : c0_0_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c0_0_2, c0_0_3) : new Float4(c0_0_0, c0_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c0_1_0 : c0_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c0_1_1 : c0_1_3, 1);
-          program.Store(problem, mBlock + warpM + 0 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 0 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c0_1_2, c0_1_3) : new Float4(c0_1_0, c0_1_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_0_0 : c1_0_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_0_1 : c1_0_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 0 + columnOffset, oddLane ? new Float4(r0, r1, c1_0_2, c1_0_3) : new Float4(c1_0_0, c1_0_1, r0, r1)); }
         { float r0 = Warp.ShuffleXor(oddLane ? c1_1_0 : c1_1_2, 1); float r1 = Warp.ShuffleXor(oddLane ? c1_1_1 : c1_1_3, 1);
-          program.Store(problem, mBlock + warpM + 16 + g + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
+          program.Store(problem, mBlock + warpM + 16 + (2 * g) + rowOffset, nBlock + warpN + 8 + columnOffset, oddLane ? new Float4(r0, r1, c1_1_2, c1_1_3) : new Float4(c1_1_0, c1_1_1, r0, r1)); }
     }
 }

@@ -9,6 +9,12 @@ namespace ILGpuDeconv.Programs.Tiled;
 /// <summary>Each block tile's sizes, shared memory and entry points (the tiles' single source is tools/codegen/tiled_gemm.py).</summary>
 internal static partial class TiledGemm
 {
+    /// <summary>The reduction depth of one staged slice (one barrier per slice).</summary>
+    public const int SliceDepth = 16;
+
+    /// <summary>The depth of each half of a slice, loaded and staged apart (<see cref="ITiledProgram.Load"/>'s <c>half</c>).</summary>
+    public const int HalfSliceDepth = 8;
+
     /// <summary>The shorter side of a block tile.</summary>
     public const int SmallSide = 64;
 
@@ -16,13 +22,13 @@ internal static partial class TiledGemm
     public const int LargeSide = 128;
 
     /// <summary>Shared memory of the largest block tile: two buffers each of an A and a B slice.</summary>
-    public const int SharedBytes = 16640;
+    public const int SharedBytes = 33280;
 
     /// <summary>Shared memory of the largest tensor-core block tile on CUDA: the staging buffers, rows padded by 8 floats.</summary>
-    public const int TensorCoreSharedBytes = 17408;
+    public const int TensorCoreSharedBytes = 34816;
 
     /// <summary>Shared memory of the largest block tile of the tensor-core loops' emulation: the staging buffers and the fragment matrices.</summary>
-    public const int EmulatedTensorCoreSharedBytes = 41984;
+    public const int EmulatedTensorCoreSharedBytes = 59392;
 
     /// <summary>Gets every block tile, largest first.</summary>
     public static ReadOnlySpan<TileShape> Shapes => [TileShape.Tile128x128, TileShape.Tile128x64, TileShape.Tile64x128, TileShape.Tile64x64];

@@ -10,9 +10,6 @@ internal static partial class TiledGemm
     /// <summary>Threads per group of every tiled program.</summary>
     public const int GroupSize = 256;
 
-    /// <summary>The reduction depth of one staged slice.</summary>
-    public const int SliceDepth = 8;
-
     /// <summary>Gets the slices of a reduction of <paramref name="depth"/> terms.</summary>
     public static int SlicesOf(int depth) => (depth + SliceDepth - 1) / SliceDepth;
 
@@ -37,12 +34,14 @@ internal static partial class TiledGemm
     {
         if (depthRuns)
         {
-            shared[offset] = value.X;
-            shared[offset + rowStride] = value.Y;
+            // One sub-view, constant indices: one address, and [register + immediate] stores.
+            var column = shared.SubView(offset, (count - 1) * rowStride + 1);
+            column[0] = value.X;
+            column[rowStride] = value.Y;
             if (count == 4)
             {
-                shared[offset + (2 * rowStride)] = value.Z;
-                shared[offset + (3 * rowStride)] = value.W;
+                column[2 * rowStride] = value.Z;
+                column[3 * rowStride] = value.W;
             }
         }
         else
@@ -98,8 +97,10 @@ internal interface ITiledProgram
 
     /// <summary>
     /// Starts a thread's walk over the slices: it stages A's run from row <paramref name="aRow"/> and depth
-    /// <paramref name="aDepth"/> of each slice and B's from column <paramref name="bColumn"/> at depth
-    /// <paramref name="bDepth"/>. The cursor is at slice 0; every division the walk needs happens here.
+    /// <paramref name="aDepth"/> of each half slice and B's from column <paramref name="bColumn"/> at depth
+    /// <paramref name="bDepth"/> (depths from 0 to <see cref="TiledGemm.HalfSliceDepth"/> - 1; the second half's are
+    /// <see cref="TiledGemm.HalfSliceDepth"/> rows further down the staged slice). The cursor is at slice 0; every
+    /// division the walk needs happens here.
     /// </summary>
     TileCursor Start(int problem, int aRow, int aDepth, int bColumn, int bDepth);
 
@@ -109,14 +110,36 @@ internal interface ITiledProgram
     /// </summary>
     TileCursor Next(TileCursor cursor);
 
-    /// <summary>Loads the thread's <paramref name="count"/> (4 or 2) A values of the cursor's slice; zero where they lie outside the GEMM.</summary>
-    Float4 LoadA(TileCursor cursor, int count);
-
-    /// <summary>Loads the thread's <paramref name="count"/> (4 or 2) B values of the cursor's slice; zero where they lie outside the GEMM.</summary>
-    Float4 LoadB(TileCursor cursor, int count);
+    /// <summary>
+    /// Loads the thread's <paramref name="countA"/> A values and <paramref name="countB"/> B values (4 or 2 each) of half
+    /// <paramref name="half"/> (a constant, 0 or 1) of the cursor's slice; zero where they lie outside the GEMM. One call
+    /// for both operands, so that what they share (a position, a bound) is computed once. The staged row of a depth is
+    /// the program's choice, as long as A and B agree.
+    /// </summary>
+    TileRuns Load(TileCursor cursor, int countA, int countB, int half);
 
     /// <summary>Stores four results of row <paramref name="m"/>, columns <paramref name="n0"/> to <c>n0 + 3</c>; those outside the GEMM are dropped.</summary>
     void Store(int problem, int m, int n0, Float4 values);
+}
+
+/// <summary>A thread's staged runs of one half slice: A's and B's.</summary>
+internal struct TileRuns
+{
+    public Float4 A;
+    public Float4 B;
+
+    public TileRuns(Float4 a, Float4 b)
+    {
+        A = a;
+        B = b;
+    }
+}
+
+/// <summary>Two floats, 8 bytes: one 64-bit load or store.</summary>
+internal struct Float2
+{
+    public float X;
+    public float Y;
 }
 
 /// <summary>Four floats, 16 bytes: one 128-bit load or store.</summary>
