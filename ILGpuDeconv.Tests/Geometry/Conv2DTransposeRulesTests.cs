@@ -21,7 +21,7 @@ public sealed class Conv2DTransposeRulesTests
     public void Output_length_follows_Keras(int n, int k, int s, int d, Padding padding, int? outputPadding, int expected) =>
         Assert.That(Conv2DTransposeRules.OutputLength(n, k, s, d, padding, outputPadding), Is.EqualTo(expected));
 
-    // FORMAT.md's examples: k=4,s=2 crops 1 and 1; k=3,s=2 crops 0 and 1; k=5,s=2 crops 1 and 2.
+    // docs/CONFORMANCE-FORMAT.md's examples: k=4,s=2 crops 1 and 1; k=3,s=2 crops 0 and 1; k=5,s=2 crops 1 and 2.
     [TestCase(4, 2, 1, 1)]
     [TestCase(3, 2, 0, 1)]
     [TestCase(5, 2, 1, 2)]

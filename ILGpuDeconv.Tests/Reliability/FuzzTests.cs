@@ -108,7 +108,7 @@ public sealed class FuzzTests
     [Test]
     public void The_independent_shape_and_crop_rules_match_TensorFlows_examples()
     {
-        // FORMAT.md's examples of TensorFlow's same padding: k=4,s=2 crops 1 and 1; k=3,s=2 crops 0 and 1; k=5,s=2 crops 1 and 2.
+        // docs/CONFORMANCE-FORMAT.md's examples of TensorFlow's same padding: k=4,s=2 crops 1 and 1; k=3,s=2 crops 0 and 1; k=5,s=2 crops 1 and 2.
         Assert.That(Crop(5, 4, 2, 1, 10, Padding.Same), Is.EqualTo(1));
         Assert.That(Crop(5, 3, 2, 1, 10, Padding.Same), Is.EqualTo(0));
         Assert.That(Crop(5, 5, 2, 1, 10, Padding.Same), Is.EqualTo(1));

@@ -14,7 +14,7 @@
 //                  tf.grads over (x, kernel, bias).
 //
 // Every case is additionally checked against an independent naive float64
-// implementation of FORMAT.md's placement/crop rules, and every tfjs_layer
+// implementation of docs/CONFORMANCE-FORMAT.md's placement/crop rules, and every tfjs_layer
 // case is recomputed with the core-op construction (must agree to 1e-6).
 
 import * as tf from '@tensorflow/tfjs';
@@ -75,7 +75,7 @@ function shortestF32(v) {
 const f32list = (arr) => Array.from(arr, (v) => (Number.isFinite(v) ? shortestF32(v) : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity'));
 
 // ---------------------------------------------------------------------------
-// Keras / TensorFlow shape rules (FORMAT.md)
+// Keras / TensorFlow shape rules (docs/CONFORMANCE-FORMAT.md)
 // ---------------------------------------------------------------------------
 
 const effK = (k, d) => (k - 1) * d + 1;
@@ -262,7 +262,7 @@ function runLayer(sp, g, data) {
 }
 
 // ---------------------------------------------------------------------------
-// Independent naive float64 reference (FORMAT.md placement rule)
+// Independent naive float64 reference (docs/CONFORMANCE-FORMAT.md placement rule)
 // ---------------------------------------------------------------------------
 
 function naiveCheck(sp, g, data, res) {
