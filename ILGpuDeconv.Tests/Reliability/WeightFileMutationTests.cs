@@ -24,9 +24,14 @@ public sealed class WeightFileMutationTests
         yield return Seed("keras3.keras", WeightLayout.Keras, 3, "up1");
         yield return Seed("legacy.h5", WeightLayout.Keras, 3, "up1");
         yield return Seed("saved.npz", WeightLayout.Keras, 3, null); // written by SaveWeights from the PyTorch file's weights
+        yield return Seed("kernel.npy", WeightLayout.Keras, 3, null); // written by NumPyFormat.WriteNpy, likewise
         yield return Seed("torch_state_dict.pt", WeightLayout.PyTorch, 3, null);
+        yield return Seed("torch26_state_dict.pt", WeightLayout.PyTorch, 3, null);
+        yield return Seed("torch_checkpoint.pt", WeightLayout.PyTorch, 3, null);
         yield return Seed("torch_weights.safetensors", WeightLayout.PyTorch, 3, null);
+        yield return Seed("torch26_weights.safetensors", WeightLayout.PyTorch, 3, null);
         yield return Seed("torch_convtranspose.onnx", WeightLayout.PyTorch, 3, "/0/ConvTranspose");
+        yield return Seed("torch26_convtranspose.onnx", WeightLayout.PyTorch, 4, null);
         yield return Seed(Path.Combine("tfjs_model", "model.json"), WeightLayout.Keras, 3, "up1");
         yield return Seed(Path.Combine("tfjs_model", "group1-shard1of1.bin"), WeightLayout.Keras, 3, "up1");
     }
@@ -59,12 +64,20 @@ public sealed class WeightFileMutationTests
         string dir = Directory.CreateTempSubdirectory("mutants").FullName;
         try
         {
-            if (file == "saved.npz")
+            if (file is "saved.npz" or "kernel.npy")
             {
                 using var source = new Conv2DTranspose(TestAccelerators.Require(AcceleratorKind.Cpu), new Conv2DTransposeOptions(4, (3, 2)) { DataFormat = DataFormat.ChannelsFirst });
                 source.LoadWeights(Path.Combine(Files, "torch_state_dict.pt"), WeightLayout.PyTorch);
-                seedPath = Path.Combine(Path.GetTempPath(), $"saved-{Guid.NewGuid():N}.npz");
-                source.SaveWeights(seedPath);
+                seedPath = Path.Combine(Path.GetTempPath(), $"saved-{Guid.NewGuid():N}{Path.GetExtension(file)}");
+                if (file == "saved.npz")
+                {
+                    source.SaveWeights(seedPath);
+                }
+                else
+                {
+                    using var npy = File.Create(seedPath);
+                    NumPyFormat.WriteNpy(npy, source.GetWeights().Kernel, new TensorShape(3, 2, 4, 3));
+                }
             }
 
             // TF.js: the whole model folder is copied and one of its files mutated; elsewhere the file alone.
@@ -72,7 +85,7 @@ public sealed class WeightFileMutationTests
             string root = tfjs ? Path.Combine(Files, "tfjs_model") : Files;
             foreach (string f in tfjs ? Directory.GetFiles(root) : [seedPath])
             {
-                File.Copy(f, Path.Combine(dir, file == "saved.npz" ? "saved.npz" : Path.GetFileName(f)));
+                File.Copy(f, Path.Combine(dir, file is "saved.npz" or "kernel.npy" ? file : Path.GetFileName(f)));
             }
 
             string target = Path.Combine(dir, Path.GetFileName(file));
@@ -164,6 +177,10 @@ public sealed class WeightFileMutationTests
         finally
         {
             Directory.Delete(dir, recursive: true);
+            if (file is "saved.npz" or "kernel.npy")
+            {
+                File.Delete(seedPath);
+            }
         }
     }
 
@@ -229,7 +246,14 @@ public sealed class WeightFileMutationTests
     {
         if (path.EndsWith(".onnx", StringComparison.Ordinal))
         {
-            return OnnxFormat.ConvTransposeNodes(path).Single().ToOptions(new TensorShape(2, 3, 5, 4));
+            var node = OnnxFormat.ConvTransposeNodes(path).Single();
+            return node.ToOptions(new TensorShape(2, (int)node.WeightShape![0], 5, 4));
+        }
+
+        if (path.EndsWith(".npy", StringComparison.Ordinal))
+        {
+            var shape = WeightFiles.List(path).Single().Shape; // Keras [kh, kw, filters, in]
+            return new Conv2DTransposeOptions(shape[2], (shape[0], shape[1]));
         }
 
         if (path.EndsWith(".json", StringComparison.Ordinal))

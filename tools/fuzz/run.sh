@@ -4,6 +4,7 @@
 #   tools/fuzz/run.sh READER [SECONDS]     READER: npz npy safetensors pytorch keras-weights keras keras-legacy
 #                                                  tfjs onnx onnx-tensor pickle keras-config (fuzz/ILGpuDeconv.Fuzz.Targets/Targets.cs)
 #   tools/fuzz/run.sh --replay             every committed corpus and regression input through its reader, no AFL
+#   tools/fuzz/run.sh --report             a Markdown table of every run's figures under $FUZZ_OUT (AFL's fuzzer_stats)
 #
 # FUZZ_REUSE_BIN=1 skips the publish step and fuzzes the binaries of the last run (a campaign over several readers
 # publishes once, and a build running beside it cannot race the publish for obj/).
@@ -42,7 +43,19 @@ if [[ ${1:-} == --replay ]]; then
   exit $status
 fi
 
-reader=${1:?usage: tools/fuzz/run.sh READER [SECONDS] | --replay}
+if [[ ${1:-} == --report ]]; then
+  echo "| reader | run time s | executions | execs/s | edges found | corpus | last new path, s before the end | crashes | hangs |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for stats in "$out"/*/default/fuzzer_stats; do
+    [[ -f $stats ]] || continue
+    awk -v reader="$(basename "$(dirname "$(dirname "$stats")")")" -F' *: *' '{ v[$1] = $2 }
+      END { printf "| %s | %d | %d | %.0f | %d | %d | %d | %d | %d |\n", reader, v["run_time"], v["execs_done"], v["execs_per_sec"],
+        v["edges_found"], v["corpus_count"], v["last_update"] - v["last_find"], v["saved_crashes"], v["saved_hangs"] }' "$stats"
+  done
+  exit 0
+fi
+
+reader=${1:?usage: tools/fuzz/run.sh READER [SECONDS] | --replay | --report}
 seconds=${2:-600}
 [[ -d $root/fuzz/corpus/$reader ]] || { echo "no corpus for reader '$reader' in fuzz/corpus" >&2; exit 2; }
 [[ ${FUZZ_REUSE_BIN:-0} == 1 && -f $bin/ILGpuDeconv.Fuzz.dll ]] || publish
