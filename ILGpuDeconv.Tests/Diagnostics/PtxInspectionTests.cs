@@ -55,8 +55,14 @@ public sealed class PtxInspectionTests
         });
     }
 
+    /// <summary>
+    /// The tensor-core loops of the linear forward program and of the gradients: an activation changes only the store
+    /// after the loop, and every activation's tensor-core program is compiled by the sm_80 test above.
+    /// </summary>
     public static IEnumerable<TestCaseData> TensorCoreNames() =>
-        PtxInspection.ProgramNames().Where(n => n.Contains("@TC", StringComparison.Ordinal)).Select(name => new TestCaseData(name).SetName($"PTX tensor cores: {name}"));
+        PtxInspection.ProgramNames().Where(n => n.Contains("@TC", StringComparison.Ordinal)
+            && (n.Contains("Linear", StringComparison.Ordinal) || !n.StartsWith("Forward", StringComparison.Ordinal)))
+            .Select(name => new TestCaseData(name).SetName($"PTX tensor cores: {name}"));
 
     [TestCaseSource(nameof(TensorCoreNames))]
     public void Tensor_core_loops_use_mma_and_global_loads_under_launch_bounds(string name)
