@@ -33,6 +33,8 @@ echo "pack: publishing the Bench (BenchCpuPeers=false), the tool and the tests" 
 dotnet publish ILGpuDeconv.Bench -c Release -r linux-x64 --self-contained false -p:BenchCpuPeers=false -o "$stage/bench" -nologo -v quiet >&2
 dotnet publish ILGpuDeconv.Tool -c Release -r linux-x64 --self-contained false -o "$stage/tool" -nologo -v quiet >&2
 dotnet publish ILGpuDeconv.Tests -c Release -r linux-x64 --self-contained false -o "$stage/tests" -nologo -v quiet >&2
+# ONNX Runtime's package copies its Windows libraries even into a linux-x64 publish: 4.5 MiB of xz nobody there loads.
+rm -f "$stage"/tests/onnxruntime*.dll
 git rev-parse --short HEAD >"$stage/commit" 2>/dev/null || echo unknown >"$stage/commit"
 tar -cf - -C "$stage" bench tool tests commit | xz -T2 -6 >"$out/apps.tar.xz"
 cp tools/gpu/check.sh "$out/check.sh"
