@@ -5,6 +5,8 @@
 #                                                  tfjs onnx onnx-tensor pickle keras-config (fuzz/ILGpuDeconv.Fuzz.Targets/Targets.cs)
 #   tools/fuzz/run.sh --replay             every committed corpus and regression input through its reader, no AFL
 #   tools/fuzz/run.sh --report             a Markdown table of every run's figures under $FUZZ_OUT (AFL's fuzzer_stats)
+#   tools/fuzz/run.sh --minimize           every reader's queue through afl-cmin, into fuzz/corpus/READER/afl-NNNN
+#                                          (the inputs that each reach an edge no other reaches; the tests replay them)
 #
 # FUZZ_REUSE_BIN=1 skips the publish step and fuzzes the binaries of the last run (a campaign over several readers
 # publishes once, and a build running beside it cannot race the publish for obj/).
@@ -55,7 +57,39 @@ if [[ ${1:-} == --report ]]; then
   exit 0
 fi
 
-reader=${1:?usage: tools/fuzz/run.sh READER [SECONDS] | --replay | --report}
+if [[ ${1:-} == --minimize ]]; then
+  [[ -f $bin/ILGpuDeconv.Fuzz.dll ]] || { echo "no fuzz binaries in $bin: fuzz a reader first" >&2; exit 2; }
+  export AFL_SKIP_BIN_CHECK=1 AFL_NO_AFFINITY=1 DOTNET_GCHeapHardLimit=0x20000000 DOTNET_TieredPGO=0
+  # afl-cmin refuses to work under /tmp or /var/tmp, and wants the real path of its program.
+  work=$(mktemp -d "$HOME/ilgpudeconv-cmin.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+  for queue in "$out"/*/default/queue; do
+    reader=$(basename "$(dirname "$(dirname "$queue")")")
+    dest=$root/fuzz/corpus/$reader
+    [[ -d $dest ]] || continue
+    mkdir -p "$work/$reader"
+    find "$queue" -maxdepth 1 -type f -exec cp {} "$work/$reader/" \;
+    afl-cmin -i "$work/$reader" -o "$work/$reader.min" -t 10000 -m none -- "$(readlink -f "$(command -v dotnet)")" \
+      "$bin/ILGpuDeconv.Fuzz.dll" "$reader" >"$work/$reader.log" 2>&1 || { cat "$work/$reader.log" >&2; exit 1; }
+    # Portable names (AFL's hold colons), and no second copy of a seed.
+    rm -f "$dest"/afl-*
+    declare -A seen=()
+    for f in "$dest"/*; do seen[$(sha1sum <"$f" | cut -c1-40)]=1; done
+    n=0
+    for f in $(ls "$work/$reader.min" | sort); do
+      h=$(sha1sum <"$work/$reader.min/$f" | cut -c1-40)
+      [[ -n ${seen[$h]:-} ]] && continue
+      seen[$h]=1
+      n=$((n + 1))
+      cp "$work/$reader.min/$f" "$dest/$(printf 'afl-%04d' "$n")"
+    done
+    unset seen
+    echo "$reader: $n inputs ($(grep -o 'Found [0-9]* unique tuples' "$work/$reader.log"))"
+  done
+  exit 0
+fi
+
+reader=${1:?usage: tools/fuzz/run.sh READER [SECONDS] | --replay | --report | --minimize}
 seconds=${2:-600}
 [[ -d $root/fuzz/corpus/$reader ]] || { echo "no corpus for reader '$reader' in fuzz/corpus" >&2; exit 2; }
 [[ ${FUZZ_REUSE_BIN:-0} == 1 && -f $bin/ILGpuDeconv.Fuzz.dll ]] || publish
