@@ -115,9 +115,10 @@ def prologue(w, indent, sa, sb, a_per, b_per):
     w("        Group.Barrier();")
 
 
-def slice_loop_head(w, a_per, b_per, read_a, read_b, buf_a, buf_b):
-    """The slice loop's opening, shared by both loops: the buffers' offsets, the next slice's cursor and its first half's global loads (no division)."""
-    w(f"        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read ({read_a}), and the floats to stage into.")
+def slice_loop_head(w, a_per, b_per, read_units, buf_a, buf_b):
+    """The slice loop's opening, shared by the float32 and tensor-core loops: the buffers' offsets (A's and B's read in
+    read_units), the next slice's cursor and its first half's global loads (no division)."""
+    w(f"        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read ({read_units}), and the floats to stage into.")
     w(f"        int readA = 0, readB = 0, writeA = {buf_a}, writeB = {buf_b};")
     w("        for (int slice = 0; slice < slices; slice++)")
     w("        {")
@@ -177,7 +178,7 @@ def tile_method(bm, bn):
         w("        " + " ".join(f"float c{i}_{j} = 0f;" for j in range(tn)))
     w("")
     prologue(w, "        ", sa, sb, a_per, b_per)
-    slice_loop_head(w, a_per, b_per, "in Float4", "", buf_a, buf_b)
+    slice_loop_head(w, a_per, b_per, "in Float4", buf_a, buf_b)
     w("            // One sub-view per slice, indexed by constants: [register + immediate] shared addresses.")
     w(f"            var a = sharedA.SubView(readA + ty, {buf_a // 4} - ty);")
     w(f"            var b = sharedB.SubView(readB + tx, {buf_b // 4} - tx);")
@@ -273,16 +274,7 @@ def tensor_core_method(bm, bn, emulate):
     w("        // The fragments' places: A's depth t, tile rows 2g and 2g + 1 (in Float2), B's depth t, column g (in floats).")
     w(f"        int fragmentA = (t * {sa // 2}) + (warpM / 2) + g;")
     w(f"        int fragmentB = (t * {sb}) + warpN + g;")
-    w(f"        // The buffers' offsets, toggled by XOR after each slice: A's and B's to read (in Float2 and floats), and the floats to stage into.")
-    w(f"        int readA = 0, readB = 0, writeA = {buf_a}, writeB = {buf_b};")
-    w("        for (int slice = 0; slice < slices; slice++)")
-    w("        {")
-    w("            // The next slice, unconditionally: past the last one the loads read zeros (ITiledProgram.Next), and the")
-    w("            // other buffer they go to is not read again, so the loop has no branch but its own. Each half is loaded")
-    w("            // before the half of this slice it overlaps is multiplied, and staged after it.")
-    w("            cursor = program.Next(cursor);")
-    load(w, "            ", a_per, b_per, 0)
-    w("")
+    slice_loop_head(w, a_per, b_per, "in Float2 and floats", buf_a, buf_b)
     w("            // One sub-view each, constant offsets: depth t + 4 is 4 rows further, the second half 8.")
     w(f"            var a = pairsA.SubView(readA + fragmentA, {buf_a // 2} - fragmentA);")
     w(f"            var b = floatsB.SubView(readB + fragmentB, {buf_b} - fragmentB);")
