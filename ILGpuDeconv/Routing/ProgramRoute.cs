@@ -87,7 +87,7 @@ public sealed record ProgramRoute
 
     /// <summary>
     /// The route as it ran, given the launcher's <see cref="Launcher.TensorCoreFailure"/> after the launch: where the
-    /// tensor-core loops failed to compile or load during it, the launcher ran the SIMT loops with the same TF32
+    /// tensor-core loops failed to compile, load or launch during it, the launcher ran the SIMT loops with the same TF32
     /// operands, and the route says so.
     /// </summary>
     internal ProgramRoute AsRun(string? tensorCoreFailure) => TensorCores && tensorCoreFailure is not null
