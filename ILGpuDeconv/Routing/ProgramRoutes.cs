@@ -201,7 +201,7 @@ internal static class ProgramRoutes
     /// <summary>
     /// Null when the tiled programs run on tensor cores for this context; otherwise why not. In every block tile: by the
     /// issue-slot model (tools/gpu/issue_slots.py, ptxas 11.8 for sm_90) each tensor-core loop's ceiling is at least
-    /// twice its float32 loop's (2.4x to 2.8x at 64x64, 3.9x to 4.2x on the 64-wide tiles, 5.3x to 6.1x at 128x128), so
+    /// twice its float32 loop's (2.4x to 2.8x at 64x64, 3.2x to 4.2x on the 64-wide tiles, 5.1x to 6.1x at 128x128; strided runs at the low end), so
     /// there is no tile where TF32 is better off on the SIMT loops. A tile where that stops holding needs its own rule.
     /// </summary>
     private static string? TensorCoresFor(in RouteContext context) =>

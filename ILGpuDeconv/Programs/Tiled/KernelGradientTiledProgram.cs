@@ -209,5 +209,5 @@ internal static class KernelGradientTiledProgram
 
     /// <summary>Gets whether the layer's sizes let both operands' runs be contiguous (their views, checked at the launch, aside).</summary>
     public static bool ContiguousRunsFit(in Conv2DTransposeParams p) =>
-        p.XC == 1 && p.YC == 1 && p.InChannels % 4 == 0 && p.Filters % 4 == 0;
+        RunLoads.Fit(p.XC, p.InChannels) && RunLoads.Fit(p.YC, p.Filters);
 }

@@ -42,7 +42,13 @@ internal static class RunLoads
     /// Gets whether a tensor's runs along an axis of <paramref name="stride"/> and <paramref name="length"/> values are
     /// contiguous in <paramref name="view"/> (host side, when a program is launched).
     /// </summary>
-    public static bool Hold(int stride, int length, ArrayView<float> view) => stride == 1 && length % 4 == 0 && ((IContiguousArrayView)view).Index % 4 == 0;
+    public static bool Hold(int stride, int length, ArrayView<float> view) => Fit(stride, length) && ((IContiguousArrayView)view).Index % 4 == 0;
+
+    /// <summary>
+    /// Gets whether an axis of <paramref name="stride"/> and <paramref name="length"/> values allows contiguous runs at
+    /// all: the sizes' half of <see cref="Hold"/>, without the view's alignment (known only at the launch).
+    /// </summary>
+    public static bool Fit(int stride, int length) => stride == 1 && length % 4 == 0;
 
     /// <summary>The distance between a run's values: 1 for contiguous runs (a constant the compiler folds), else <paramref name="stride"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
