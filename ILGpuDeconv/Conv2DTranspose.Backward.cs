@@ -28,15 +28,14 @@ public sealed partial class Conv2DTranspose
     public void Backward(DeviceTensor outputGradient, DeviceTensor? inputGradient, bool accumulate = false)
     {
         ArgumentNullException.ThrowIfNull(outputGradient);
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             var state = RequireSaved();
-            CheckTensor(outputGradient, Device, nameof(outputGradient));
+            using var heldOutputGradient = Hold(outputGradient, Device, nameof(outputGradient));
             CheckShape(outputGradient.Shape, state.Geometry.OutputShape, nameof(outputGradient), "the output of the last Forward call");
+            using var heldInputGradient = inputGradient is null ? default : Hold(inputGradient, Device, nameof(inputGradient));
             if (inputGradient is not null)
             {
-                CheckTensor(inputGradient, Device, nameof(inputGradient));
                 CheckShape(inputGradient.Shape, state.Geometry.InputShape, nameof(inputGradient), "the input of the last Forward call");
                 if (ReferenceEquals(inputGradient, outputGradient))
                 {
@@ -45,6 +44,7 @@ public sealed partial class Conv2DTranspose
             }
 
             GrowForBackward(state, inputGradient is not null, accumulate);
+            using var heldInput = HoldSavedInput(state);
             LaunchBackward(state, outputGradient.View, inputGradient?.View, accumulate);
         }
     }
@@ -57,9 +57,8 @@ public sealed partial class Conv2DTranspose
     public float[] Backward(ReadOnlySpan<float> outputGradient)
     {
         float[] result;
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             result = new float[RequireSaved().Geometry.InputElements];
         }
 
@@ -75,9 +74,8 @@ public sealed partial class Conv2DTranspose
     /// <exception cref="InvalidOperationException">No <c>Forward</c> call preceded this one.</exception>
     public void Backward(ReadOnlySpan<float> outputGradient, Span<float> inputGradient, bool accumulate = false)
     {
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             var state = RequireSaved();
             DeviceTensor.CheckLength(outputGradient.Length, state.Geometry.OutputShape, nameof(outputGradient));
             DeviceTensor.CheckLength(inputGradient.Length, state.Geometry.InputShape, nameof(inputGradient));
@@ -85,6 +83,7 @@ public sealed partial class Conv2DTranspose
             var deviceOutputGradient = host.OutputGradient.Get(state.Geometry.OutputElements);
             var deviceInputGradient = host.InputGradient.Get(state.Geometry.InputElements);
             var stream = Stream;
+            using var heldInput = HoldSavedInput(state);
             deviceOutputGradient.CopyFromCPU(stream, outputGradient);
             LaunchBackward(state, deviceOutputGradient, deviceInputGradient, accumulate);
             stream.Synchronize();
@@ -103,6 +102,25 @@ public sealed partial class Conv2DTranspose
         }
 
         return state;
+    }
+
+    /// <summary>
+    /// Holds the input tensor the last Forward kept (when it was given one) until the backward launches end, so that
+    /// its Dispose on another thread waits; one already disposed is refused as <see cref="RequireSaved"/> refuses it.
+    /// </summary>
+    private SavedInputHold HoldSavedInput(SavedForward state)
+    {
+        if (state.InputTensor is { } tensor && !tensor.TryHold())
+        {
+            throw new InvalidOperationException($"The input tensor of layer '{Name}''s last Forward call was disposed before Backward.");
+        }
+
+        return new SavedInputHold(state.InputTensor);
+    }
+
+    private readonly struct SavedInputHold(DeviceTensor? tensor) : IDisposable
+    {
+        public void Dispose() => tensor?.Release();
     }
 
     /// <summary>Grows the scratch space the backward pass needs (and <paramref name="staging"/>), all or nothing, before anything launches.</summary>

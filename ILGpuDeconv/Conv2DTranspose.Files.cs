@@ -34,10 +34,11 @@ public sealed partial class Conv2DTranspose
     /// <param name="path">An <c>.npz</c>, <c>.safetensors</c>, <c>.pt</c>, <c>.pth</c>, Keras <c>.weights.h5</c>/<c>.keras</c>/legacy <c>.h5</c> or <c>.npy</c> file, a TF.js layers model's <c>model.json</c> (its weights <c>LAYER/kernel</c> and <c>LAYER/bias</c> for this layer's name), or an ONNX model (the W and B initializers of its ConvTranspose node named as this layer, or of its only one; ONNX's layout whatever <paramref name="layout"/> says).</param>
     /// <param name="layout">The kernel's layout in the file: Keras <c>[kh, kw, filters, in_channels]</c> or PyTorch <c>[in_channels, filters, kh, kw]</c>.</param>
     /// <exception cref="System.IO.InvalidDataException">The file is malformed, or an array is missing or has the wrong shape (the message gives both shapes).</exception>
+    /// <exception cref="ObjectDisposedException">The layer or its device was disposed (before the file is opened).</exception>
     public void LoadWeights(string path, WeightLayout layout = WeightLayout.Keras)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
             LayerWeightFiles.Load(this, path, layout);
         }
@@ -57,9 +58,8 @@ public sealed partial class Conv2DTranspose
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(inputShape);
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             using var buffer = new MemoryStream(); // nothing is written unless the whole model could be made
             OnnxModelWriter.Write(this, inputShape, buffer);
             File.WriteAllBytes(path, buffer.ToArray());
@@ -82,6 +82,7 @@ public sealed partial class Conv2DTranspose
     public static Conv2DTranspose FromOnnx(DeconvDevice device, string path, TensorShape onnxInputShape, string? nodeName = null)
     {
         ArgumentNullException.ThrowIfNull(device);
+        device.ThrowIfDisposed(); // before the file is opened
         var node = LayerWeightFiles.OnnxNode(path, nodeName);
         var layer = new Conv2DTranspose(device, node.ToOptions(onnxInputShape));
         try

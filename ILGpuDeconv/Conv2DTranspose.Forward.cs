@@ -82,13 +82,15 @@ public sealed partial class Conv2DTranspose
         return result;
     }
 
-    private static void CheckTensor(DeviceTensor tensor, DeconvDevice device, string argumentName)
+    /// <summary>Checks that a tensor lives on the layer's device and holds it for the call: its Dispose waits for the call.</summary>
+    private static LifetimeGate.Lease Hold(DeviceTensor tensor, DeconvDevice device, string argumentName)
     {
-        ObjectDisposedException.ThrowIf(tensor.IsDisposed, tensor);
         if (tensor.Device != device)
         {
             throw new ArgumentException($"{argumentName} lives on another device ({tensor.Device.Info.Name}) than the layer.", argumentName);
         }
+
+        return tensor.Hold();
     }
 
     private static void CheckShape(TensorShape actual, TensorShape expected, string argumentName, string what)
@@ -103,11 +105,10 @@ public sealed partial class Conv2DTranspose
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
-            CheckTensor(input, Device, nameof(input));
-            CheckTensor(output, Device, nameof(output));
+            using var heldInput = Hold(input, Device, nameof(input));
+            using var heldOutput = Hold(output, Device, nameof(output));
             if (ReferenceEquals(input, output))
             {
                 throw new ArgumentException("input and output must be different tensors.", nameof(output));
@@ -129,9 +130,8 @@ public sealed partial class Conv2DTranspose
     private void RunHostForward(ReadOnlySpan<float> input, TensorShape inputShape, Span<float> output, bool keepForBackward)
     {
         ArgumentNullException.ThrowIfNull(inputShape);
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             var geometry = GetGeometry(inputShape);
             DeviceTensor.CheckLength(input.Length, inputShape, nameof(input));
             DeviceTensor.CheckLength(output.Length, geometry.OutputShape, nameof(output));

@@ -51,9 +51,8 @@ public sealed partial class Conv2DTranspose
     public Tensor<float> Backward(in ReadOnlyTensorSpan<float> outputGradient)
     {
         TensorShape inputShape, outputShape;
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             var state = RequireSaved();
             (inputShape, outputShape) = (state.Geometry.InputShape, state.Geometry.OutputShape);
         }

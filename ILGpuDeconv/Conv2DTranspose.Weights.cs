@@ -24,9 +24,8 @@ public sealed partial class Conv2DTranspose
     /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
     public (float[] Kernel, float[]? Bias) GetWeights()
     {
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             var w = RequireBuilt();
             return (Download(w.Kernel.View, w.KernelShape.ElementCount), Options.UseBias ? Download(w.Bias.View, w.BiasShape.ElementCount) : null);
         }
@@ -41,9 +40,8 @@ public sealed partial class Conv2DTranspose
     /// <exception cref="ArgumentException">A length does not match the layer's shapes (the message gives them).</exception>
     public void SetWeights(ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias)
     {
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             int perGroup = Options.Filters / Options.Groups;
             int taps = Options.KernelSize.Height * Options.KernelSize.Width * perGroup;
             int channels = CurrentWeights?.KernelShape[3] ?? (kernel.Length > 0 && kernel.Length % taps == 0 ? kernel.Length / taps : -1);
@@ -75,9 +73,8 @@ public sealed partial class Conv2DTranspose
     /// <exception cref="InvalidOperationException">No backward pass computed weight gradients yet.</exception>
     public (float[] Kernel, float[]? Bias) GetGradients()
     {
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             var w = RequireBuilt();
             if (!w.HasGradients)
             {
@@ -96,9 +93,8 @@ public sealed partial class Conv2DTranspose
     /// <returns>The total penalty (0 without regularizers).</returns>
     public double RegularizationLoss()
     {
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             double total = 0;
             if (CurrentWeights is { } w)
             {
@@ -154,9 +150,8 @@ public sealed partial class Conv2DTranspose
 
     private DeviceTensor? View(Func<LayerWeights, ArrayView<float>> view, Func<LayerWeights, TensorShape> shape)
     {
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             return CurrentWeights is { } w ? DeviceTensor.Wrap(Device, view(w), shape(w)) : null;
         }
     }

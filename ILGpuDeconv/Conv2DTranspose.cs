@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using ILGpuDeconv.Passes;
 using ILGpuDeconv.Programs;
 
@@ -157,14 +158,17 @@ public sealed partial class Conv2DTranspose : IDisposable
     public void Build(int inputChannels)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputChannels, 1);
-        lock (registration.SyncRoot)
+        using (EnterCall())
         {
-            ThrowIfDisposed();
             EnsureBuilt(inputChannels, nameof(inputChannels));
         }
     }
 
-    /// <summary>Releases the layer's scratch memory and its claim on the weights (freed with the last layer sharing them).</summary>
+    /// <summary>
+    /// Releases the layer's scratch memory and its claim on the weights (freed, with every optimizer's state for them,
+    /// with the last layer sharing them). Waits for a call running on the layer to finish; later calls throw
+    /// <see cref="ObjectDisposedException"/>. Works after the device's disposal too.
+    /// </summary>
     public void Dispose()
     {
         lock (registration.SyncRoot)
@@ -189,10 +193,35 @@ public sealed partial class Conv2DTranspose : IDisposable
         $"Conv2DTranspose '{Name}' (filters={Options.Filters}, kernel_size={Options.KernelSize}, strides={Options.Strides}, " +
         $"padding={Options.Padding.ToKerasName()}, activation={Options.Activation.Name}) on {Device.Kind}";
 
-    private void ThrowIfDisposed()
+    /// <summary>
+    /// Begins a call: the lifetime rule of the layer, in one place. Takes the lock of the layers sharing its weights,
+    /// refuses a disposed layer, then takes a lease on the device (refused once the device's Dispose has begun, which
+    /// then waits for the call). Every public member that touches the weights, the files or the device begins so.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The layer or its device was disposed.</exception>
+    private Call EnterCall()
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        Device.ThrowIfDisposed();
+        Monitor.Enter(registration.SyncRoot);
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return new Call(registration.SyncRoot, Device.EnterCall());
+        }
+        catch
+        {
+            Monitor.Exit(registration.SyncRoot);
+            throw;
+        }
+    }
+
+    /// <summary>What <see cref="EnterCall"/> holds until the call ends: the lock, and the device's lease.</summary>
+    internal readonly struct Call(object syncRoot, LifetimeGate.Lease device) : IDisposable
+    {
+        public void Dispose()
+        {
+            device.Dispose();
+            Monitor.Exit(syncRoot);
+        }
     }
 
     /// <summary>Creates the weights on first use; checks the channel count otherwise.</summary>

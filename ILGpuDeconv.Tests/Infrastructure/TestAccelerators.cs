@@ -22,6 +22,18 @@ public static class TestAccelerators
     private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<(DeconvDevice Device, IDisposable? Context)>> TensorCoreDevices = new();
     private static readonly ConcurrentDictionary<AcceleratorKind, Lazy<(DeconvDevice Device, IDisposable? Context)>> TunedDevices = new();
     private static readonly Lazy<IReadOnlyList<AcceleratorInfo>> Present = new(DeconvDevice.ListAccelerators);
+    private static readonly List<DeconvDevice> CreationOrder = [];
+
+    /// <summary>Records a device the run shares, for <see cref="Created"/>.</summary>
+    private static DeconvDevice Track(DeconvDevice device)
+    {
+        lock (CreationOrder)
+        {
+            CreationOrder.Add(device);
+        }
+
+        return device;
+    }
 
     /// <summary>Gets every kind, for <c>[ValueSource]</c> and <c>[TestCaseSource]</c>.</summary>
     public static IEnumerable<AcceleratorKind> All => [AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda];
@@ -39,7 +51,7 @@ public static class TestAccelerators
             Assert.Ignore($"no {kind} device on this machine (ILGPU lists: {string.Join("; ", Present.Value.Select(i => i.ToString()))})");
         }
 
-        var device = Devices.GetOrAdd(kind, k => new Lazy<DeconvDevice?>(() => DeconvDevice.Create(k))).Value;
+        var device = Devices.GetOrAdd(kind, k => new Lazy<DeconvDevice?>(() => Track(DeconvDevice.Create(k)))).Value;
         return device!;
     }
 
@@ -57,12 +69,12 @@ public static class TestAccelerators
             {
                 var context = ILGPU.Context.Create(b => DeconvDevice.ConfigureContext(b.CPU(new CPUDevice(32, 8, 1))));
                 var accelerator = context.GetPreferredDevice(preferCPU: true).CreateAccelerator(context);
-                var borrowed = DeconvDevice.FromAccelerator(accelerator);
+                var borrowed = Track(DeconvDevice.FromAccelerator(accelerator));
                 borrowed.Algorithm = ConvolutionAlgorithm.TiledGemm;
                 return (borrowed, new ContextOwner(context, accelerator, borrowed));
             }
 
-            var device = DeconvDevice.Create(k);
+            var device = Track(DeconvDevice.Create(k));
             device.Algorithm = ConvolutionAlgorithm.TiledGemm;
             return (device, null);
         })).Value.Device;
@@ -79,6 +91,7 @@ public static class TestAccelerators
         return TunedDevices.GetOrAdd(kind, k => new Lazy<(DeconvDevice, IDisposable?)>(() =>
         {
             var owned = CreateTiled(k);
+            Track(owned.Device);
             owned.Device.Algorithm = ConvolutionAlgorithm.Tuned;
             return (owned.Device, owned);
         })).Value.Device;
@@ -131,7 +144,7 @@ public static class TestAccelerators
         {
             var context = ILGPU.Context.Create(b => DeconvDevice.ConfigureContext(b.CPU(new CPUDevice(32, 8, 1))));
             var accelerator = context.GetPreferredDevice(preferCPU: true).CreateAccelerator(context);
-            var borrowed = DeconvDevice.FromAccelerator(accelerator);
+            var borrowed = Track(DeconvDevice.FromAccelerator(accelerator));
             borrowed.Algorithm = ConvolutionAlgorithm.TiledGemm;
             borrowed.EmulatesTensorCores = true;
             return (borrowed, new ContextOwner(context, accelerator, borrowed));
@@ -161,9 +174,26 @@ public static class TestAccelerators
             .Any(name => DeconvDevice.ParseKind(name, EnvironmentVariable) == kind);
     }
 
+    /// <summary>Gets every device created for the run so far, in the order of creation (for the memory check of each test).</summary>
+    internal static IEnumerable<DeconvDevice> Created
+    {
+        get
+        {
+            lock (CreationOrder)
+            {
+                return [.. CreationOrder];
+            }
+        }
+    }
+
     /// <summary>Disposes every device created for the run.</summary>
     internal static void DisposeAll()
     {
+        lock (CreationOrder)
+        {
+            CreationOrder.Clear();
+        }
+
         foreach (var device in Devices.Values.Where(d => d.IsValueCreated))
         {
             device.Value?.Dispose();

@@ -30,6 +30,7 @@ internal static class ReaderGuard
         OutOfMemoryException or InsufficientMemoryException or OperationCanceledException => false,
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or PathTooLongException => false,
         ArgumentNullException => false, // a caller's null, not the file's fault
+        ObjectDisposedException => false, // the layer or device a load writes to went away, not the file's fault
         _ => true,
     };
 }

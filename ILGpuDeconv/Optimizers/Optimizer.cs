@@ -45,6 +45,7 @@ public abstract class Optimizer
     /// <param name="layers">The layers to update.</param>
     /// <exception cref="ArgumentNullException"><paramref name="layers"/> or one of them is null.</exception>
     /// <exception cref="InvalidOperationException">A trainable layer has no gradients yet.</exception>
+    /// <exception cref="ObjectDisposedException">A layer or its device was disposed; no weight changed.</exception>
     public void Step(params Conv2DTranspose[] layers)
     {
         ArgumentNullException.ThrowIfNull(layers);
@@ -55,8 +56,13 @@ public abstract class Optimizer
 
         lock (stepGate)
         {
-            // Check every weight set before changing any, so a refused step changes nothing. Layers sharing one
-            // weight set (reuse) update it once, if any of them is trainable, with the first trainable one's constraints.
+            // Every layer's call begins before anything is checked, and lasts the whole step: no layer can be
+            // disposed (which frees its weights and this optimizer's state for them) and no other call can change
+            // its weights in between, so a refused step changes nothing and no state is made for freed weights.
+            using var calls = Conv2DTranspose.EnterCalls(layers);
+
+            // Layers sharing one weight set (reuse) update it once, if any of them is trainable, with the first
+            // trainable one's constraints.
             var sets = layers.Select(layer => layer.WeightSetForStep())
                 .Where(set => set is { Trainable: true, Weights: not null })
                 .DistinctBy(set => set.Weights)
@@ -69,12 +75,9 @@ public abstract class Optimizer
             {
                 foreach (var set in sets)
                 {
-                    lock (set.SyncRoot)
+                    if (set.Weights!.EnsureSlots(this, Slots))
                     {
-                        if (set.Weights!.EnsureSlots(this, Slots))
-                        {
-                            created.Add(set);
-                        }
+                        created.Add(set);
                     }
                 }
             }
@@ -82,10 +85,7 @@ public abstract class Optimizer
             {
                 foreach (var set in created)
                 {
-                    lock (set.SyncRoot)
-                    {
-                        set.Weights!.RemoveSlots(this);
-                    }
+                    set.Weights!.RemoveSlots(this);
                 }
 
                 throw;
@@ -94,10 +94,7 @@ public abstract class Optimizer
             long step = Iterations + 1;
             foreach (var set in sets)
             {
-                lock (set.SyncRoot)
-                {
-                    new WeightUpdate(set.Weights!.Device).Apply(set.Weights, this, step, set.KernelConstraint, set.BiasConstraint);
-                }
+                new WeightUpdate(set.Weights!.Device).Apply(set.Weights, this, step, set.KernelConstraint, set.BiasConstraint);
             }
 
             Iterations = step;
@@ -201,10 +198,9 @@ public sealed class Adam : Optimizer
     }
 }
 
-/// <summary>What an optimizer step updates: one layer's weights (shared by the layers that reuse them), their lock, and their constraints.</summary>
+/// <summary>What an optimizer step updates: one layer's weights (shared by the layers that reuse them) and their constraints.</summary>
 /// <param name="Weights">The weights; null while the layer is not built.</param>
-/// <param name="SyncRoot">The lock of the layers sharing them.</param>
 /// <param name="Trainable">Whether the layer is trainable.</param>
 /// <param name="KernelConstraint">Keras <c>kernel_constraint</c>.</param>
 /// <param name="BiasConstraint">Keras <c>bias_constraint</c>.</param>
-internal sealed record WeightSet(LayerWeights? Weights, object SyncRoot, bool Trainable, Constraint? KernelConstraint, Constraint? BiasConstraint);
+internal sealed record WeightSet(LayerWeights? Weights, bool Trainable, Constraint? KernelConstraint, Constraint? BiasConstraint);

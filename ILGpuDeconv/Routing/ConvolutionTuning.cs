@@ -19,7 +19,11 @@ namespace ILGpuDeconv;
 /// bitwise those of the first (which <c>cudnn.benchmark</c> does not promise). Every route gives results within the
 /// same tolerance of TensorFlow's; they differ in speed and in summation order.
 /// </summary>
-/// <remarks>Thread safety: every member may be called from any thread.</remarks>
+/// <remarks>
+/// Thread safety: every member may be called from any thread. Lifetime: the table belongs to its device; once the
+/// device's Dispose has begun, <see cref="Save"/> and <see cref="Load"/> throw <see cref="ObjectDisposedException"/>
+/// before touching a file, and a measurement runs inside a layer's call, which the device's Dispose waits for.
+/// </remarks>
 public sealed class ConvolutionTuning
 {
     /// <summary>The <c>format</c> field of a tuning file.</summary>
@@ -89,9 +93,11 @@ public sealed class ConvolutionTuning
     /// <param name="path">The file.</param>
     /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed (the table went with it).</exception>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var call = device.EnterCall();
         var list = Entries;
         string temporary = path + ".tmp";
         using (var stream = File.Create(temporary))
@@ -133,9 +139,11 @@ public sealed class ConvolutionTuning
     /// </summary>
     /// <param name="path">The file.</param>
     /// <returns>True when the file was loaded.</returns>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public bool Load(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var call = device.EnterCall();
         try
         {
             var loaded = Read(path, DeviceIdentity);
@@ -228,7 +236,7 @@ public sealed class ConvolutionTuning
 
                 times.Add((candidate, best));
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
+            catch (Exception e) when (e is not (OutOfMemoryException or ObjectDisposedException))
             {
                 // A route this device cannot run (say, a program that fails to compile) is no candidate.
                 failures.Add($"{candidate.Name}: {e.GetType().Name}");

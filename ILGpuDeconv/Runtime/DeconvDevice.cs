@@ -19,8 +19,16 @@ namespace ILGpuDeconv;
 /// unless told otherwise, compiles each GPU program once, and accounts for the device memory the library holds.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Thread safety: creating layers and tensors and launching work from several threads is safe; programs
 /// run in launch order on the accelerator's default stream.
+/// </para>
+/// <para>
+/// Lifetime: once <see cref="Dispose"/> has begun, every call that would touch the accelerator (on a layer, a
+/// tensor, the tuning table or the device) throws <see cref="ObjectDisposedException"/> before it starts; Dispose
+/// waits for the calls already running on the device to finish, then frees the accelerator. Layers and tensors
+/// on a disposed device can still be disposed (their memory went with the accelerator; the accounting follows).
+/// </para>
 /// </remarks>
 public sealed class DeconvDevice : IDisposable
 {
@@ -30,16 +38,16 @@ public sealed class DeconvDevice : IDisposable
     private static readonly Lazy<DeconvDevice> SharedDevice = new(() => Create(), LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly Context? ownedContext;
-    private readonly bool ownsAccelerator;
+    private readonly LifetimeGate gate;
     private long allocatedBytes;
     private long memoryLimit = -1;
     private int algorithm;
-    private int disposed;
 
     private DeconvDevice(Context? ownedContext, Accelerator accelerator, bool ownsAccelerator, string selectionReason)
     {
         this.ownedContext = ownedContext;
-        this.ownsAccelerator = ownsAccelerator;
+        OwnsAccelerator = ownsAccelerator;
+        gate = new LifetimeGate(this);
         Accelerator = accelerator;
         Kind = KindOf(accelerator);
         Info = Describe(accelerator);
@@ -90,8 +98,11 @@ public sealed class DeconvDevice : IDisposable
         }
     }
 
-    /// <summary>Gets a value indicating whether this device was disposed.</summary>
-    public bool IsDisposed => Volatile.Read(ref disposed) != 0;
+    /// <summary>Gets a value indicating whether <see cref="Dispose"/> has begun on this device.</summary>
+    public bool IsDisposed => gate.IsClosed;
+
+    /// <summary>Gets a value indicating whether the device disposes its accelerator (false for <see cref="FromAccelerator"/>).</summary>
+    internal bool OwnsAccelerator { get; }
 
     /// <summary>Gets the launcher of the library's GPU programs on this accelerator.</summary>
     internal Launcher Launcher { get; }
@@ -181,6 +192,13 @@ public sealed class DeconvDevice : IDisposable
         return new DeconvDevice(null, accelerator, ownsAccelerator: false, "borrowed from the caller");
     }
 
+    /// <summary>
+    /// Creates a device that owns a new accelerator on <paramref name="device"/> but not the caller's context (tests
+    /// create and dispose many devices on one context, whose kernel cache then compiles each program once).
+    /// </summary>
+    internal static DeconvDevice OnContext(Context context, Device device) =>
+        new(null, device.CreateAccelerator(context), ownsAccelerator: true, "on the caller's context");
+
     /// <summary>Reads <see cref="EnvironmentVariable"/>: unset, empty or <c>auto</c> means the automatic choice (null).</summary>
     /// <returns>The kind, or null for the automatic choice.</returns>
     /// <exception cref="ArgumentException">The variable holds something other than auto, cuda, opencl or cpu.</exception>
@@ -216,33 +234,46 @@ public sealed class DeconvDevice : IDisposable
     }
 
     /// <summary>Waits until every GPU program and copy launched on this device has finished.</summary>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
     public void Synchronize()
     {
-        ThrowIfDisposed();
+        using var call = EnterCall();
         Accelerator.Synchronize();
     }
 
-    /// <summary>Releases the accelerator and context when this device created them (their compiled programs go with them).</summary>
-    public void Dispose()
+    /// <summary>
+    /// Releases the accelerator and context when this device created them (their compiled programs and buffers go
+    /// with them). New calls on the device are refused from the start; the calls already running finish first.
+    /// Safe to call from any thread, and more than once.
+    /// </summary>
+    public void Dispose() => gate.Close(() =>
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
-        {
-            return;
-        }
-
         Launcher.Dispose();
-        if (ownsAccelerator)
+        if (OwnsAccelerator)
         {
             Accelerator.Dispose();
             ownedContext?.Dispose();
         }
-    }
+    });
 
     /// <summary>Formats the choice, e.g. <c>Cuda: NVIDIA H100 ... [auto: first CUDA device]</c>.</summary>
     /// <returns>The text.</returns>
     public override string ToString() => $"{Info} [{SelectionReason}]";
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+
+    /// <summary>
+    /// Begins a call that touches the accelerator: <see cref="Dispose"/> waits until the returned lease is disposed.
+    /// Every public entry into device work takes one (a layer's calls through their own gate, tensors' copies, the tuning file).
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">Dispose has begun.</exception>
+    internal LifetimeGate.Lease EnterCall() => gate.Enter();
+
+    /// <summary>Takes a lease unless Dispose has begun (for work that must not throw, such as freeing); pair a true result with <see cref="ExitCall"/>.</summary>
+    internal bool TryEnterCall() => gate.TryEnter();
+
+    /// <summary>Ends a lease taken by <see cref="TryEnterCall"/>.</summary>
+    internal void ExitCall() => gate.Exit();
 
     internal void TrackAllocation(long bytes) => Interlocked.Add(ref allocatedBytes, bytes);
 
@@ -317,7 +348,8 @@ public sealed class DeconvDevice : IDisposable
         }
     }
 
-    private static Context CreateContext()
+    /// <summary>A context with every device kind ILGpuDeconv uses, as <see cref="Create(AcceleratorKind?)"/> makes it.</summary>
+    internal static Context CreateContext()
     {
         NativeLibraryResolver.Install();
 
@@ -327,7 +359,7 @@ public sealed class DeconvDevice : IDisposable
     /// <summary>The compiler settings every context of the library uses (devices aside), so offline inspection sees what runs.</summary>
     internal static Context.Builder ConfigureContext(Context.Builder builder) => builder.EnableAlgorithms();
 
-    private static IEnumerable<Device> Ordered(Context context) =>
+    internal static IEnumerable<Device> Ordered(Context context) =>
         context.Devices.Where(d => d.AcceleratorType == AcceleratorType.Cuda)
             .Concat(context.Devices.Where(d => d.AcceleratorType == AcceleratorType.OpenCL))
             .Concat(context.Devices.Where(d => d.AcceleratorType == AcceleratorType.CPU));

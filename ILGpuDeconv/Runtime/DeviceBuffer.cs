@@ -29,7 +29,7 @@ internal sealed class DeviceBuffer : IDisposable
     /// <summary>Allocates, turning the accelerator's failure into a clear <see cref="InsufficientMemoryException"/>.</summary>
     public static DeviceBuffer Allocate(DeconvDevice device, long length, string purpose)
     {
-        device.ThrowIfDisposed();
+        using var call = device.EnterCall();
         long capacity = device.Accelerator.MemorySize;
         long bytes = Math.Max(1, length) > long.MaxValue / sizeof(float) ? long.MaxValue : Math.Max(1, length) * sizeof(float);
         if (bytes > capacity || bytes == long.MaxValue)
@@ -59,13 +59,35 @@ internal sealed class DeviceBuffer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Frees the buffer, once. Under a device lease, so the accelerator cannot go while ILGPU frees; once the
+    /// device's Dispose has begun, an owned accelerator frees its buffers itself (ILGPU disposes an accelerator's
+    /// child objects with it) and only the accounting is left, while a borrowed one lives on and frees it here.
+    /// </summary>
     public void Dispose()
     {
         var owned = Interlocked.Exchange(ref buffer, null);
-        if (owned is not null)
+        if (owned is null)
+        {
+            return;
+        }
+
+        if (device.TryEnterCall())
+        {
+            try
+            {
+                owned.Dispose();
+            }
+            finally
+            {
+                device.ExitCall();
+            }
+        }
+        else if (!device.OwnsAccelerator)
         {
             owned.Dispose();
-            device.TrackAllocation(-Length * sizeof(float));
         }
+
+        device.TrackAllocation(-Length * sizeof(float));
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Threading;
 
 namespace ILGpuDeconv;
 
@@ -94,6 +95,7 @@ internal sealed class LayerWeightRegistry
                 return;
             }
 
+            // The caller holds the entry's lock (a layer's Dispose), so no call, optimizer step included, is using them.
             entry.Weights?.Dispose();
             entry.Weights = null;
             entries.Remove(entry.Name);
@@ -103,7 +105,12 @@ internal sealed class LayerWeightRegistry
     /// <summary>One name: its weights (once built) and how many layers use it.</summary>
     internal sealed class Entry(string name)
     {
+        private static long created;
+
         public string Name { get; } = name;
+
+        /// <summary>Gets the entry's place among all entries of the process: the order in which calls take several entries' locks.</summary>
+        public long Order { get; } = Interlocked.Increment(ref created);
 
         public int Layers { get; set; } = 1;
 

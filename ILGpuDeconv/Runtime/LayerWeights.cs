@@ -13,6 +13,7 @@ namespace ILGpuDeconv;
 internal sealed class LayerWeights : IDisposable
 {
     private readonly Dictionary<object, OptimizerSlots> optimizerSlots = [];
+    private bool disposed;
 
     /// <summary>Allocates zeroed weights; <paramref name="groups"/> splits the filters (the kernel holds <c>filters / groups</c> per group).</summary>
     public LayerWeights(DeconvDevice device, string name, TensorShape kernelShape, bool useBias, int groups = 1)
@@ -74,6 +75,8 @@ internal sealed class LayerWeights : IDisposable
     /// <summary>Creates an optimizer's zeroed state buffers unless they exist; returns whether it created them.</summary>
     public bool EnsureSlots(object optimizer, int count)
     {
+        // The layers' lock keeps a step from reaching freed weights; this is the last line should a caller forget it.
+        ObjectDisposedException.ThrowIf(disposed, this);
         if (optimizerSlots.ContainsKey(optimizer))
         {
             return false;
@@ -97,6 +100,7 @@ internal sealed class LayerWeights : IDisposable
 
     public void Dispose()
     {
+        disposed = true;
         Kernel?.Dispose();
         Bias?.Dispose();
         KernelGradient?.Dispose();

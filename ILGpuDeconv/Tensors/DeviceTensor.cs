@@ -9,11 +9,17 @@ namespace ILGpuDeconv;
 /// shape. Layers read and write these without copies or synchronisation, so data stays on the device
 /// between calls; copy to and from the host explicitly.
 /// </summary>
+/// <remarks>
+/// Lifetime: <see cref="Dispose"/> waits for the calls using the tensor (a layer's call, a copy) to finish, and
+/// from its start every new use throws <see cref="ObjectDisposedException"/>. Work a call launched asynchronously
+/// is safe too: the accelerators keep a buffer until the work queued on it is done (ILGPU's CPU accelerator runs
+/// each launch to its end before returning).
+/// </remarks>
 public sealed class DeviceTensor : IDisposable
 {
     private readonly DeviceBuffer? owned;
     private readonly ArrayView<float> view;
-    private bool disposed;
+    private readonly LifetimeGate gate;
 
     private DeviceTensor(DeconvDevice device, TensorShape shape, DeviceBuffer? owned, ArrayView<float> view)
     {
@@ -21,6 +27,7 @@ public sealed class DeviceTensor : IDisposable
         Shape = shape;
         this.owned = owned;
         this.view = view;
+        gate = new LifetimeGate(this);
     }
 
     /// <summary>Gets the device whose accelerator holds the data.</summary>
@@ -35,8 +42,8 @@ public sealed class DeviceTensor : IDisposable
     /// <summary>Gets a value indicating whether the tensor owns its buffer (false for <see cref="Wrap"/>).</summary>
     public bool OwnsBuffer => owned is not null;
 
-    /// <summary>Gets a value indicating whether the tensor was disposed.</summary>
-    public bool IsDisposed => disposed;
+    /// <summary>Gets a value indicating whether <see cref="Dispose"/> has begun on the tensor.</summary>
+    public bool IsDisposed => gate.IsClosed;
 
     /// <summary>Gets the ILGPU view of the data, for the caller's own GPU programs.</summary>
     /// <exception cref="ObjectDisposedException">The tensor was disposed.</exception>
@@ -44,7 +51,7 @@ public sealed class DeviceTensor : IDisposable
     {
         get
         {
-            ObjectDisposedException.ThrowIf(disposed, this);
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             return view;
         }
     }
@@ -59,6 +66,7 @@ public sealed class DeviceTensor : IDisposable
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(shape);
+        using var call = device.EnterCall(); // the view is taken before the device can go
         var buffer = DeviceBuffer.Allocate(device, shape.ElementCount, $"a tensor of shape {shape}");
         return new DeviceTensor(device, shape, buffer, buffer.View.SubView(0, shape.ElementCount));
     }
@@ -105,22 +113,28 @@ public sealed class DeviceTensor : IDisposable
     /// <summary>Copies host data into the tensor (waits for the copy).</summary>
     /// <param name="source">The values; exactly as many as the tensor holds.</param>
     /// <exception cref="ArgumentException">The length differs from the tensor's.</exception>
+    /// <exception cref="ObjectDisposedException">The tensor or its device was disposed.</exception>
     public void CopyFromHost(ReadOnlySpan<float> source)
     {
         CheckLength(source.Length, Shape, nameof(source));
-        View.CopyFromCPU(Device.Accelerator.DefaultStream, source);
+        using var use = Hold();
+        using var call = Device.EnterCall();
+        view.CopyFromCPU(Device.Accelerator.DefaultStream, source);
         Device.Accelerator.DefaultStream.Synchronize();
     }
 
     /// <summary>Copies the tensor to host memory, after the work launched before it finishes.</summary>
     /// <param name="destination">Where to write; exactly as long as the tensor.</param>
     /// <exception cref="ArgumentException">The length differs from the tensor's.</exception>
+    /// <exception cref="ObjectDisposedException">The tensor or its device was disposed.</exception>
     public void CopyToHost(Span<float> destination)
     {
         CheckLength(destination.Length, Shape, nameof(destination));
+        using var use = Hold();
+        using var call = Device.EnterCall();
         var stream = Device.Accelerator.DefaultStream;
         stream.Synchronize();
-        View.CopyToCPU(stream, destination);
+        view.CopyToCPU(stream, destination);
         stream.Synchronize();
     }
 
@@ -133,15 +147,24 @@ public sealed class DeviceTensor : IDisposable
         return result;
     }
 
-    /// <summary>Frees the buffer if the tensor owns it.</summary>
-    public void Dispose()
-    {
-        disposed = true;
-        owned?.Dispose();
-    }
+    /// <summary>Frees the buffer if the tensor owns it, once the calls using the tensor have finished; safe from any thread, more than once.</summary>
+    public void Dispose() => gate.Close(() => owned?.Dispose());
 
     /// <inheritdoc/>
     public override string ToString() => $"DeviceTensor {Shape} on {Device.Kind}";
+
+    /// <summary>
+    /// Begins a use of the tensor by a call (a layer's pass, which holds its device's lease already): the tensor's
+    /// <see cref="Dispose"/> waits until the returned lease is disposed.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The tensor was disposed.</exception>
+    internal LifetimeGate.Lease Hold() => gate.Enter();
+
+    /// <summary>Takes a lease unless Dispose has begun (for a tensor a call may find gone); pair a true result with <see cref="Release"/>.</summary>
+    internal bool TryHold() => gate.TryEnter();
+
+    /// <summary>Ends a lease taken by <see cref="TryHold"/>.</summary>
+    internal void Release() => gate.Exit();
 
     internal static void CheckLength(long length, TensorShape shape, string argumentName)
     {
