@@ -364,6 +364,52 @@ public sealed class OnnxFormatTests
             w.FloatData.AddRange(new float[23]);
             return m.ToByteArray();
         }), "declares 24 elements but holds 23").SetName("ONNX hostile: float_data shorter than its dims");
+        yield return new TestCaseData((Func<string, byte[]>)(folder =>
+        {
+            var m = Good(out _);
+            m.OpsetImport.Clear();
+            return m.ToByteArray();
+        }), "has no opset_import").SetName("ONNX hostile: no opset_import");
+        yield return new TestCaseData((Func<string, byte[]>)(folder =>
+        {
+            var m = Good(out _);
+            m.OpsetImport.Clear();
+            m.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+            return m.ToByteArray();
+        }), "ConvTranspose node 'deconv' is in ONNX's default domain").SetName("ONNX hostile: the default domain not imported");
+    }
+
+    /// <summary>
+    /// W's declared shape (a graph input, so no reader of its data refuses it first) with dimensions past 32 bits: every
+    /// one is checked in 64 bits, not truncated (2^32 + 2 filters once read as 2, 2^40 as 0).
+    /// </summary>
+    [TestCase(new long[] { 3, (1L << 32) + 2, 2, 2 }, 1, "dimension 1 = 4294967298")]
+    [TestCase(new long[] { 3, 1L << 40, 2, 2 }, 1, "dimension 1 = 1099511627776")]
+    [TestCase(new long[] { 3, 2, (1L << 32) + 2, 2 }, 1, "dimension 2 = 4294967298")]
+    [TestCase(new long[] { 3, 0, 2, 2 }, 1, "dimension 1 = 0")]
+    [TestCase(new long[] { 3, 1L << 30, 2, 2 }, 4, "with group 4 gives 4294967296 filters")]
+    public void Weight_dimensions_past_32_bits_are_refused_naming_node_tensor_and_dimension(long[] dims, int group, string reason)
+    {
+        var model = ModelWith(new float[24], out var w);
+        model.Graph.Initializer.Clear();
+        model.Graph.Input.Add(new ValueInfoProto { Name = "W", Type = FloatTensor(dims) });
+        if (group > 1)
+        {
+            model.Graph.Node[0].Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = group });
+        }
+
+        string path = Path.Combine(Path.GetTempPath(), $"wide-{Guid.NewGuid():N}.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        try
+        {
+            var node = OnnxFormat.ConvTransposeNodes(path).Single();
+            var ex = Assert.Throws<InvalidDataException>(() => node.ToOptions(new TensorShape(1, 3, 2, 2)))!;
+            Assert.That(ex.Message, Does.Contain(path).And.Contain("node 'deconv'").And.Contain("W ('W')").And.Contain(reason));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [Test]
@@ -589,7 +635,9 @@ public sealed class OnnxFormatTests
         var graph = new GraphProto { Name = "g" };
         graph.Node.Add(OnnxModelWriter.Node("ConvTranspose", "deconv", ["X", "W"], ["Y"], OnnxModelWriter.Ints("strides", 1, 1)));
         graph.Initializer.Add(w);
-        return new ModelProto { IrVersion = 8, Graph = graph };
+        var model = new ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
+        return model;
     }
 
     private static HashSet<string> OnnxFormat_Initializers(string model) => [.. WeightFiles.List(model).Select(t => t.Name)];

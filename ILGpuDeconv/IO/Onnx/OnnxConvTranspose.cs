@@ -100,13 +100,30 @@ public sealed record OnnxConvTranspose
     /// <param name="onnxInputShape">X's shape (<c>[N, C, H, W]</c>, or <c>[N, C, L]</c> for 1-D).</param>
     /// <returns>The options.</returns>
     /// <exception cref="NotSupportedException">The node is 3-D, or its weights' shape is unknown.</exception>
+    /// <exception cref="InvalidDataException">A dimension of the weights' declared shape lies outside 1 to 2^31 - 1, or so do the filters it gives with <c>group</c>; the message names the node, W and the dimension.</exception>
     /// <exception cref="ArgumentException">The shape does not fit the node.</exception>
     public Conv2DTransposeOptions ToOptions(TensorShape onnxInputShape)
     {
         var input = LayerInputShape(onnxInputShape);
-        if (WeightShape is not { } w || w.Count != SpatialRank + 2 || w.Any(d => d < 1))
+        if (WeightShape is not { } w || w.Count != SpatialRank + 2 || w.Any(d => d == -1))
         {
             throw new NotSupportedException($"ONNX node '{Name}': the shape of its weights W ('{Weight}') is not known from the model, so its filters are not ({Source}).");
+        }
+
+        // Every dimension in 64 bits before any becomes an int: W [3, 2^32 + 2, 3, 3] must not turn into 2 filters.
+        for (int i = 0; i < w.Count; i++)
+        {
+            if (w[i] < 1 || w[i] > int.MaxValue)
+            {
+                throw new InvalidDataException(
+                    $"{Source}: ConvTranspose node '{Name}': W ('{Weight}') has shape [{string.Join(", ", w)}]; its dimension {i} = {w[i]} lies outside 1 to {int.MaxValue}.");
+            }
+        }
+
+        if (w[1] * Group > int.MaxValue)
+        {
+            throw new InvalidDataException(
+                $"{Source}: ConvTranspose node '{Name}': W ('{Weight}') [{string.Join(", ", w)}] with group {Group} gives {w[1] * Group} filters, more than {int.MaxValue}.");
         }
 
         if (w[0] != input[1])

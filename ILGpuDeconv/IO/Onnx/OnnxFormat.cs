@@ -52,7 +52,15 @@ public static class OnnxFormat
                 shapes[initializer.Name] = [.. initializer.Dims];
             }
 
-            return [.. graph.Node.Where(n => n.OpType == "ConvTranspose" && n.Domain is "" or "ai.onnx").Select((n, i) => OnnxConvTranspose.FromNode(n, i, path, shapes))];
+            var nodes = graph.Node.Where(n => n.OpType == "ConvTranspose" && n.Domain is "" or "ai.onnx").ToList();
+            if (nodes.Count > 0 && !model.OpsetImport.Any(o => o.Domain is "" or "ai.onnx"))
+            {
+                throw new InvalidDataException(
+                    $"{path}: ConvTranspose node '{(string.IsNullOrEmpty(nodes[0].Name) ? "#0" : nodes[0].Name)}' is in ONNX's default domain, which the model's opset_import "
+                    + $"({string.Join(", ", model.OpsetImport.Select(o => $"'{o.Domain}' {o.Version}"))}) does not import.");
+            }
+
+            return [.. nodes.Select((n, i) => OnnxConvTranspose.FromNode(n, i, path, shapes))];
         });
     }
 
@@ -98,6 +106,13 @@ public static class OnnxFormat
         if (model.Graph is null)
         {
             throw new InvalidDataException($"{path}: not an ONNX model (no graph).");
+        }
+
+        // ONNX's IR (version 3 on) requires opset_import: without it no operator's version, hence meaning, is known
+        // (onnx.checker refuses such a model too).
+        if (model.OpsetImport.Count == 0)
+        {
+            throw new InvalidDataException($"{path}: the model has no opset_import, which ONNX requires: the versions of its operators are unknown.");
         }
 
         return model;
