@@ -13,7 +13,7 @@ internal static class Program
 
           (no command)   demo: a DCGAN-like generator layer on the chosen accelerator, checked against a plain loop
           quick [--accelerator cpu,opencl,cuda] [--shapes A,B,C,D,G1,...] [--passes forward,input_grad,kernel_grad]
-                [--peers naive,onnxruntime,cudnn] [--algorithms auto,direct,tiled,tuned] [--tuning-file FILE] [--precisions fp32,tf32] [--min-time SECONDS] [--json PATH] [--markdown PATH]
+                [--peers naive,onnxruntime,cudnn] [--algorithms auto,direct,tiled,tuned] [--tuning-file FILE] [--precisions fp32,tf32] [--min-time SECONDS] [--warm-up SECONDS] [--json PATH] [--markdown PATH]
                          every implementation side by side (stopwatch, minimum of runs) with ratios
           bench [--shapes A,B,C,D] [--passes ...] [--accelerator cpu,opencl,cuda] [--peers naive,onnxruntime] [--job short|default]
                          the BenchmarkDotNet suite, in-process, with a GFLOP/s column and allocations

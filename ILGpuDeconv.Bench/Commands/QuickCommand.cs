@@ -29,6 +29,7 @@ internal static class QuickCommand
         var passes = Choices.Passes(args.Value("passes"));
         var peers = (args.Value("peers") ?? (gpu ? "naive,onnxruntime,cudnn" : "naive,onnxruntime")).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         double minTime = double.Parse(args.Value("min-time") ?? "0.3", CultureInfo.InvariantCulture);
+        double warmUp = double.Parse(args.Value("warm-up") ?? "1", CultureInfo.InvariantCulture);
         bool hostOnGpuShapes = args.Flag("host-on-gpu-shapes");
 
         // --algorithms auto,direct,tiled,tuned: one device per accelerator and algorithm, measured side by side.
@@ -76,14 +77,14 @@ internal static class QuickCommand
 
             Console.WriteLine($"quick: shapes {string.Join(",", shapes.Select(s => s.Name))}; passes {string.Join(",", passes.Select(Choices.NameOf))}; " +
                 $"accelerators {string.Join(", ", devices.Select(d => $"{d.Kind} ({d.Info.Name})"))}; peers {string.Join(",", peers)}");
-            Console.WriteLine("timing: the minimum over repeated runs after two warm-up runs; results checked against the plain loop where both ran");
+            Console.WriteLine($"timing: the minimum over repeated runs after {warmUp} s of warm-up runs (two at least); results checked against the plain loop where both ran");
             var results = new List<QuickResult>();
             foreach (var shape in shapes)
             {
                 Console.WriteLine($"-- {shape} ({shape.Flops / 1e9:F2} GFLOP per pass)");
                 foreach (var pass in passes)
                 {
-                    results.AddRange(MeasureShapePass(shape, pass, devices, precisions, peers, minTime, hostOnGpuShapes));
+                    results.AddRange(MeasureShapePass(shape, pass, devices, precisions, peers, minTime, warmUp, hostOnGpuShapes));
                 }
             }
 
@@ -122,7 +123,7 @@ internal static class QuickCommand
     }
 
     private static IEnumerable<QuickResult> MeasureShapePass(
-        BenchmarkShape shape, ConvolutionPass pass, List<DeconvDevice> devices, IReadOnlyList<ConvolutionPrecision> precisions, HashSet<string> peers, double minTime, bool hostOnGpuShapes)
+        BenchmarkShape shape, ConvolutionPass pass, List<DeconvDevice> devices, IReadOnlyList<ConvolutionPrecision> precisions, HashSet<string> peers, double minTime, double warmUp, bool hostOnGpuShapes)
     {
         var runners = new List<IPassRunner>();
         try
@@ -161,7 +162,7 @@ internal static class QuickCommand
             float[]? reference = null;
             foreach (var runner in runners.OrderBy(r => r.Implementation == "naive" ? 0 : 1))
             {
-                double ms = Time(runner, minTime);
+                double ms = Time(runner, minTime, warmUp);
                 var result = new QuickResult(shape.Name, Choices.NameOf(pass), runner.Implementation, runner.Accelerator, ms, shape.Flops / ms / 1e6);
                 string check = string.Empty;
                 if (runner.Implementation == "naive")
@@ -216,11 +217,20 @@ internal static class QuickCommand
         return layer.GetWeights();
     }
 
-    /// <summary>Two warm-up runs, then runs until <paramref name="minTime"/> seconds and at least three runs; the minimum, in ms.</summary>
-    internal static double Time(IPassRunner runner, double minTime)
+    /// <summary>
+    /// Warm-up runs for <paramref name="warmUp"/> seconds (two at least), then runs until <paramref name="minTime"/>
+    /// seconds and at least three runs; the minimum, in ms. The warm-up is timed, not counted: .NET's tiered JIT
+    /// optimizes the programs ILGPU's CPU accelerator runs (and the plain loop) in the background after their first
+    /// calls, which took up to a second here and longer beside a busy process; before that they run up to 10x slower.
+    /// </summary>
+    internal static double Time(IPassRunner runner, double minTime, double warmUp = 0)
     {
-        runner.Run();
-        runner.Run();
+        var warming = Stopwatch.StartNew();
+        for (int i = 0; i < 2 || warming.Elapsed.TotalSeconds < warmUp; i++)
+        {
+            runner.Run();
+        }
+
         var total = Stopwatch.StartNew();
         var clock = new Stopwatch();
         double best = double.MaxValue;

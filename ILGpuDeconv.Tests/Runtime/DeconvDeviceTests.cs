@@ -25,6 +25,31 @@ public sealed class DeconvDeviceTests
         Assert.That(ex!.Message, Does.Contain("ILGPUDECONV_ACCELERATOR").And.Contain("tpu"));
     }
 
+    [TestCase("2", 2)]
+    [TestCase(" 16 ", 16)]
+    public void The_cpu_accelerators_threads_are_read_from_the_environment(string text, int expected) =>
+        Assert.That(Launcher.CpuThreads(text), Is.EqualTo(expected));
+
+    [TestCase("3")]
+    [TestCase("0")]
+    [TestCase("-2")]
+    [TestCase("2048")]
+    [TestCase("many")]
+    public void A_bad_cpu_thread_count_is_refused_naming_the_variable(string text)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Launcher.CpuThreads(text))!;
+        Assert.That(ex.Message, Does.Contain("ILGPUDECONV_CPU_THREADS").And.Contain($"\"{text}\""));
+    }
+
+    [Test]
+    public void By_default_the_cpu_accelerator_runs_a_thread_per_core_two_at_least()
+    {
+        int threads = Launcher.CpuThreads(null);
+        Assert.That(threads, Is.EqualTo(Math.Max(2, Environment.ProcessorCount / 2 * 2)));
+        var device = Launcher.CpuAcceleratorDevice();
+        Assert.That(device.NumMultiprocessors * device.MaxNumThreadsPerMultiprocessor, Is.EqualTo(threads));
+    }
+
     [Test]
     public void The_cpu_accelerator_is_always_listed_last()
     {

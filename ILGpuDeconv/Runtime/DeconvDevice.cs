@@ -35,6 +35,13 @@ public sealed class DeconvDevice : IDisposable
     /// <summary>The environment variable that picks the accelerator when the code does not: <c>auto|cuda|opencl|cpu</c>.</summary>
     public const string EnvironmentVariable = "ILGPUDECONV_ACCELERATOR";
 
+    /// <summary>
+    /// The environment variable that sets how many OS threads ILGPU's CPU accelerator runs (an even number from 2 to
+    /// 1024; default: as many as cores). Every launch waits for all of them, so beside other busy work fewer threads
+    /// than cores run faster (README, "The CPU accelerator beside other work"). Read when a device is created.
+    /// </summary>
+    public const string CpuThreadsVariable = "ILGPUDECONV_CPU_THREADS";
+
     private static readonly Lazy<DeconvDevice> SharedDevice = new(() => Create(), LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly Context? ownedContext;

@@ -19,7 +19,7 @@ namespace ILGpuDeconv;
 /// </summary>
 internal sealed class Launcher : IDisposable
 {
-    /// <summary>Simulated threads per core on ILGPU's CPU accelerator: enough to balance uneven items, few enough to amortise their cost.</summary>
+    /// <summary>Simulated threads per OS thread of ILGPU's CPU accelerator: enough to balance uneven items, few enough to amortise their cost.</summary>
     public const int CpuThreadsPerCore = 8;
 
     /// <summary>Work items per group on OpenCL and CUDA devices.</summary>
@@ -117,11 +117,33 @@ internal sealed class Launcher : IDisposable
 
     /// <summary>
     /// ILGPU's CPU accelerator as the library configures it. It runs one OS thread per simulated thread: two
-    /// threads per warp and one multiprocessor per two cores measured faster than ILGPU's default simulation
-    /// of 16 threads.
+    /// threads per warp and one multiprocessor per two threads measured faster than ILGPU's default simulation
+    /// of 16 threads. As many threads as cores (two at least: ILGPU's warps have two), or
+    /// <see cref="DeconvDevice.CpuThreadsVariable"/>'s number: every launch waits for all of them, so on a machine
+    /// whose cores are busy with other work fewer threads than cores keep launches from waiting for descheduled ones.
     /// </summary>
-    public static CPUDevice CpuAcceleratorDevice() =>
-        new(numThreadsPerWarp: 2, numWarpsPerMultiprocessor: 1, numMultiprocessors: Math.Max(1, Environment.ProcessorCount / 2));
+    /// <exception cref="ArgumentException">The variable holds something other than an even number from 2 to 1024.</exception>
+    public static CPUDevice CpuAcceleratorDevice()
+    {
+        int threads = CpuThreads(Environment.GetEnvironmentVariable(DeconvDevice.CpuThreadsVariable));
+        return new(numThreadsPerWarp: 2, numWarpsPerMultiprocessor: 1, numMultiprocessors: threads / 2);
+    }
+
+    /// <summary>The CPU accelerator's threads for a value of <see cref="DeconvDevice.CpuThreadsVariable"/> (null or empty: as many as cores).</summary>
+    internal static int CpuThreads(string? text, string argumentName = DeconvDevice.CpuThreadsVariable)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return 2 * Math.Max(1, Environment.ProcessorCount / 2);
+        }
+
+        return int.TryParse(text.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int threads)
+            && threads >= 2 && threads <= 1024 && threads % 2 == 0
+            ? threads
+            : throw new ArgumentException(
+                $"{argumentName} must be an even number of threads from 2 to 1024 (ILGPU's CPU accelerator runs warps of two); got \"{text}\".",
+                argumentName);
+    }
 
     /// <summary>Launches a program over its <see cref="IGpuProgram.Items"/> work items (at least one) on a stream.</summary>
     /// <typeparam name="TProgram">The program.</typeparam>
@@ -249,7 +271,7 @@ internal sealed class Launcher : IDisposable
         if (UsesPointers)
         {
             int size = accelerator.MaxNumThreadsPerGroup;
-            int threads = Math.Min(total, CpuThreadsPerCore * Environment.ProcessorCount);
+            int threads = Math.Min(total, CpuThreadsPerCore * accelerator.NumMultiprocessors * accelerator.MaxNumThreadsPerMultiprocessor);
             return new WorkGrid(total, (threads + size - 1) / size, size);
         }
 
