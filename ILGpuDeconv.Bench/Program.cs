@@ -1,5 +1,6 @@
 using System;
 using System.IO;
+using System.Linq;
 using ILGpuDeconv.Bench.Commands;
 using ILGpuDeconv.Conformance.CommandLine;
 
@@ -21,7 +22,7 @@ internal static class Program
                          a throughput chart from a quick --json file
           soak [--iterations N] [--accelerator ...]
                          forward and backward N times (default 1000): memory at start and end, results bitwise identical
-          help           this text
+          help, --help   this text
 
         info, inspect, verify and ptx are commands of the ilgpudeconv tool (ILGpuDeconv.Tool).
         The accelerator defaults to auto (CUDA, else OpenCL, else CPU) or the ILGPUDECONV_ACCELERATOR variable.
@@ -30,6 +31,12 @@ internal static class Program
 
     private static int Main(string[] args)
     {
+        // Help anywhere on the line is usage on stdout with exit 0 (as dotnet's own tools), never the demo.
+        if (args.Any(a => a is "--help" or "-h" or "-?"))
+        {
+            return PrintUsage(0);
+        }
+
         try
         {
             var arguments = new Arguments(args);
@@ -48,7 +55,7 @@ internal static class Program
 #if CPU_PEERS
                 "plot" => PlotCommand.Run(arguments),
 #endif
-                "help" or "--help" or "-h" => PrintUsage(0),
+                "help" => PrintUsage(0),
                 _ => Fail($"unknown command '{arguments.Command}'"),
             };
         }

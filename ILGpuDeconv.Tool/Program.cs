@@ -1,5 +1,7 @@
 using System;
 using System.IO;
+using System.Linq;
+using System.Reflection;
 using ILGpuDeconv.Conformance.CommandLine;
 using ILGpuDeconv.Tool.Commands;
 
@@ -18,7 +20,8 @@ internal static class Program
                          run a conformance case file (docs/CONFORMANCE-FORMAT.md) through the layer; exit 0 only when every case passes
           ptx --out DIR [--arch 80] [--isa 7.8]
                          the PTX of every GPU program specialisation (no GPU needed), for tools/gpu/ptx-report.sh
-          help           this text
+          help, --help   this text
+          --version      the tool's version, and the library's and ILGPU's
 
         The accelerator defaults to auto (CUDA, else OpenCL, else CPU) or the ILGPUDECONV_ACCELERATOR variable.
         Exit status: 0 success, 1 a check failed, 2 bad arguments or a malformed file, 3 the accelerator asked for is not here.
@@ -26,6 +29,18 @@ internal static class Program
 
     private static int Main(string[] args)
     {
+        // As dotnet's own tools: help anywhere on the line is usage on stdout with exit 0; --version the version.
+        if (args.Any(a => a is "--help" or "-h" or "-?") || args is ["help", ..])
+        {
+            return PrintUsage(0);
+        }
+
+        if (args is ["--version"])
+        {
+            Console.WriteLine(VersionText());
+            return 0;
+        }
+
         try
         {
             var arguments = new Arguments(args);
@@ -40,7 +55,7 @@ internal static class Program
                 "inspect" => InspectCommand.Run(arguments),
                 "verify" => VerifyCommand.Run(arguments),
                 "ptx" => PtxCommand.Run(arguments),
-                "" or "help" or "--help" or "-h" => PrintUsage(arguments.Command.Length == 0 ? 2 : 0),
+                "" => PrintUsage(2),
                 _ => Fail($"unknown command '{arguments.Command}'"),
             };
         }
@@ -56,6 +71,14 @@ internal static class Program
             Console.Error.WriteLine($"missing accelerator: {ex.Message}");
             return CommandLineExit.MissingAccelerator;
         }
+    }
+
+    /// <summary>The versions: the tool's (its package), the library's and ILGPU's, e.g. <c>ilgpudeconv 0.1.0 (ILGpuDeconv 0.1.0, ILGPU 1.5.3)</c>.</summary>
+    internal static string VersionText()
+    {
+        static string Of(Assembly assembly) =>
+            (assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? assembly.GetName().Version?.ToString() ?? "unknown").Split('+')[0];
+        return $"ilgpudeconv {Of(typeof(Program).Assembly)} (ILGpuDeconv {Of(typeof(Conv2DTranspose).Assembly)}, ILGPU {Of(typeof(ILGPU.Context).Assembly)})";
     }
 
     private static int PrintUsage(int code)
