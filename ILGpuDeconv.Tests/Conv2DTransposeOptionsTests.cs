@@ -108,4 +108,27 @@ public sealed class Conv2DTransposeOptionsTests
             Assert.That(fromTuple.ToString(), Is.EqualTo("(2, 5)"));
         });
     }
+
+    [Test]
+    public void ToString_says_what_decides_the_result_and_None_for_what_is_unset()
+    {
+        string keras = new Conv2DTransposeOptions(64, 4) { Strides = 2, Padding = Padding.Same }.ToString();
+        string onnx = new Conv2DTransposeOptions(4, (3, 2)) { Pads = new Pads2D(3, 3, 0, 1), DilationRate = 2, Groups = 2, OutputPadding = (1, 0) }.ToString();
+        string torch = Conv2DTransposeOptions.FromPyTorch(3, 4, 3, stride: 2, padding: 1).ToString();
+        Assert.Multiple(() =>
+        {
+            Assert.That(keras, Does.Contain("padding = same").And.Contain("output_padding = None").And.Contain("name = None").And.Not.Contain("= ,"));
+            Assert.That(onnx, Does.Contain("padding = pads (top 3, bottom 3, left 0, right 1)").And.Contain("dilation_rate = (2, 2)")
+                .And.Contain("groups = 2").And.Contain("output_padding = (1, 0)"));
+            Assert.That(torch, Does.Contain("padding = (1, 1) (PyTorch)").And.Contain("data_format = channels_first"));
+        });
+    }
+
+    [Test]
+    public void A_layers_ToString_gives_its_pads_dilation_groups_and_output_padding()
+    {
+        using var layer = new Conv2DTranspose(Infrastructure.TestAccelerators.Any(), new Conv2DTransposeOptions(4, (3, 2)) { Pads = new Pads2D(3, 3, 0, 0), DilationRate = (2, 1) });
+        Assert.That(layer.ToString(), Does.Contain("padding=pads (top 3, bottom 3, left 0, right 0)").And.Contain("dilation_rate=(2, 1)")
+            .And.Contain("groups=1").And.Contain("output_padding=None").And.Not.Contain("padding=valid"));
+    }
 }

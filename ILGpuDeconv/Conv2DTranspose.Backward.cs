@@ -77,8 +77,8 @@ public sealed partial class Conv2DTranspose
         using (EnterCall())
         {
             var state = RequireSaved();
-            DeviceTensor.CheckLength(outputGradient.Length, state.Geometry.OutputShape, nameof(outputGradient));
-            DeviceTensor.CheckLength(inputGradient.Length, state.Geometry.InputShape, nameof(inputGradient));
+            DeviceTensor.CheckLength(outputGradient, state.Geometry.OutputShape, nameof(outputGradient));
+            DeviceTensor.CheckLength(inputGradient, state.Geometry.InputShape, nameof(inputGradient));
             GrowForBackward(state, inputGradient: true, accumulate, (host.OutputGradient, state.Geometry.OutputElements), (host.InputGradient, state.Geometry.InputElements));
             var deviceOutputGradient = host.OutputGradient.Get(state.Geometry.OutputElements);
             var deviceInputGradient = host.InputGradient.Get(state.Geometry.InputElements);

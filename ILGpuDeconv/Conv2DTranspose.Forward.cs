@@ -133,8 +133,8 @@ public sealed partial class Conv2DTranspose
         using (EnterCall())
         {
             var geometry = GetGeometry(inputShape);
-            DeviceTensor.CheckLength(input.Length, inputShape, nameof(input));
-            DeviceTensor.CheckLength(output.Length, geometry.OutputShape, nameof(output));
+            DeviceTensor.CheckLength(input, inputShape, nameof(input));
+            DeviceTensor.CheckLength(output, geometry.OutputShape, nameof(output));
             var p = ParamsFor(geometry, nameof(inputShape));
 
             var (inputStage, outputStage) = keepForBackward ? (host.ForwardInput, host.ForwardOutput) : (host.PredictInput, host.PredictOutput);

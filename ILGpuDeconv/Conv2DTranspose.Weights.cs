@@ -42,6 +42,7 @@ public sealed partial class Conv2DTranspose
     {
         using (EnterCall())
         {
+            DeviceTensor.ThrowIfNull(kernel, nameof(kernel));
             int perGroup = Options.Filters / Options.Groups;
             int taps = Options.KernelSize.Height * Options.KernelSize.Width * perGroup;
             int channels = CurrentWeights?.KernelShape[3] ?? (kernel.Length > 0 && kernel.Length % taps == 0 ? kernel.Length / taps : -1);
@@ -53,10 +54,10 @@ public sealed partial class Conv2DTranspose
             }
 
             var kernelShape = new TensorShape(Options.KernelSize.Height, Options.KernelSize.Width, perGroup, channels);
-            DeviceTensor.CheckLength(kernel.Length, kernelShape, nameof(kernel));
+            DeviceTensor.CheckLength(kernel, kernelShape, nameof(kernel));
             if (Options.UseBias)
             {
-                DeviceTensor.CheckLength(bias.Length, new TensorShape(Options.Filters), nameof(bias));
+                DeviceTensor.CheckLength(bias, new TensorShape(Options.Filters), nameof(bias));
             }
             else if (!bias.IsEmpty)
             {

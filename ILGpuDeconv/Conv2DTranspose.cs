@@ -191,7 +191,9 @@ public sealed partial class Conv2DTranspose : IDisposable
     /// <inheritdoc/>
     public override string ToString() =>
         $"Conv2DTranspose '{Name}' (filters={Options.Filters}, kernel_size={Options.KernelSize}, strides={Options.Strides}, " +
-        $"padding={Options.Padding.ToKerasName()}, activation={Options.Activation.Name}) on {Device.Kind}";
+        $"padding={Options.PaddingText()}, dilation_rate={Options.DilationRate}, groups={Options.Groups}, " +
+        $"output_padding={Options.OutputPadding?.ToString() ?? "None"}{(Options.OutputSize is { } size ? $", output_size={size}" : string.Empty)}, " +
+        $"data_format={Options.DataFormat.ToKerasName()}, activation={Options.Activation.Name}) on {Device.Kind}";
 
     /// <summary>
     /// Begins a call: the lifetime rule of the layer, in one place. Takes the lock of the layers sharing its weights,

@@ -260,4 +260,31 @@ public sealed partial record Conv2DTransposeOptions
 
     private static ArgumentException Invalid(string parameter, string kerasName, string problem) =>
         new($"{parameter} (Keras {kerasName}) {problem}", parameter);
+
+    /// <summary>
+    /// The members for <see cref="object.ToString"/>, in Keras's words where they are Keras's: what decides the
+    /// result (padding of whichever kind, dilation, groups, output padding) with <c>None</c> for what is unset.
+    /// </summary>
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        static string Or<T>(T? value)
+            where T : struct => value?.ToString() ?? "None";
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"filters = {Filters}, kernel_size = {KernelSize}, strides = {Strides}, padding = {PaddingText()}, data_format = {DataFormat.ToKerasName()}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"dilation_rate = {DilationRate}, output_padding = {Or(OutputPadding)}, output_size = {Or(OutputSize)}, groups = {Groups}, activation = {Activation?.Name ?? "None"}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"use_bias = {UseBias}, kernel_initializer = {KernelInitializer?.ToString() ?? "None"}, bias_initializer = {BiasInitializer?.ToString() ?? "None"}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"kernel_regularizer = {KernelRegularizer?.ToString() ?? "None"}, bias_regularizer = {BiasRegularizer?.ToString() ?? "None"}, activity_regularizer = {ActivityRegularizer?.ToString() ?? "None"}, ");
+        builder.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $"kernel_constraint = {KernelConstraint?.ToString() ?? "None"}, bias_constraint = {BiasConstraint?.ToString() ?? "None"}, trainable = {Trainable}, precision = {Precision}, name = {Name ?? "None"}, reuse = {Reuse}");
+        return true;
+    }
+
+    /// <summary>The padding that decides the result: ONNX/tf.nn pads per edge, else PyTorch's padding, else Keras's same or valid.</summary>
+    internal string PaddingText() =>
+        Pads is { } p ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"pads (top {p.Top}, bottom {p.Bottom}, left {p.Left}, right {p.Right})")
+        : ExplicitPadding is { } e ? $"{e} (PyTorch)"
+        : Padding.ToKerasName();
 }

@@ -19,6 +19,13 @@ internal static class LayerWeightFiles
     public static void Save(Conv2DTranspose layer, string path, WeightLayout layout)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!Writes(path))
+        {
+            throw new ArgumentException(
+                $"{path}: SaveWeights writes .npz (NumPy), .safetensors and .weights.h5 (Keras 3) files; name the file with one of those extensions (ONNX models: SaveOnnx).",
+                nameof(path));
+        }
+
         var (kernel, bias) = layer.GetWeights();
         var keras = new NumPyArray(kernel, layer.KernelShape!);
         var arrays = new List<KeyValuePair<string, NumPyArray>>
@@ -53,6 +60,11 @@ internal static class LayerWeightFiles
         }
     }
 
+    /// <summary>Whether <see cref="Save"/> writes a file of this name: <c>.npz</c>, <c>.safetensors</c> or <c>.weights.h5</c>.</summary>
+    internal static bool Writes(string path) =>
+        path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
+        || path.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The files of named tensors the layer reads, by extension.</summary>
     internal enum WeightFileFormat
     {
@@ -63,6 +75,9 @@ internal static class LayerWeightFiles
         Keras,
         Onnx,
     }
+
+    /// <summary>Whether the path names a single NumPy array (<c>.npy</c>), read by the .npz family's reader.</summary>
+    internal static bool IsNpy(string path) => path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
 
     internal static WeightFileFormat FormatOf(string path) =>
         path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? WeightFileFormat.SafeTensors
@@ -103,6 +118,11 @@ internal static class LayerWeightFiles
     {
         if (FormatOf(path) == WeightFileFormat.Onnx)
         {
+            using (var onnx = File.OpenRead(path))
+            {
+                FileSignature.Require(onnx, path, WeightFileFormat.Onnx, npy: false);
+            }
+
             LoadOnnx(layer, path);
             return;
         }
@@ -111,7 +131,8 @@ internal static class LayerWeightFiles
         NumPyArray? bias = null;
         using (var file = File.OpenRead(path))
         {
-            if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            FileSignature.Require(file, path, FormatOf(path), IsNpy(path));
+            if (IsNpy(path))
             {
                 var (_, shape) = NumPyFormat.ReadNpyHeader(file, path);
                 long count = CheckKernelShape(layer, shape, layout, path);

@@ -9,5 +9,5 @@ public sealed record NumPyArray(float[] Values, TensorShape Shape)
 {
     /// <summary>Checks that the values fill the shape.</summary>
     /// <exception cref="ArgumentException">They do not.</exception>
-    public void Validate() => DeviceTensor.CheckLength(Values.Length, Shape, nameof(Values));
+    public void Validate() => DeviceTensor.CheckLength(Values, Shape, nameof(Values));
 }

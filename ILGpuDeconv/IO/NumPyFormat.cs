@@ -30,7 +30,7 @@ public static partial class NumPyFormat
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(shape);
-        DeviceTensor.CheckLength(values.Length, shape, nameof(values));
+        DeviceTensor.CheckLength(values, shape, nameof(values));
         string dims = shape.Rank == 1
             ? string.Create(CultureInfo.InvariantCulture, $"({shape[0]},)")
             : "(" + string.Join(", ", shape.Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture))) + ")";

@@ -409,7 +409,17 @@ public static class PyTorchCheckpointFormat
                 ("torch", "FloatStorage" or "DoubleStorage" or "HalfStorage" or "BFloat16Storage") => true,
                 _ => false,
             };
-            return allowed ? global : throw Bad($"refers to {global.Module}.{global.Name}, which a state_dict of float tensors does not need; it is not loaded");
+            if (allowed)
+            {
+                return global;
+            }
+
+            // A class of torch.nn (or the user's own module) is what torch.save(model) pickles: the whole module, code
+            // and all, which only PyTorch can rebuild. Its state_dict holds the same weights as plain tensors.
+            string hint = global.Module.StartsWith("torch.nn", StringComparison.Ordinal) || global.Module == "__main__"
+                ? "; it looks like a whole module saved with torch.save(model): save torch.save(model.state_dict(), path) instead and load that"
+                : string.Empty;
+            throw Bad($"refers to {global.Module}.{global.Name}, which a state_dict of float tensors does not need; it is not loaded{hint}");
         }
 
         private object Top() => stack.Count > 0 ? stack[^1] : throw Bad("reads an empty stack");

@@ -15,7 +15,7 @@ public static class WeightFiles
     /// </summary>
     /// <param name="path">The file.</param>
     /// <returns>Name (for <c>.npy</c>, the file's name), dtype and shape of each tensor, in the file's order.</returns>
-    /// <exception cref="InvalidDataException">The file is malformed; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is malformed, or its bytes are another format than its name says (the message says which, and what reads it); the message names it.</exception>
     public static IReadOnlyList<WeightFileTensor> List(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -25,7 +25,8 @@ public static class WeightFiles
     private static IReadOnlyList<WeightFileTensor> ListUnguarded(string path)
     {
         using var file = File.OpenRead(path);
-        if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        FileSignature.Require(file, path, LayerWeightFiles.FormatOf(path), LayerWeightFiles.IsNpy(path));
+        if (LayerWeightFiles.IsNpy(path))
         {
             var (dtype, shape) = NumPyFormat.ReadNpyHeader(file, path);
             return [new WeightFileTensor(Path.GetFileNameWithoutExtension(path), dtype, shape)];

@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -80,7 +82,7 @@ public sealed class DeviceTensor : IDisposable
     public static DeviceTensor FromHost(DeconvDevice device, ReadOnlySpan<float> data, TensorShape shape)
     {
         ArgumentNullException.ThrowIfNull(shape);
-        CheckLength(data.Length, shape, nameof(data));
+        CheckLength(data, shape, nameof(data));
         var tensor = Allocate(device, shape);
         tensor.CopyFromHost(data);
         return tensor;
@@ -116,7 +118,7 @@ public sealed class DeviceTensor : IDisposable
     /// <exception cref="ObjectDisposedException">The tensor or its device was disposed.</exception>
     public void CopyFromHost(ReadOnlySpan<float> source)
     {
-        CheckLength(source.Length, Shape, nameof(source));
+        CheckLength(source, Shape, nameof(source));
         using var use = Hold();
         using var call = Device.EnterCall();
         view.CopyFromCPU(Device.Accelerator.DefaultStream, source);
@@ -129,7 +131,7 @@ public sealed class DeviceTensor : IDisposable
     /// <exception cref="ObjectDisposedException">The tensor or its device was disposed.</exception>
     public void CopyToHost(Span<float> destination)
     {
-        CheckLength(destination.Length, Shape, nameof(destination));
+        CheckLength(destination, Shape, nameof(destination));
         using var use = Hold();
         using var call = Device.EnterCall();
         var stream = Device.Accelerator.DefaultStream;
@@ -166,12 +168,29 @@ public sealed class DeviceTensor : IDisposable
     /// <summary>Ends a lease taken by <see cref="TryHold"/>.</summary>
     internal void Release() => gate.Exit();
 
-    internal static void CheckLength(long length, TensorShape shape, string argumentName)
+    /// <summary>Checks that host values fill a shape exactly; a null array (which C# turns into an empty span) is named as null.</summary>
+    /// <exception cref="ArgumentNullException">The values are a null array and the shape needs some.</exception>
+    /// <exception cref="ArgumentException">The length differs from the shape's.</exception>
+    internal static void CheckLength(ReadOnlySpan<float> values, TensorShape shape, string argumentName)
     {
-        if (length != shape.ElementCount)
+        if (values.Length != shape.ElementCount)
         {
+            ThrowIfNull(values, argumentName);
             throw new ArgumentException(
-                $"{argumentName} holds {length} values but the shape {shape} needs {shape.ElementCount}.", argumentName);
+                $"{argumentName} holds {values.Length} values but the shape {shape} needs {shape.ElementCount}.", argumentName);
+        }
+    }
+
+    /// <summary>
+    /// Throws for a null array passed where values are expected: a null <c>float[]</c> becomes an empty span whose
+    /// reference is null (an empty array's is not), which a length check alone would report as "0 values".
+    /// </summary>
+    /// <exception cref="ArgumentNullException">The span comes from a null array (or is <c>default</c>).</exception>
+    internal static void ThrowIfNull(ReadOnlySpan<float> values, string argumentName)
+    {
+        if (values.IsEmpty && Unsafe.IsNullRef(ref MemoryMarshal.GetReference(values)))
+        {
+            throw new ArgumentNullException(argumentName, $"{argumentName} is null.");
         }
     }
 }

@@ -9,6 +9,8 @@
 - torch_half.pt         float16 and bfloat16 tensors
 - torch_legacy.pt       the pre-1.6 (non-zip) format, which the reader refuses with advice
 - torch_malicious.pt    a pickle whose object reduces to os.system: the reader must refuse it unread
+- torch_module.pt       torch.save(model) of the whole Sequential (classes, not a state_dict): refused with the advice
+                        to save model.state_dict() (made 2026-12-08 by the lines at the end, seed 20261208)
 - torch_weights.safetensors  the same ConvTranspose2d weights as safetensors, written here by the format's
                         specification (json + struct): the safetensors library is not on this machine
 """
@@ -60,4 +62,8 @@ text = json.dumps(header).encode()
 text += b" " * (-len(text) % 8)
 with open(os.path.join(here, "torch_weights.safetensors"), "wb") as f:
     f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+# The whole module, pickled with its classes (what torch.save(model) writes): the reader refuses it with advice.
+torch.manual_seed(20261208)
+torch.save(torch.nn.Sequential(torch.nn.ConvTranspose2d(3, 4, (3, 2), stride=2)), os.path.join(here, "torch_module.pt"))
+
 print("wrote", sorted(n for n in os.listdir(here) if not n.endswith(".py")))
