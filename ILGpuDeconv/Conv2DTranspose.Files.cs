@@ -18,10 +18,49 @@ public sealed partial class Conv2DTranspose
     /// <param name="path">The file to write.</param>
     /// <param name="layout">The names and kernel layout to write.</param>
     /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    /// <exception cref="ArgumentException">The path's extension is none of <c>.npz</c>, <c>.safetensors</c> and <c>.weights.h5</c>, or a <c>.weights.h5</c> is asked for in PyTorch's layout.</exception>
     public void SaveWeights(string path, WeightLayout layout = WeightLayout.Keras)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         LayerWeightFiles.Save(this, path, layout);
+    }
+
+    /// <summary>
+    /// Saves the weights to a stream (a blob, a response, memory) in <paramref name="format"/>: <see cref="WeightFileFormat.Npz"/>,
+    /// <see cref="WeightFileFormat.SafeTensors"/> or <see cref="WeightFileFormat.Keras"/> (Keras 3's <c>.weights.h5</c>), as
+    /// <see cref="SaveWeights(string, WeightLayout)"/> writes them to files. Nothing reaches the stream unless the whole file
+    /// could be made; the stream is left open.
+    /// </summary>
+    /// <param name="stream">Where to write.</param>
+    /// <param name="format">The format.</param>
+    /// <param name="layout">The names and kernel layout to write.</param>
+    /// <exception cref="ArgumentException">A format the library does not write, or Keras's in PyTorch's layout.</exception>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    public void SaveWeights(Stream stream, WeightFileFormat format, WeightLayout layout = WeightLayout.Keras)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        LayerWeightFiles.Save(this, stream, format, layout);
+    }
+
+    /// <summary>
+    /// Loads weights from a stream (an embedded resource, a blob, a download), its format told by its bytes: NumPy
+    /// <c>.npy</c>/<c>.npz</c>, safetensors, a PyTorch state_dict, Keras HDF5 or <c>.keras</c>, an ONNX model; the names
+    /// looked for, the bounds and the exceptions are those of <see cref="LoadWeights(string, WeightLayout)"/>. A stream
+    /// that cannot seek is read into memory first (at most 2 GiB); the stream is left open. A TF.js model and ONNX
+    /// external data live in files beside the model: load those by path.
+    /// </summary>
+    /// <param name="stream">The weights.</param>
+    /// <param name="layout">The kernel's layout in the stream: Keras or PyTorch.</param>
+    /// <exception cref="System.IO.InvalidDataException">The bytes are malformed, none of the formats, or an array is missing or has the wrong shape.</exception>
+    /// <exception cref="NotSupportedException">The bytes are JSON (a TF.js model.json, whose weights are in other files).</exception>
+    /// <exception cref="ObjectDisposedException">The layer or its device was disposed (before the stream is read).</exception>
+    public void LoadWeights(Stream stream, WeightLayout layout = WeightLayout.Keras)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using (EnterCall())
+        {
+            LayerWeightFiles.Load(this, stream, layout);
+        }
     }
 
     /// <summary>
@@ -66,6 +105,24 @@ public sealed partial class Conv2DTranspose
         }
     }
 
+    /// <summary>Saves the layer as an ONNX model to a stream, as <see cref="SaveOnnx(string, TensorShape)"/>; nothing reaches the stream unless the whole model could be made, and the stream is left open.</summary>
+    /// <param name="stream">Where to write.</param>
+    /// <param name="inputShape">The input shape in the layer's data format.</param>
+    /// <exception cref="InvalidOperationException">The layer is not built yet.</exception>
+    /// <exception cref="NotSupportedException">ONNX cannot express the layer.</exception>
+    public void SaveOnnx(Stream stream, TensorShape inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(inputShape);
+        using (EnterCall())
+        {
+            using var buffer = new MemoryStream();
+            OnnxModelWriter.Write(this, inputShape, buffer);
+            buffer.Position = 0;
+            buffer.CopyTo(stream);
+        }
+    }
+
     /// <summary>
     /// Creates a layer from an ONNX model's <c>ConvTranspose</c> node (the one named <paramref name="nodeName"/>, or the
     /// model's only one) for inputs of <paramref name="onnxInputShape"/>: its options (<see cref="OnnxConvTranspose.ToOptions"/>)
@@ -81,6 +138,7 @@ public sealed partial class Conv2DTranspose
     /// <exception cref="NotSupportedException">The node is 3-D.</exception>
     public static Conv2DTranspose FromOnnx(DeconvDevice device, string path, TensorShape onnxInputShape, string? nodeName = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(device);
         device.ThrowIfDisposed(); // before the file is opened
         var node = LayerWeightFiles.OnnxNode(path, nodeName);
@@ -94,6 +152,41 @@ public sealed partial class Conv2DTranspose
         {
             layer.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Creates a layer from an ONNX model read from a stream, as <see cref="FromOnnx(DeconvDevice, string, TensorShape, string?)"/>
+    /// (the model is read into memory once, at most 2 GiB; the stream is left open). Weights kept as external data
+    /// live in files beside the model: load such a model by path.
+    /// </summary>
+    /// <param name="device">The device.</param>
+    /// <param name="stream">The model.</param>
+    /// <param name="onnxInputShape">The node's input shape X (<c>[N, C, H, W]</c>, or <c>[N, C, L]</c>).</param>
+    /// <param name="nodeName">The node, or null for the model's only ConvTranspose node.</param>
+    /// <returns>The layer (dispose it).</returns>
+    /// <exception cref="InvalidDataException">The model is malformed, has no such node, or its weights are not initializers in the model.</exception>
+    /// <exception cref="NotSupportedException">The node is 3-D.</exception>
+    public static Conv2DTranspose FromOnnx(DeconvDevice device, Stream stream, TensorShape onnxInputShape, string? nodeName = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(stream);
+        device.ThrowIfDisposed(); // before the stream is read
+        string name = stream is FileStream f ? f.Name : "the stream";
+        using var model = LayerWeightFiles.InMemory(stream, name);
+        var node = ReaderGuard.Run(name, () => LayerWeightFiles.OnnxNode(OnnxFormat.ConvTransposeNodes(OnnxFormat.ReadModel(model, name), name), name, nodeName));
+        Conv2DTranspose? layer = new(device, node.ToOptions(onnxInputShape));
+        try
+        {
+            model.Position = 0;
+            layer.LoadWeights(model);
+            var built = layer;
+            layer = null; // the caller's now
+            return built;
+        }
+        finally
+        {
+            layer?.Dispose();
         }
     }
 }

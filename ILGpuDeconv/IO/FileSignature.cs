@@ -38,7 +38,7 @@ internal static class FileSignature
 
     /// <summary>Refuses a file whose bytes are a format other than the one its name selects (an unknown signature is left to the reader).</summary>
     /// <exception cref="InvalidDataException">The bytes are another format; the message says which, and what reads it.</exception>
-    public static void Require(Stream file, string path, LayerWeightFiles.WeightFileFormat named, bool npy)
+    public static void Require(Stream file, string path, WeightFileFormat named, bool npy)
     {
         long start = file.Position;
         var kind = Detect(file);
@@ -47,13 +47,13 @@ internal static class FileSignature
         {
             Kind.Unknown => true,
             Kind.Npy => npy,
-            Kind.Npz => !npy && named == LayerWeightFiles.WeightFileFormat.Npz,
-            Kind.SafeTensors => named == LayerWeightFiles.WeightFileFormat.SafeTensors,
-            Kind.PyTorch or Kind.LegacyPyTorch => named == LayerWeightFiles.WeightFileFormat.PyTorch,
-            Kind.Hdf5 or Kind.KerasArchive => named == LayerWeightFiles.WeightFileFormat.Keras,
-            Kind.Json => named == LayerWeightFiles.WeightFileFormat.TensorFlowJs,
-            Kind.Onnx => named == LayerWeightFiles.WeightFileFormat.Onnx,
-            _ => named == LayerWeightFiles.WeightFileFormat.Npz && !npy, // a zip of other entries: the .npz reader says what is missing
+            Kind.Npz => !npy && named == WeightFileFormat.Npz,
+            Kind.SafeTensors => named == WeightFileFormat.SafeTensors,
+            Kind.PyTorch or Kind.LegacyPyTorch => named == WeightFileFormat.PyTorch,
+            Kind.Hdf5 or Kind.KerasArchive => named == WeightFileFormat.Keras,
+            Kind.Json => named == WeightFileFormat.TensorFlowJs,
+            Kind.Onnx => named == WeightFileFormat.Onnx,
+            _ => named == WeightFileFormat.Npz && !npy, // a zip of other entries: the .npz reader says what is missing
         };
         if (!fits)
         {
@@ -144,13 +144,13 @@ internal static class FileSignature
         }
     }
 
-    private static string Describe(LayerWeightFiles.WeightFileFormat format) => format switch
+    private static string Describe(WeightFileFormat format) => format switch
     {
-        LayerWeightFiles.WeightFileFormat.SafeTensors => "a safetensors file",
-        LayerWeightFiles.WeightFileFormat.PyTorch => "a PyTorch checkpoint",
-        LayerWeightFiles.WeightFileFormat.TensorFlowJs => "a TF.js model.json",
-        LayerWeightFiles.WeightFileFormat.Keras => "a Keras HDF5 or .keras file",
-        LayerWeightFiles.WeightFileFormat.Onnx => "an ONNX model",
+        WeightFileFormat.SafeTensors => "a safetensors file",
+        WeightFileFormat.PyTorch => "a PyTorch checkpoint",
+        WeightFileFormat.TensorFlowJs => "a TF.js model.json",
+        WeightFileFormat.Keras => "a Keras HDF5 or .keras file",
+        WeightFileFormat.Onnx => "an ONNX model",
         _ => "a NumPy .npz archive",
     };
 

@@ -30,9 +30,17 @@ public static class KerasWeightsFormat
     /// <exception cref="InvalidDataException">The file is not such a file; the message names it.</exception>
     public static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(string path)
     {
-        return ReaderGuard.Run<IReadOnlyList<(string Name, string Dtype, int[] Shape)>>(path, () =>
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var file = File.OpenRead(path);
+        return List(file, path, IsArchive(path));
+    }
+
+    /// <summary>The tensors of a Keras file read from a stream (seekable; not closed): <paramref name="archive"/> for a <c>.keras</c> zip.</summary>
+    internal static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(Stream stream, string source, bool archive)
+    {
+        return ReaderGuard.Run<IReadOnlyList<(string Name, string Dtype, int[] Shape)>>(source, () =>
         {
-            using var file = KerasFile.Open(path);
+            using var file = KerasFile.Open(stream, source, archive);
             return [.. file.Entries.Select(e => (e.Name, e.Dtype, e.Shape))];
         });
     }
@@ -45,9 +53,17 @@ public static class KerasWeightsFormat
     /// <exception cref="InvalidDataException">The file is malformed, or a tensor too large.</exception>
     public static IReadOnlyDictionary<string, NumPyArray> Read(string path, Func<string, bool>? include = null, long maxElements = NumPyFormat.DefaultMaxElements)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.OpenRead(path);
+        return Read(stream, path, IsArchive(path), include, maxElements);
+    }
+
+    /// <summary>Reads tensors of a Keras file from a stream (seekable; not closed), as <see cref="Read(string, Func{string, bool}?, long)"/>.</summary>
+    internal static IReadOnlyDictionary<string, NumPyArray> Read(Stream stream, string path, bool archive, Func<string, bool>? include, long maxElements)
+    {
         return ReaderGuard.Run<IReadOnlyDictionary<string, NumPyArray>>(path, () =>
         {
-            using var file = KerasFile.Open(path);
+            using var file = KerasFile.Open(stream, path, archive);
             var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
             foreach (var e in file.Entries.Where(e => include is null || include(e.Name)))
             {
@@ -79,7 +95,8 @@ public static class KerasWeightsFormat
     {
         return ReaderGuard.Run<IReadOnlyList<Conv2DTransposeOptions>>(path, () =>
         {
-            using var zip = OpenArchive(path);
+            using var file = File.OpenRead(path);
+            using var zip = OpenArchive(file, path);
             using var config = Config(zip, path);
             return [.. Conv2DTransposeConfigs(config.RootElement, path).Select(c => KerasLayerConfig.ToOptions(c, path))];
         });
@@ -92,7 +109,15 @@ public static class KerasWeightsFormat
     /// <param name="path">The <c>.weights.h5</c> file to write.</param>
     /// <param name="kernel">The kernel, <c>[kh, kw, filters, in_channels]</c>.</param>
     /// <param name="bias">The bias, or null.</param>
-    public static void Write(string path, NumPyArray kernel, NumPyArray? bias)
+    public static void Write(string path, NumPyArray kernel, NumPyArray? bias) => H5Of(kernel, bias).Write(path);
+
+    /// <summary>Writes one layer's kernel and bias as <see cref="Write(string, NumPyArray, NumPyArray?)"/> does, to a stream.</summary>
+    /// <param name="stream">Where to write.</param>
+    /// <param name="kernel">The kernel, <c>[kh, kw, filters, in_channels]</c>.</param>
+    /// <param name="bias">The bias, or null.</param>
+    public static void Write(Stream stream, NumPyArray kernel, NumPyArray? bias) => H5Of(kernel, bias).Write(stream);
+
+    private static H5File H5Of(NumPyArray kernel, NumPyArray? bias)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         kernel.Validate();
@@ -108,29 +133,24 @@ public static class KerasWeightsFormat
             ["vars"] = new H5Group(),
             ["layers"] = new H5Group { ["conv2d_transpose"] = new H5Group { ["vars"] = vars } },
         };
-        file.Write(path);
+        return file;
     }
 
     private sealed record Entry(string Name, string Path, string Dtype, int[] Shape, Hdf5Dataset Dataset);
 
-    private static ZipArchive OpenArchive(string path)
+    /// <summary>Whether a name is a <c>.keras</c> archive (a zip of config.json and model.weights.h5) rather than an HDF5 file.</summary>
+    internal static bool IsArchive(string path) => path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A <c>.keras</c> zip over a stream the caller disposes (a refused archive leaves nothing open: the stream is the caller's).</summary>
+    private static ZipArchive OpenArchive(Stream file, string path)
     {
-        // The archive owns the file only once it exists: a refused archive closes the file here, or the handle
-        // would stay open until a finalizer ran (AFL found it: the next write of the same path failed).
-        var file = File.OpenRead(path);
         try
         {
-            return new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: false);
+            return new ZipArchive(file, ZipArchiveMode.Read, leaveOpen: true);
         }
-        catch (Exception ex)
+        catch (InvalidDataException ex)
         {
-            file.Dispose();
-            if (ex is InvalidDataException)
-            {
-                throw new InvalidDataException($"{path} is not a .keras file (not a zip archive): {ex.Message}", ex);
-            }
-
-            throw;
+            throw new InvalidDataException($"{path} is not a .keras file (not a zip archive): {ex.Message}", ex);
         }
     }
 
@@ -190,15 +210,15 @@ public static class KerasWeightsFormat
 
         public IReadOnlyList<Entry> Entries { get; }
 
-        public static KerasFile Open(string path)
+        /// <summary>Opens a Keras file from a stream the caller owns (seekable, from its start): an HDF5 file, or with <paramref name="archive"/> a .keras zip.</summary>
+        public static KerasFile Open(Stream source, string path, bool archive)
         {
-            ArgumentException.ThrowIfNullOrEmpty(path);
-            if (!path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase))
+            if (!archive)
             {
-                return new KerasFile(File.OpenRead(path), path, null);
+                return new KerasFile(new NonClosingStream(source), path, null);
             }
 
-            using var zip = OpenArchive(path);
+            using var zip = OpenArchive(source, path);
             using var config = Config(zip, path);
             var names = Conv2DTransposeConfigs(config.RootElement, path)
                 .Select(c => c.TryGetProperty("name", out var n) ? n.GetString() ?? string.Empty : string.Empty).ToList();
@@ -323,4 +343,5 @@ public static class KerasWeightsFormat
             entries.Add(new Entry(name, datasetPath, dataset.FloatSize == 8 ? "float64" : "float32", shape, dataset));
         }
     }
+
 }

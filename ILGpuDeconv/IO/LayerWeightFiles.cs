@@ -6,7 +6,7 @@ using System.Linq;
 namespace ILGpuDeconv;
 
 /// <summary>
-/// A layer's weights in NumPy files (<see cref="Conv2DTranspose.SaveWeights"/>, <see cref="Conv2DTranspose.LoadWeights"/>),
+/// A layer's weights in NumPy files (<see cref="Conv2DTranspose.SaveWeights(string, WeightLayout)"/>, <see cref="Conv2DTranspose.LoadWeights(string, WeightLayout)"/>),
 /// through the layer's public weight API: Keras names and layout, or PyTorch's, converted here.
 /// </summary>
 internal static class LayerWeightFiles
@@ -26,6 +26,50 @@ internal static class LayerWeightFiles
                 nameof(path));
         }
 
+        var format = FormatOf(path);
+        var arrays = Arrays(layer, format, layout, nameof(path));
+        if (format == WeightFileFormat.Keras)
+        {
+            KerasWeightsFormat.Write(path, arrays[0].Value, arrays.Count > 1 ? arrays[1].Value : null);
+            return;
+        }
+
+        using var file = File.Create(path);
+        Write(file, format, arrays);
+    }
+
+    /// <summary>Writes the kernel and bias to a stream in <paramref name="format"/> (.npz, safetensors or Keras 3's .weights.h5), as <see cref="Save(Conv2DTranspose, string, WeightLayout)"/>.</summary>
+    public static void Save(Conv2DTranspose layer, Stream stream, WeightFileFormat format, WeightLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (format is not (WeightFileFormat.Npz or WeightFileFormat.SafeTensors or WeightFileFormat.Keras))
+        {
+            throw new ArgumentException($"SaveWeights writes the formats Npz, SafeTensors and Keras (.weights.h5); got {format} (ONNX models: SaveOnnx).", nameof(format));
+        }
+
+        var arrays = Arrays(layer, format, layout, nameof(layout));
+        var buffer = new MemoryStream(); // nothing reaches the stream unless the whole file could be made
+        if (format == WeightFileFormat.Keras)
+        {
+            KerasWeightsFormat.Write(buffer, arrays[0].Value, arrays.Count > 1 ? arrays[1].Value : null);
+        }
+        else
+        {
+            Write(buffer, format, arrays);
+        }
+
+        buffer.Position = 0;
+        buffer.CopyTo(stream);
+    }
+
+    /// <summary>The layer's kernel (named and laid out as <paramref name="layout"/> says) and bias, to write.</summary>
+    private static List<KeyValuePair<string, NumPyArray>> Arrays(Conv2DTranspose layer, WeightFileFormat format, WeightLayout layout, string argumentName)
+    {
+        if (format == WeightFileFormat.Keras && layout != WeightLayout.Keras)
+        {
+            throw new ArgumentException($"HDF5 weights are written as Keras 3's .weights.h5, in Keras's layout; got the {layout} layout.", argumentName);
+        }
+
         var (kernel, bias) = layer.GetWeights();
         var keras = new NumPyArray(kernel, layer.KernelShape!);
         var arrays = new List<KeyValuePair<string, NumPyArray>>
@@ -37,44 +81,25 @@ internal static class LayerWeightFiles
             arrays.Add(new("bias", new NumPyArray(bias, new TensorShape(bias.Length))));
         }
 
-        var format = FormatOf(path);
-        if (format == WeightFileFormat.Keras)
-        {
-            if (layout != WeightLayout.Keras || !path.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ArgumentException($"HDF5 weights are written as Keras 3's .weights.h5, in Keras's layout; got {path} with the {layout} layout.", nameof(path));
-            }
+        return arrays;
+    }
 
-            KerasWeightsFormat.Write(path, keras, arrays.Count > 1 ? arrays[1].Value : null);
-            return;
-        }
-
-        using var file = File.Create(path);
+    private static void Write(Stream stream, WeightFileFormat format, List<KeyValuePair<string, NumPyArray>> arrays)
+    {
         if (format == WeightFileFormat.SafeTensors)
         {
-            SafeTensorsFormat.Write(file, arrays);
+            SafeTensorsFormat.Write(stream, arrays);
         }
         else
         {
-            NumPyFormat.WriteNpz(file, arrays);
+            NumPyFormat.WriteNpz(stream, arrays);
         }
     }
 
-    /// <summary>Whether <see cref="Save"/> writes a file of this name: <c>.npz</c>, <c>.safetensors</c> or <c>.weights.h5</c>.</summary>
+    /// <summary>Whether <see cref="Save(Conv2DTranspose, string, WeightLayout)"/> writes a file of this name: <c>.npz</c>, <c>.safetensors</c> or <c>.weights.h5</c>.</summary>
     internal static bool Writes(string path) =>
         path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)
         || path.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>The files of named tensors the layer reads, by extension.</summary>
-    internal enum WeightFileFormat
-    {
-        Npz,
-        SafeTensors,
-        PyTorch,
-        TensorFlowJs,
-        Keras,
-        Onnx,
-    }
 
     /// <summary>Whether the path names a single NumPy array (<c>.npy</c>), read by the .npz family's reader.</summary>
     internal static bool IsNpy(string path) => path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
@@ -88,18 +113,21 @@ internal static class LayerWeightFiles
         : WeightFileFormat.Npz;
 
     /// <summary>Name, dtype and shape of every tensor of a file of named tensors, reading headers only.</summary>
-    internal static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(WeightFileFormat format, Stream file, string path) => format switch
+    internal static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(WeightFileFormat format, Stream file, string path) =>
+        List(new Source(file, path, format, IsNpy(path), KerasWeightsFormat.IsArchive(path), FromFile: true));
+
+    private static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(Source source) => source.Format switch
     {
-        WeightFileFormat.SafeTensors => SafeTensorsFormat.List(file, path),
-        WeightFileFormat.PyTorch => PyTorchCheckpointFormat.List(file, path),
-        WeightFileFormat.TensorFlowJs => TensorFlowJsModelFormat.List(path),
-        WeightFileFormat.Keras => KerasWeightsFormat.List(path),
-        WeightFileFormat.Onnx => OnnxFormat.List(path),
-        _ => NumPyFormat.ListNpz(file, path),
+        WeightFileFormat.SafeTensors => SafeTensorsFormat.List(source.Stream, source.Name),
+        WeightFileFormat.PyTorch => PyTorchCheckpointFormat.List(source.Stream, source.Name),
+        WeightFileFormat.TensorFlowJs => TensorFlowJsModelFormat.List(source.Name),
+        WeightFileFormat.Keras => KerasWeightsFormat.List(source.Stream, source.Name, source.KerasArchive),
+        WeightFileFormat.Onnx => OnnxFormat.List(OnnxFormat.ReadModel(source.Stream, source.Name), source.Name),
+        _ => NumPyFormat.ListNpz(source.Stream, source.Name),
     };
 
     /// <summary>
-    /// Reads the kernel (and bias) and sets them; see <see cref="Conv2DTranspose.LoadWeights"/> for the names looked
+    /// Reads the kernel (and bias) and sets them; see <see cref="Conv2DTranspose.LoadWeights(string, WeightLayout)"/> for the names looked
     /// for. Headers are read and shapes checked against the layer first; only the arrays chosen are then read,
     /// each no larger than its header says (so memory stays bounded by the weights asked for), and nothing is
     /// set unless everything was read.
@@ -109,75 +137,132 @@ internal static class LayerWeightFiles
         ArgumentException.ThrowIfNullOrEmpty(path);
         ReaderGuard.Run(path, () =>
         {
-            LoadUnguarded(layer, path, layout);
+            using var file = File.OpenRead(path);
+            var format = FormatOf(path);
+            FileSignature.Require(file, path, format, IsNpy(path));
+            LoadFrom(layer, new Source(file, path, format, IsNpy(path), KerasWeightsFormat.IsArchive(path), FromFile: true), layout);
             return true;
         });
     }
 
-    private static void LoadUnguarded(Conv2DTranspose layer, string path, WeightLayout layout)
+    /// <summary>
+    /// Reads the kernel (and bias) from a stream, its format told by its bytes (<see cref="FileSignature"/>): as
+    /// <see cref="Load(Conv2DTranspose, string, WeightLayout)"/>, with the same bounds; a stream that cannot seek is
+    /// copied into memory first, up to <see cref="OnnxFormat.MaxModelBytes"/>. A TF.js model (its weights in shard
+    /// files beside model.json) and ONNX external data need their files: those load by path.
+    /// </summary>
+    public static void Load(Conv2DTranspose layer, Stream stream, WeightLayout layout)
     {
-        if (FormatOf(path) == WeightFileFormat.Onnx)
+        ArgumentNullException.ThrowIfNull(stream);
+        string name = stream is FileStream f ? f.Name : "the stream";
+        using var seekable = ReaderGuard.Run(name, () => Seekable(stream, name));
+        long start = seekable.Position;
+        var kind = FileSignature.Detect(seekable);
+        seekable.Position = start;
+        var format = kind switch
         {
-            using (var onnx = File.OpenRead(path))
+            FileSignature.Kind.Npy or FileSignature.Kind.Npz => WeightFileFormat.Npz,
+            FileSignature.Kind.SafeTensors => WeightFileFormat.SafeTensors,
+            FileSignature.Kind.PyTorch or FileSignature.Kind.LegacyPyTorch => WeightFileFormat.PyTorch,
+            FileSignature.Kind.Hdf5 or FileSignature.Kind.KerasArchive => WeightFileFormat.Keras,
+            FileSignature.Kind.Onnx => WeightFileFormat.Onnx,
+            FileSignature.Kind.Json => throw new NotSupportedException(
+                $"{name} is JSON: a TF.js model's weights are in shard files beside its model.json, so LoadWeights reads it by path."),
+            _ => throw new InvalidDataException(
+                $"{name}: its bytes are none of the formats LoadWeights reads (NumPy .npy/.npz, safetensors, PyTorch, Keras HDF5 or .keras, ONNX)."),
+        };
+        var source = new Source(seekable, name, format, kind == FileSignature.Kind.Npy, kind == FileSignature.Kind.KerasArchive, FromFile: false);
+        ReaderGuard.Run(name, () =>
+        {
+            LoadFrom(layer, source, layout);
+            return true;
+        });
+    }
+
+    /// <summary>The caller's stream where it can seek (left open: a view that does not close it), else its bytes copied into memory, bounded.</summary>
+    private static Stream Seekable(Stream stream, string name) => stream.CanSeek ? new NonClosingStream(stream) : InMemory(stream, name);
+
+    /// <summary>The rest of a stream's bytes in memory, at most <see cref="OnnxFormat.MaxModelBytes"/> (more is refused as it arrives).</summary>
+    internal static MemoryStream InMemory(Stream stream, string name)
+    {
+        var copy = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            if (copy.Length + read > OnnxFormat.MaxModelBytes)
             {
-                FileSignature.Require(onnx, path, WeightFileFormat.Onnx, npy: false);
+                throw new InvalidDataException($"{name}: more than {OnnxFormat.MaxModelBytes} bytes, the most a weight stream is read into memory.");
             }
 
-            LoadOnnx(layer, path);
+            copy.Write(chunk, 0, read);
+        }
+
+        copy.Position = 0;
+        return copy;
+    }
+
+    /// <summary>A weight file's bytes and what they are: its name for messages, its format, and whether it can reach files beside it.</summary>
+    private sealed record Source(Stream Stream, string Name, WeightFileFormat Format, bool Npy, bool KerasArchive, bool FromFile);
+
+    private static void LoadFrom(Conv2DTranspose layer, Source source, WeightLayout layout)
+    {
+        if (source.Format == WeightFileFormat.Onnx)
+        {
+            LoadOnnx(layer, source);
             return;
         }
 
+        var file = source.Stream;
+        string path = source.Name;
+        long start = file.Position;
         NumPyArray kernel;
         NumPyArray? bias = null;
-        using (var file = File.OpenRead(path))
+        if (source.Npy)
         {
-            FileSignature.Require(file, path, FormatOf(path), IsNpy(path));
-            if (IsNpy(path))
+            var (_, shape) = NumPyFormat.ReadNpyHeader(file, path);
+            long count = CheckKernelShape(layer, shape, layout, path);
+            file.Position = start;
+            kernel = NumPyFormat.ReadNpy(file, path, count);
+        }
+        else
+        {
+            var format = source.Format;
+            var listed = List(source).ToDictionary(a => a.Name, a => a.Shape, StringComparer.Ordinal);
+            string kernelName = layout == WeightLayout.PyTorch ? "weight" : "kernel";
+            string kernelEntry = Find(listed.Keys, kernelName, "arr_0", layer.Name)
+                ?? throw new InvalidDataException($"{path} has no kernel array (looked for '{kernelName}', '{layer.Name}/{kernelName}', the one name ending in '{kernelName}' and 'arr_0'; found: {(listed.Count == 0 ? "no tensors at all" : string.Join(", ", listed.Keys))}).");
+            string? biasEntry = BiasBeside(listed.Keys, kernelEntry, kernelName);
+            if (layer.Options.UseBias && biasEntry is null)
             {
-                var (_, shape) = NumPyFormat.ReadNpyHeader(file, path);
-                long count = CheckKernelShape(layer, shape, layout, path);
-                file.Position = 0;
-                kernel = NumPyFormat.ReadNpy(file, path, count);
+                throw new InvalidDataException($"{path} has no bias beside its kernel '{kernelEntry}' (looked for the same name with 'bias' for '{kernelName}', or 'arr_1' beside 'arr_0'), and layer '{layer.Name}' uses a bias.");
             }
-            else
+
+            if (!layer.Options.UseBias && biasEntry is not null)
             {
-                var format = FormatOf(path);
-                var listed = List(format, file, path).ToDictionary(a => a.Name, a => a.Shape, StringComparer.Ordinal);
-                string kernelName = layout == WeightLayout.PyTorch ? "weight" : "kernel";
-                string kernelEntry = Find(listed.Keys, kernelName, "arr_0", layer.Name)
-                    ?? throw new InvalidDataException($"{path} has no kernel array (looked for '{kernelName}', '{layer.Name}/{kernelName}', the one name ending in '{kernelName}' and 'arr_0'; found: {string.Join(", ", listed.Keys)}).");
-                string? biasEntry = BiasBeside(listed.Keys, kernelEntry, kernelName);
-                if (layer.Options.UseBias && biasEntry is null)
-                {
-                    throw new InvalidDataException($"{path} has no bias beside its kernel '{kernelEntry}' (looked for the same name with 'bias' for '{kernelName}', or 'arr_1' beside 'arr_0'), and layer '{layer.Name}' uses a bias.");
-                }
-
-                if (!layer.Options.UseBias && biasEntry is not null)
-                {
-                    throw new InvalidDataException($"{path} holds a bias ('{biasEntry}'), but layer '{layer.Name}' has use_bias=False.");
-                }
-
-                long count = CheckKernelShape(layer, listed[kernelEntry], layout, $"{path}:{kernelEntry}");
-                if (biasEntry is not null && (listed[biasEntry].Length != 1 || listed[biasEntry][0] != layer.Options.Filters))
-                {
-                    throw new InvalidDataException(
-                        $"{path}:{biasEntry}: the bias has shape [{string.Join(", ", listed[biasEntry])}]; layer '{layer.Name}' needs [{layer.Options.Filters}].");
-                }
-
-                file.Position = 0;
-                bool Include(string name) => name == kernelEntry || name == biasEntry;
-                long most = Math.Max(count, layer.Options.Filters);
-                var arrays = format switch
-                {
-                    WeightFileFormat.SafeTensors => SafeTensorsFormat.Read(file, path, Include, most),
-                    WeightFileFormat.PyTorch => PyTorchCheckpointFormat.Read(file, path, Include, most),
-                    WeightFileFormat.TensorFlowJs => TensorFlowJsModelFormat.Read(path, Include, most),
-                    WeightFileFormat.Keras => KerasWeightsFormat.Read(path, Include, most),
-                    _ => NumPyFormat.ReadNpz(file, path, Include, most),
-                };
-                kernel = arrays[kernelEntry];
-                bias = biasEntry is null ? null : arrays[biasEntry];
+                throw new InvalidDataException($"{path} holds a bias ('{biasEntry}'), but layer '{layer.Name}' has use_bias=False.");
             }
+
+            long count = CheckKernelShape(layer, listed[kernelEntry], layout, $"{path}:{kernelEntry}");
+            if (biasEntry is not null && (listed[biasEntry].Length != 1 || listed[biasEntry][0] != layer.Options.Filters))
+            {
+                throw new InvalidDataException(
+                    $"{path}:{biasEntry}: the bias has shape [{string.Join(", ", listed[biasEntry])}]; layer '{layer.Name}' needs [{layer.Options.Filters}].");
+            }
+
+            file.Position = start;
+            bool Include(string name) => name == kernelEntry || name == biasEntry;
+            long most = Math.Max(count, layer.Options.Filters);
+            var arrays = format switch
+            {
+                WeightFileFormat.SafeTensors => SafeTensorsFormat.Read(file, path, Include, most),
+                WeightFileFormat.PyTorch => PyTorchCheckpointFormat.Read(file, path, Include, most),
+                WeightFileFormat.TensorFlowJs => TensorFlowJsModelFormat.Read(path, Include, most),
+                WeightFileFormat.Keras => KerasWeightsFormat.Read(file, path, source.KerasArchive, Include, most),
+                _ => NumPyFormat.ReadNpz(file, path, Include, most),
+            };
+            kernel = arrays[kernelEntry];
+            bias = biasEntry is null ? null : arrays[biasEntry];
         }
 
         var keras = ToKeras(kernel, layout);
@@ -194,21 +279,25 @@ internal static class LayerWeightFiles
     }
 
     /// <summary>The ConvTranspose node named <paramref name="name"/>, or the model's only one.</summary>
-    internal static OnnxConvTranspose OnnxNode(string path, string? name)
+    internal static OnnxConvTranspose OnnxNode(string path, string? name) => OnnxNode(OnnxFormat.ConvTransposeNodes(path), path, name);
+
+    /// <summary>The node named <paramref name="name"/> among a model's ConvTranspose nodes, or its only one.</summary>
+    internal static OnnxConvTranspose OnnxNode(IReadOnlyList<OnnxConvTranspose> nodes, string path, string? name)
     {
-        var nodes = OnnxFormat.ConvTransposeNodes(path);
         var chosen = name is not null ? nodes.FirstOrDefault(n => n.Name == name) : nodes.Count == 1 ? nodes[0] : null;
         return chosen ?? throw new InvalidDataException(
             $"{path} has {(nodes.Count == 0 ? "no ConvTranspose node" : $"{nodes.Count} ConvTranspose nodes ({string.Join(", ", nodes.Select(n => n.Name))})")}"
             + (name is null ? (nodes.Count > 1 ? "; name one" : string.Empty) : $", none named '{name}'") + ".");
     }
 
-    /// <summary>The W and B initializers of the layer's ConvTranspose node (named as the layer, or the only one), in ONNX's (PyTorch's) layout.</summary>
-    private static void LoadOnnx(Conv2DTranspose layer, string path)
+    /// <summary>The W and B initializers of the layer's ConvTranspose node (named as the layer, or the only one), in ONNX's (PyTorch's) layout; the model parsed once.</summary>
+    private static void LoadOnnx(Conv2DTranspose layer, Source source)
     {
-        var nodes = OnnxFormat.ConvTransposeNodes(path);
-        var node = nodes.FirstOrDefault(n => n.Name == layer.Name) ?? OnnxNode(path, null);
-        var initializers = OnnxFormat.List(path).ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal);
+        string path = source.Name;
+        var model = OnnxFormat.ReadModel(source.Stream, path);
+        var nodes = OnnxFormat.ConvTransposeNodes(model, path);
+        var node = nodes.FirstOrDefault(n => n.Name == layer.Name) ?? OnnxNode(nodes, path, null);
+        var initializers = OnnxFormat.List(model, path).ToDictionary(t => t.Name, t => t.Shape, StringComparer.Ordinal);
         if (!initializers.TryGetValue(node.Weight, out var w))
         {
             throw new InvalidDataException($"{path}: the weights W ('{node.Weight}') of ConvTranspose node '{node.Name}' are a graph input, not an initializer: the model holds no values for them.");
@@ -227,7 +316,8 @@ internal static class LayerWeightFiles
             throw new InvalidDataException($"{path}: the bias B ('{node.Bias}') of node '{node.Name}' is not an initializer of shape [{layer.Options.Filters}].");
         }
 
-        var arrays = OnnxFormat.Read(path, n => n == node.Weight || n == node.Bias, Math.Max(count, layer.Options.Filters));
+        string? folder = source.FromFile ? Path.GetDirectoryName(Path.GetFullPath(path)) : null;
+        var arrays = OnnxFormat.Read(model, path, folder, n => n == node.Weight || n == node.Bias, Math.Max(count, layer.Options.Filters));
         var keras = ToKeras(new NumPyArray(arrays[node.Weight].Values, new TensorShape(shape)), WeightLayout.PyTorch);
         layer.SetWeights(keras.Values, node.Bias is null ? ReadOnlySpan<float>.Empty : arrays[node.Bias].Values);
     }

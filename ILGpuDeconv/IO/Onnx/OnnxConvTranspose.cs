@@ -8,9 +8,9 @@ using ILGpuDeconv.IO.Onnx;
 namespace ILGpuDeconv;
 
 /// <summary>
-/// One ONNX <c>ConvTranspose</c> node, as <see cref="OnnxFormat.ConvTransposeNodes"/> read it: its name, the names of
+/// One ONNX <c>ConvTranspose</c> node, as <see cref="OnnxFormat.ConvTransposeNodes(string)"/> read it: its name, the names of
 /// its inputs, its attributes with ONNX's defaults filled in, and the weights' shape. <see cref="ToOptions"/> turns it
-/// into the layer's options for an input shape (ONNX's padding can depend on it); <see cref="Conv2DTranspose.FromOnnx"/>
+/// into the layer's options for an input shape (ONNX's padding can depend on it); <see cref="Conv2DTranspose.FromOnnx(DeconvDevice, string, TensorShape, string?)"/>
 /// builds the layer with the node's weights.
 /// </summary>
 public sealed record OnnxConvTranspose

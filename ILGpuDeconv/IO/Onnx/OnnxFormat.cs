@@ -11,11 +11,11 @@ namespace ILGpuDeconv;
 /// <summary>
 /// ONNX models (<c>.onnx</c>), as ONNX Runtime, PyTorch's <c>torch.onnx.export</c>, tf2onnx and ML.NET exchange them, read
 /// and written through Google.Protobuf with ONNX's schema (the subset in <c>IO/Onnx/onnx.proto</c>): the
-/// <c>ConvTranspose</c> nodes of a model (<see cref="ConvTransposeNodes"/>), their weights (initializers in float32,
+/// <c>ConvTranspose</c> nodes of a model (<see cref="ConvTransposeNodes(string)"/>), their weights (initializers in float32,
 /// float16, bfloat16 or float64, inline or as external data inside the model's folder), and single tensors
 /// (<see cref="ReadTensor"/>, the <c>.pb</c> files of ONNX's test data). A malformed file is an
 /// <see cref="InvalidDataException"/> naming it (and the node or tensor); memory stays within the file's size and the
-/// elements asked for. <see cref="Conv2DTranspose.SaveOnnx"/> writes a layer as a model.
+/// elements asked for. <see cref="Conv2DTranspose.SaveOnnx(string, TensorShape)"/> writes a layer as a model.
 /// </summary>
 public static class OnnxFormat
 {
@@ -32,11 +32,14 @@ public static class OnnxFormat
     /// <param name="path">The <c>.onnx</c> file.</param>
     /// <returns>The nodes, in the graph's order.</returns>
     /// <exception cref="InvalidDataException">The file is not a well-formed ONNX model, or a node's attribute is malformed.</exception>
-    public static IReadOnlyList<OnnxConvTranspose> ConvTransposeNodes(string path)
+    public static IReadOnlyList<OnnxConvTranspose> ConvTransposeNodes(string path) =>
+        ReaderGuard.Run(path, () => ConvTransposeNodes(ReadModel(path), path));
+
+    /// <summary>The <c>ConvTranspose</c> nodes of a parsed model (<paramref name="path"/> names it in messages).</summary>
+    internal static IReadOnlyList<OnnxConvTranspose> ConvTransposeNodes(ModelProto model, string path)
     {
         return ReaderGuard.Run<IReadOnlyList<OnnxConvTranspose>>(path, () =>
         {
-            var model = ReadModel(path);
             var graph = model.Graph ?? throw new InvalidDataException($"{path}: the model has no graph.");
             var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
             foreach (var input in graph.Input)
@@ -73,23 +76,26 @@ public static class OnnxFormat
     {
         return ReaderGuard.Run<NumPyArray>(path, () =>
         {
-            var tensor = Parse(path, TensorProto.Parser, "a serialized ONNX tensor");
+            using var file = OpenChecked(path);
+            var tensor = Parse(file, path, TensorProto.Parser, "a serialized ONNX tensor");
             return Decode(tensor, path, Path.GetDirectoryName(Path.GetFullPath(path))!, maxElements);
         });
     }
 
     /// <summary>Name, dtype and shape of every initializer of a model, reading no tensor data beyond the model itself.</summary>
-    internal static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(string path)
-    {
-        var model = ReadModel(path);
-        return [.. (model.Graph?.Initializer ?? []).Select(t => (t.Name, DtypeName(t.DataType), Dimensions(t, path)))];
-    }
+    internal static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(string path) => List(ReadModel(path), path);
 
-    /// <summary>Reads initializers as float (those <paramref name="include"/> accepts), each within <paramref name="maxElements"/>.</summary>
-    internal static IReadOnlyDictionary<string, NumPyArray> Read(string path, Func<string, bool> include, long maxElements)
+    /// <summary>Name, dtype and shape of every initializer of a parsed model.</summary>
+    internal static IReadOnlyList<(string Name, string Dtype, int[] Shape)> List(ModelProto model, string path) =>
+        [.. (model.Graph?.Initializer ?? []).Select(t => (t.Name, DtypeName(t.DataType), Dimensions(t, path)))];
+
+    /// <summary>
+    /// Reads initializers of a parsed model as float (those <paramref name="include"/> accepts), each within
+    /// <paramref name="maxElements"/>; external data is looked for in <paramref name="folder"/>, and refused without one
+    /// (a model read from a stream).
+    /// </summary>
+    internal static IReadOnlyDictionary<string, NumPyArray> Read(ModelProto model, string path, string? folder, Func<string, bool> include, long maxElements)
     {
-        var model = ReadModel(path);
-        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var result = new Dictionary<string, NumPyArray>(StringComparer.Ordinal);
         foreach (var t in (model.Graph?.Initializer ?? []).Where(t => include(t.Name)))
         {
@@ -102,7 +108,14 @@ public static class OnnxFormat
     /// <summary>Parses a model, with protobuf's limits on size and nesting; any parse failure names the file.</summary>
     internal static ModelProto ReadModel(string path)
     {
-        var model = Parse(path, ModelProto.Parser, "an ONNX model");
+        using var file = OpenChecked(path);
+        return ReadModel(file, path);
+    }
+
+    /// <summary>Parses a model from a stream (from its position to its end, at most <see cref="MaxModelBytes"/>), as <see cref="ReadModel(string)"/>.</summary>
+    internal static ModelProto ReadModel(Stream stream, string path)
+    {
+        var model = Parse(stream, path, ModelProto.Parser, "an ONNX model");
         if (model.Graph is null)
         {
             throw new InvalidDataException($"{path}: not an ONNX model (no graph).");
@@ -118,8 +131,8 @@ public static class OnnxFormat
         return model;
     }
 
-    private static T Parse<T>(string path, MessageParser<T> parser, string what)
-        where T : IMessage<T>
+    /// <summary>Opens a model or tensor file, refusing one larger than a protobuf message can be.</summary>
+    private static FileStream OpenChecked(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var info = new FileInfo(path);
@@ -133,10 +146,21 @@ public static class OnnxFormat
             throw new InvalidDataException($"{path}: {info.Length} bytes, more than the {MaxModelBytes} of one protobuf message; weights that large belong in external data.");
         }
 
+        return File.OpenRead(path);
+    }
+
+    private static T Parse<T>(Stream stream, string path, MessageParser<T> parser, string what)
+        where T : IMessage<T>
+    {
+        long length = stream.CanSeek ? stream.Length - stream.Position : MaxModelBytes;
+        if (length > MaxModelBytes)
+        {
+            throw new InvalidDataException($"{path}: {length} bytes, more than the {MaxModelBytes} of one protobuf message; weights that large belong in external data.");
+        }
+
         try
         {
-            using var file = File.OpenRead(path);
-            using var input = CodedInputStream.CreateWithLimits(file, (int)info.Length, MaxNesting);
+            using var input = CodedInputStream.CreateWithLimits(new NonClosingStream(stream), (int)length, MaxNesting); // the stream is the caller's
             var message = parser.ParseFrom(input);
             if (!input.IsAtEnd)
             {
@@ -185,7 +209,7 @@ public static class OnnxFormat
     };
 
     /// <summary>A tensor's values as float: raw, typed or external data, each checked against the declared size first.</summary>
-    private static NumPyArray Decode(TensorProto t, string source, string folder, long maxElements)
+    private static NumPyArray Decode(TensorProto t, string source, string? folder, long maxElements)
     {
         var dims = Dimensions(t, source);
         long count = dims.Aggregate(1L, (a, d) => a * d);
@@ -207,7 +231,8 @@ public static class OnnxFormat
         var shape = new TensorShape(dims.Length == 0 ? [1] : dims);
         if (t.DataLocation == TensorProto.Types.DataLocation.External)
         {
-            var bytes = ReadExternal(t, source, folder, count * size);
+            var bytes = ReadExternal(t, source, folder ?? throw new InvalidDataException(
+                $"{source}: tensor '{t.Name}' keeps its data in an external file, which a model read from a stream cannot reach; load the model by its path."), count * size);
             return new NumPyArray(FromBytes(bytes, type, count), shape);
         }
 
