@@ -44,7 +44,7 @@ public static class ConformanceRunner
     /// <summary>Runs one case: forward output and shape, and (unless <paramref name="forwardOnly"/>) the three gradients.</summary>
     public static CaseResult Run(DeconvDevice device, ConformanceCase c, bool forwardOnly) => Run(device, c, forwardOnly, null, WeightLayout.Keras);
 
-    /// <summary>Runs one case with its kernel and bias taken from a weight file (any format <see cref="Conv2DTranspose.LoadWeights"/> reads) instead of the case's.</summary>
+    /// <summary>Runs one case with its kernel and bias taken from a weight file (any format <see cref="Conv2DTranspose.LoadWeights(string, WeightLayout)"/> reads) instead of the case's.</summary>
     public static CaseResult Run(DeconvDevice device, ConformanceCase c, bool forwardOnly, string? weightsFile, WeightLayout layout)
     {
         ArgumentNullException.ThrowIfNull(c);

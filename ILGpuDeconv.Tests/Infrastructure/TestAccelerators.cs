@@ -8,9 +8,10 @@ using NUnit.Framework;
 namespace ILGpuDeconv.Tests.Infrastructure;
 
 /// <summary>
-/// The accelerator matrix: every accelerator test runs once per kind. A kind whose device is missing,
-/// or that <see cref="EnvironmentVariable"/> leaves out, reports the test as ignored with the reason,
-/// never as passed. Devices are created once per test run, so each GPU program compiles once per accelerator.
+/// The accelerator matrix: every accelerator test runs once per kind this run tests (<see cref="Tested"/>). A kind
+/// whose device is missing, or that <see cref="EnvironmentVariable"/> leaves out, makes no test cases and is reported
+/// once as ignored with the reason (<c>TestAcceleratorsTests</c>), never as passed; a test that asks for it anyway
+/// (<see cref="Require"/>) is ignored with the reason. Devices are created once per test run, so each GPU program compiles once per accelerator.
 /// </summary>
 public static class TestAccelerators
 {
@@ -35,8 +36,15 @@ public static class TestAccelerators
         return device;
     }
 
-    /// <summary>Gets every kind, for <c>[ValueSource]</c> and <c>[TestCaseSource]</c>.</summary>
+    /// <summary>Gets every kind of accelerator, tested or not.</summary>
     public static IEnumerable<AcceleratorKind> All => [AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda];
+
+    /// <summary>
+    /// Gets the kinds this run tests, for <c>[ValueSource]</c> and <c>[TestCaseSource]</c>: those present on this machine
+    /// and selected by <see cref="EnvironmentVariable"/>. A missing or left-out kind makes no test cases (the run would
+    /// otherwise report a skip per test, about 1,800 here); <c>TestAcceleratorsTests</c> reports it once, with the reason.
+    /// </summary>
+    public static IEnumerable<AcceleratorKind> Tested => All.Where(k => Selected(k) && Present.Value.Any(info => info.Kind == k));
 
     /// <summary>Gets the device of a kind, or ignores the calling test with the reason it cannot run.</summary>
     public static DeconvDevice Require(AcceleratorKind kind)

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System;
 using System.Diagnostics;
 using System.Linq;
@@ -99,11 +100,13 @@ public sealed class FuzzTests
     [Test]
     public void Ten_thousand_random_configurations_on_the_CPU_accelerator() => Fuzz(AcceleratorKind.Cpu, 10_000);
 
-    [Test]
-    public void Random_configurations_on_OpenCL() => Fuzz(AcceleratorKind.OpenCL, 600);
+    /// <summary>The GPU-side runs: OpenCL (PoCL, slow) and CUDA, where this run tests them.</summary>
+    public static IEnumerable<TestCaseData> GpuRuns() =>
+        TestAccelerators.Tested.Where(k => k != AcceleratorKind.Cpu)
+            .Select(k => new TestCaseData(k, k == AcceleratorKind.OpenCL ? 600 : 10_000).SetName($"Random_configurations_on_{(k == AcceleratorKind.Cuda ? "CUDA" : "OpenCL")}"));
 
-    [Test]
-    public void Random_configurations_on_CUDA() => Fuzz(AcceleratorKind.Cuda, 10_000);
+    [TestCaseSource(nameof(GpuRuns))]
+    public void Random_configurations_on_a_GPU_accelerator(AcceleratorKind kind, int iterations) => Fuzz(kind, iterations);
 
     [Test]
     public void The_independent_shape_and_crop_rules_match_TensorFlows_examples()

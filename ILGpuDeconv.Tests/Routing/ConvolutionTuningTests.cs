@@ -17,7 +17,7 @@ namespace ILGpuDeconv.Tests.Routing;
 /// </summary>
 public sealed class ConvolutionTuningTests
 {
-    private static readonly AcceleratorKind[] Kinds = [AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda];
+    private static IEnumerable<AcceleratorKind> Kinds => TestAccelerators.Tested;
 
     private static readonly Conv2DTransposeOptions Options = new(12, 3) { Strides = 2, Padding = Padding.Same, Activation = Activation.Tanh };
     private static readonly TensorShape Input = new(2, 6, 6, 8);

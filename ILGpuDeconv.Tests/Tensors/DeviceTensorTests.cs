@@ -10,7 +10,7 @@ namespace ILGpuDeconv.Tests.Tensors;
 public sealed class DeviceTensorTests
 {
     [Test]
-    public void Host_data_round_trips([ValueSource(typeof(TestAccelerators), nameof(TestAccelerators.All))] AcceleratorKind kind)
+    public void Host_data_round_trips([ValueSource(typeof(TestAccelerators), nameof(TestAccelerators.Tested))] AcceleratorKind kind)
     {
         var device = TestAccelerators.Require(kind);
         float[] data = [1f, -2f, float.NaN, float.PositiveInfinity, 0.5f, -0f];

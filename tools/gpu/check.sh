@@ -137,13 +137,24 @@ fi
 t=$SECONDS
 filter=()
 [[ $tests_scope == device ]] && filter=(--filter "Name~$kind")
+# --output detailed writes each test's outcome to the log as it ends, so a run cut off by the time limit (no TRX
+# report then) still counts what ran; the TRX counts when the run finished.
 ILGPUDECONV_TEST_ACCELERATORS=$accelerator run_limited 330 "$out/tests.log" \
-  dotnet "$tests" "${filter[@]}" --report-trx --report-trx-filename tests.trx --results-directory "$out" --no-progress
-results=$(grep -o '<UnitTestResult [^>]*>' "$out/tests.trx" 2>/dev/null)
-count() { grep "testName=\"[^\"]*[(,] \?$1[,)]" <<<"$results" | grep -c "outcome=\"$2\""; }
-device_passed=$(count "$kind" Passed) device_failed=$(count "$kind" Failed) device_skipped=$(count "$kind" NotExecuted)
-all_failed=$(grep -c 'outcome="Failed"' <<<"$results")
-detail="tests ($tests_scope) with $kind among their arguments: $device_passed passed, $device_failed failed, $device_skipped not run; whole suite: $(grep -c 'outcome="Passed"' <<<"$results") passed, $all_failed failed (exit $rc)"
+  dotnet "$tests" "${filter[@]}" --report-trx --report-trx-filename tests.trx --results-directory "$out" --progress off --output detailed
+if [[ -f $out/tests.trx ]]; then
+  results=$(grep -o '<UnitTestResult [^>]*>' "$out/tests.trx" 2>/dev/null)
+  count() { grep "testName=\"[^\"]*[(,] \?$1[,)]" <<<"$results" | grep -c "outcome=\"$2\""; }
+  device_passed=$(count "$kind" Passed) device_failed=$(count "$kind" Failed) device_skipped=$(count "$kind" NotExecuted)
+  all_passed=$(grep -c 'outcome="Passed"' <<<"$results") all_failed=$(grep -c 'outcome="Failed"' <<<"$results")
+  counted="the TRX report"
+else
+  results=$(grep -E '^(passed|failed|skipped) ' "$out/tests.log" 2>/dev/null)
+  count() { grep -E "^$2 .*[(,] ?$1[,)]" <<<"$results" | grep -c .; }
+  device_passed=$(count "$kind" passed) device_failed=$(count "$kind" failed) device_skipped=$(count "$kind" skipped)
+  all_passed=$(grep -c '^passed ' <<<"$results") all_failed=$(grep -c '^failed ' <<<"$results")
+  counted="the log, the run being cut off before its report"
+fi
+detail="tests ($tests_scope) with $kind among their arguments: $device_passed passed, $device_failed failed, $device_skipped not run; whole suite: $all_passed passed, $all_failed failed (exit $rc; counted from $counted)"
 if ((rc == 124 || rc == 137)); then
   record tests timeout $((SECONDS - t)) "$detail"
 elif ((all_failed > 0 || (rc != 0 && rc != 8))); then

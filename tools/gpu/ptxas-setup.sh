@@ -14,7 +14,10 @@ if [[ -x $dir/usr/bin/ptxas && -x $dir/usr/bin/cuobjdump ]]; then
   exit 0
 fi
 sources=/etc/apt/sources.list.d/ilgpudeconv-non-free.sources
-if [[ ! -f $sources ]] && ! apt-cache policy nvidia-cuda-toolkit 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+# The policy is read whole before grep looks at it: `apt-cache policy | grep -q` under pipefail returned 141 (grep
+# quit at the first match and apt-cache got SIGPIPE), read as "no candidate", and a second copy of the source was added.
+policy=$(apt-cache policy nvidia-cuda-toolkit 2>/dev/null || true)
+if [[ ! -f $sources ]] && ! grep -q 'Candidate: [0-9]' <<<"$policy"; then
   # Debian's non-free component from the mirror this machine already uses (not the security archive).
   mirror=$(grep -hE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
     | grep -v security | grep -oE 'https?://[^ ]*/debian/?' | head -n 1 || true)

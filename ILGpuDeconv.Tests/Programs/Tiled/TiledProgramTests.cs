@@ -22,7 +22,7 @@ namespace ILGpuDeconv.Tests.Programs.Tiled;
 /// </summary>
 public sealed class TiledProgramTests
 {
-    private static readonly AcceleratorKind[] Kinds = [AcceleratorKind.Cpu, AcceleratorKind.OpenCL, AcceleratorKind.Cuda];
+    private static IEnumerable<AcceleratorKind> Kinds => TestAccelerators.Tested;
 
     public static IEnumerable<TestCaseData> GoldenCases() => GoldenCaseTests.CasesFor("TiledGolden");
 
@@ -98,9 +98,7 @@ public sealed class TiledProgramTests
         });
     }
 
-    [TestCase(AcceleratorKind.Cpu)]
-    [TestCase(AcceleratorKind.OpenCL)]
-    [TestCase(AcceleratorKind.Cuda)]
+    [TestCaseSource(nameof(Kinds))]
     public void Non_finite_weights_fall_back_to_the_direct_programs_bit_for_bit(AcceleratorKind kind)
     {
         var tiled = TestAccelerators.RequireTiled(kind);
