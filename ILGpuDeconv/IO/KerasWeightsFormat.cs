@@ -232,23 +232,13 @@ public static class KerasWeightsFormat
             // HDF5 needs a seekable stream: the entry is copied into memory.
             // The copy stops at the size the archive declares, which was checked above: deflate can expand a small
             // entry a thousandfold, and a hostile header is not trusted to describe its data.
-            var copy = new MemoryStream();
+            MemoryStream copy;
             using (var data = weights.Open())
             {
-                var chunk = new byte[81920];
-                int read;
-                while ((read = data.Read(chunk, 0, chunk.Length)) > 0)
-                {
-                    if (copy.Length + read > weights.Length)
-                    {
-                        throw new InvalidDataException($"{path}:model.weights.h5 inflates past the {weights.Length} bytes its header declares.");
-                    }
-
-                    copy.Write(chunk, 0, read);
-                }
+                copy = NonClosingStream.CopyBounded(data, weights.Length, () => new InvalidDataException(
+                    $"{path}:model.weights.h5 inflates past the {weights.Length} bytes its header declares."));
             }
 
-            copy.Position = 0;
             return new KerasFile(copy, $"{path}:model.weights.h5", names);
         }
 

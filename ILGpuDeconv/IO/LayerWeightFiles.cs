@@ -183,24 +183,9 @@ internal static class LayerWeightFiles
     private static Stream Seekable(Stream stream, string name) => stream.CanSeek ? new NonClosingStream(stream) : InMemory(stream, name);
 
     /// <summary>The rest of a stream's bytes in memory, at most <see cref="OnnxFormat.MaxModelBytes"/> (more is refused as it arrives).</summary>
-    internal static MemoryStream InMemory(Stream stream, string name)
-    {
-        var copy = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
-        {
-            if (copy.Length + read > OnnxFormat.MaxModelBytes)
-            {
-                throw new InvalidDataException($"{name}: more than {OnnxFormat.MaxModelBytes} bytes, the most a weight stream is read into memory.");
-            }
-
-            copy.Write(chunk, 0, read);
-        }
-
-        copy.Position = 0;
-        return copy;
-    }
+    internal static MemoryStream InMemory(Stream stream, string name) =>
+        NonClosingStream.CopyBounded(stream, OnnxFormat.MaxModelBytes, () => new InvalidDataException(
+            $"{name}: more than {OnnxFormat.MaxModelBytes} bytes, the most a weight stream is read into memory."));
 
     /// <summary>A weight file's bytes and what they are: its name for messages, its format, and whether it can reach files beside it.</summary>
     private sealed record Source(Stream Stream, string Name, WeightFileFormat Format, bool Npy, bool KerasArchive, bool FromFile);
