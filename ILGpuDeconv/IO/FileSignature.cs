@@ -43,24 +43,28 @@ internal static class FileSignature
         long start = file.Position;
         var kind = Detect(file);
         file.Position = start;
-        bool fits = kind switch
-        {
-            Kind.Unknown => true,
-            Kind.Npy => npy,
-            Kind.Npz => !npy && named == WeightFileFormat.Npz,
-            Kind.SafeTensors => named == WeightFileFormat.SafeTensors,
-            Kind.PyTorch or Kind.LegacyPyTorch => named == WeightFileFormat.PyTorch,
-            Kind.Hdf5 or Kind.KerasArchive => named == WeightFileFormat.Keras,
-            Kind.Json => named == WeightFileFormat.TensorFlowJs,
-            Kind.Onnx => named == WeightFileFormat.Onnx,
-            _ => named == WeightFileFormat.Npz && !npy, // a zip of other entries: the .npz reader says what is missing
-        };
+        bool fits = kind == Kind.Unknown || (FormatOf(kind) == named && (kind == Kind.Npy) == npy);
         if (!fits)
         {
             throw new InvalidDataException(
                 $"{path}: its name says {(npy ? "a NumPy .npy array" : Describe(named))}, but its bytes are {What(kind)}; {Reader(kind)}.");
         }
     }
+
+    /// <summary>
+    /// The reader a kind of bytes belongs to (a zip of other entries goes to the .npz reader, which says what it
+    /// lacks), or null when the bytes are unknown.
+    /// </summary>
+    internal static WeightFileFormat? FormatOf(Kind kind) => kind switch
+    {
+        Kind.Npy or Kind.Npz or Kind.OtherZip => WeightFileFormat.Npz,
+        Kind.SafeTensors => WeightFileFormat.SafeTensors,
+        Kind.PyTorch or Kind.LegacyPyTorch => WeightFileFormat.PyTorch,
+        Kind.Hdf5 or Kind.KerasArchive => WeightFileFormat.Keras,
+        Kind.Json => WeightFileFormat.TensorFlowJs,
+        Kind.Onnx => WeightFileFormat.Onnx,
+        _ => null,
+    };
 
     /// <summary>The format the first bytes of <paramref name="file"/> (from its current position) belong to.</summary>
     internal static Kind Detect(Stream file)

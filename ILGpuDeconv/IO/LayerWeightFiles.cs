@@ -161,15 +161,11 @@ internal static class LayerWeightFiles
         seekable.Position = start;
         var format = kind switch
         {
-            FileSignature.Kind.Npy or FileSignature.Kind.Npz => WeightFileFormat.Npz,
-            FileSignature.Kind.SafeTensors => WeightFileFormat.SafeTensors,
-            FileSignature.Kind.PyTorch or FileSignature.Kind.LegacyPyTorch => WeightFileFormat.PyTorch,
-            FileSignature.Kind.Hdf5 or FileSignature.Kind.KerasArchive => WeightFileFormat.Keras,
-            FileSignature.Kind.Onnx => WeightFileFormat.Onnx,
             FileSignature.Kind.Json => throw new NotSupportedException(
                 $"{name} is JSON: a TF.js model's weights are in shard files beside its model.json, so LoadWeights reads it by path."),
-            _ => throw new InvalidDataException(
+            FileSignature.Kind.Unknown or FileSignature.Kind.OtherZip => throw new InvalidDataException(
                 $"{name}: its bytes are none of the formats LoadWeights reads (NumPy .npy/.npz, safetensors, PyTorch, Keras HDF5 or .keras, ONNX)."),
+            _ => FileSignature.FormatOf(kind)!.Value,
         };
         var source = new Source(seekable, name, format, kind == FileSignature.Kind.Npy, kind == FileSignature.Kind.KerasArchive, FromFile: false);
         ReaderGuard.Run(name, () =>
