@@ -98,7 +98,7 @@ public sealed partial class Conv2DTranspose
             $"Backward needs a Forward call first: layer '{Name}' keeps the input of its last Forward (Predict keeps nothing).");
         if (state.InputTensor is { IsDisposed: true })
         {
-            throw new InvalidOperationException($"The input tensor of layer '{Name}''s last Forward call was disposed before Backward.");
+            throw InputTensorDisposed();
         }
 
         return state;
@@ -112,11 +112,14 @@ public sealed partial class Conv2DTranspose
     {
         if (state.InputTensor is { } tensor && !tensor.TryHold())
         {
-            throw new InvalidOperationException($"The input tensor of layer '{Name}''s last Forward call was disposed before Backward.");
+            throw InputTensorDisposed();
         }
 
         return new SavedInputHold(state.InputTensor);
     }
+
+    private InvalidOperationException InputTensorDisposed() =>
+        new($"The input tensor of layer '{Name}''s last Forward call was disposed before Backward.");
 
     private readonly struct SavedInputHold(DeviceTensor? tensor) : IDisposable
     {
